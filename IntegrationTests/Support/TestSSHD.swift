@@ -1,0 +1,225 @@
+import Foundation
+import SSHTransport
+import Testing
+
+/// A real OpenSSH server for one test (or a shared one for many), started with the same
+/// `docker/sshd/start-sshd.sh` the container runs, on 127.0.0.1 and a free port, as the
+/// current user. The client side (keys, known_hosts) lives in the server's temporary
+/// directory; the real `~/.ssh` is never read or written.
+///
+/// When `P_TEST_SSH_TARGET` names an existing server (the docker compose setup), `shared`
+/// uses it with `P_TEST_SSH_IDENTITY` and `P_TEST_SSH_KNOWN_HOSTS`.
+final class TestSSHD: @unchecked Sendable {
+    let directory: String
+    let host: String
+    let port: Int
+    let user: String
+    let identityFile: String
+    let knownHostsFile: String
+    let isExternal: Bool
+
+    var stateDirectory: String { directory + "/server" }
+    var authorizedKeys: String { directory + "/client/authorized_keys" }
+    var logFile: String { stateDirectory + "/sshd.log" }
+
+    /// The server shared by tests that do not disturb it.
+    static func shared() async throws -> TestSSHD {
+        try await SharedServer.instance.get()
+    }
+
+    private actor SharedServer {
+        static let instance = SharedServer()
+        private var server: TestSSHD?
+
+        func get() throws -> TestSSHD {
+            if let server { return server }
+            let environment = ProcessInfo.processInfo.environment
+            let started: TestSSHD
+            if let target = environment["P_TEST_SSH_TARGET"], !target.isEmpty {
+                started = try TestSSHD(external: target, environment: environment)
+            } else {
+                started = try TestSSHD.start()
+            }
+            server = started
+            return started
+        }
+    }
+
+    private init(directory: String, host: String, port: Int, user: String, external: Bool, identityFile: String, knownHostsFile: String) {
+        self.directory = directory
+        self.host = host
+        self.port = port
+        self.user = user
+        self.isExternal = external
+        self.identityFile = identityFile
+        self.knownHostsFile = knownHostsFile
+    }
+
+    private convenience init(external target: String, environment: [String: String]) throws {
+        guard let identity = environment["P_TEST_SSH_IDENTITY"], let known = environment["P_TEST_SSH_KNOWN_HOSTS"] else {
+            throw TestFailure("P_TEST_SSH_TARGET needs P_TEST_SSH_IDENTITY and P_TEST_SSH_KNOWN_HOSTS")
+        }
+        let parsed = try SSHTarget.resolve(target, config: .empty)
+        self.init(
+            directory: try Self.makeTemporaryDirectory(), host: parsed.host, port: parsed.port, user: parsed.user,
+            external: true, identityFile: identity, knownHostsFile: known)
+    }
+
+    /// Starts a private server (for tests that stop, restart or reconfigure it).
+    static func start(options: [String] = [], passwordAuth: Bool = false) throws -> TestSSHD {
+        if ProcessInfo.processInfo.environment["P_SKIP_INTEGRATION"] == "1" {
+            throw TestFailure("P_SKIP_INTEGRATION=1: integration tests are disabled")
+        }
+        let directory = try makeTemporaryDirectory()
+        let client = directory + "/client"
+        try FileManager.default.createDirectory(atPath: client, withIntermediateDirectories: true)
+        let identity = client + "/id_ed25519"
+        try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "p-test-client", "-f", identity])
+        try FileManager.default.copyItem(atPath: identity + ".pub", toPath: client + "/authorized_keys")
+        var lastError: Error?
+        for _ in 0..<5 {
+            let port = try freePort()
+            let server = TestSSHD(
+                directory: directory, host: "127.0.0.1", port: port, user: Shell.currentUser, external: false,
+                identityFile: identity, knownHostsFile: client + "/known_hosts")
+            do {
+                try server.launch(options: options, passwordAuth: passwordAuth)
+                let hostKey = try String(contentsOfFile: server.stateDirectory + "/ssh_host_ed25519_key.pub", encoding: .utf8)
+                let fields = hostKey.split(separator: " ")
+                try "[127.0.0.1]:\(port) \(fields[0]) \(fields[1])\n".write(toFile: server.knownHostsFile, atomically: true, encoding: .utf8)
+                return server
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? TestFailure("sshd did not start")
+    }
+
+    private var launchOptions: [String] = []
+    private var launchPassword = false
+
+    private func launch(options: [String], passwordAuth: Bool) throws {
+        launchOptions = options
+        launchPassword = passwordAuth
+        var arguments = [
+            "--listen", host, "--port", String(port), "--state-dir", stateDirectory, "--authorized-keys", authorizedKeys,
+            "--watch-pid", String(getpid()),
+        ]
+        if passwordAuth { arguments.append("--password-auth") }
+        for option in options { arguments += ["--option", option] }
+        try Shell.run(Self.scriptPath, arguments)
+    }
+
+    /// The sshd daemon's pid.
+    var pid: Int32? {
+        (try? String(contentsOfFile: stateDirectory + "/sshd.pid", encoding: .utf8))
+            .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// Stops the listener and every session it serves (as when the machine goes away).
+    func stop() {
+        guard let pid else { return }
+        _ = try? Shell.run("pkill", ["-KILL", "-P", String(pid)])
+        kill(pid, SIGKILL)
+        try? FileManager.default.removeItem(atPath: stateDirectory + "/sshd.pid")
+    }
+
+    /// Starts the server again on the same port with the same keys.
+    func restart() throws {
+        stop()
+        for _ in 0..<50 {
+            do {
+                return try launch(options: launchOptions, passwordAuth: launchPassword)
+            } catch {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        try launch(options: launchOptions, passwordAuth: launchPassword)
+    }
+
+    /// A target for this server with the test key and known_hosts.
+    func target(user: String? = nil) -> SSHTarget {
+        var target = SSHTarget(host: host, port: port, user: user ?? self.user, identityFiles: [identityFile])
+        target.knownHostsFiles = [knownHostsFile]
+        return target
+    }
+
+    /// Options that never touch the developer's agent.
+    static func options(
+        policy: SSHHostKeyPolicy = .strict, deadPeerTimeout: Duration? = nil, credentials: SSHCredentials = SSHCredentials()
+    ) -> SSHSessionOptions {
+        SSHSessionOptions(hostKeyPolicy: policy, credentials: credentials, useAgent: false, deadPeerTimeout: deadPeerTimeout)
+    }
+
+    func connect(_ options: SSHSessionOptions = TestSSHD.options()) async throws -> SSHSession {
+        try await SSHSession.connect(to: target(), options: options)
+    }
+
+    static var scriptPath: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent("docker/sshd/start-sshd.sh").path
+    }
+
+    static func makeTemporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "p-test-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A port nothing listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs helper programs (ssh-keygen, the sshd script) for test setup. posix_spawn and
+/// waitpid rather than Foundation's Process, whose exit notification depends on a run loop.
+enum Shell {
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String]) throws -> String {
+        let outputPath = NSTemporaryDirectory() + "p-shell-" + UUID().uuidString
+        defer { unlink(outputPath) }
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, program, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw TestFailure("cannot start \(program): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            throw TestFailure("\(program) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
+        }
+        return text
+    }
+
+    static var currentUser: String {
+        getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+    }
+}

@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "p",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "p", targets: ["p"]),
+        .library(name: "SSHTransport", targets: ["SSHTransport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"]), .brew(["libssh2"])]
+        ),
+        .target(name: "SSHTransport", dependencies: ["CLibSSH2"]),
+        .target(
+            name: "PCLI",
+            dependencies: [
+                "SSHTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "p", dependencies: ["PCLI"]),
+        .testTarget(
+            name: "SSHTransportTests",
+            dependencies: ["SSHTransport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "PCLITests", dependencies: ["PCLI"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SSHTransport", "PCLI"],
+            path: "IntegrationTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

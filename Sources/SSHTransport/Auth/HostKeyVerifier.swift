@@ -1,0 +1,78 @@
+import Foundation
+
+/// Checks the server's host key against known_hosts under a policy, and records new keys.
+/// Runs on the session's I/O thread (the policy's prompt may block there).
+struct HostKeyVerifier {
+    let target: SSHTarget
+    let knownHosts: KnownHostsHandle
+
+    /// Loads the target's known_hosts files and tells libssh2 to prefer the host-key types
+    /// already recorded for this host, as OpenSSH does; otherwise libssh2 1.10 would
+    /// negotiate ECDSA and a host known by its ed25519 key would look unknown.
+    init?(session: SessionHandle, target: SSHTarget) {
+        guard let knownHosts = KnownHostsHandle(session: session) else { return nil }
+        self.target = target
+        self.knownHosts = knownHosts
+        for file in target.knownHostsFiles { knownHosts.load(path: file) }
+        let known = knownHosts.knownHostKeyMethods(host: target.host, port: target.port)
+        let supported = session.supportedHostKeyMethods
+        let preferred = known.filter(supported.contains)
+        if !preferred.isEmpty {
+            session.preferHostKeyMethods(preferred + supported.filter { !preferred.contains($0) })
+        }
+    }
+
+    func verify(session: SessionHandle, policy: SSHHostKeyPolicy) throws(SSHError) {
+        guard let (key, type) = session.hostKey() else {
+            throw .sessionFailure(host: target.host, operation: "reading the host key", code: -1, message: "the server sent no host key")
+        }
+        var reader = SSHWireReader(bytes: key)
+        let keyType = reader.string() ?? "unknown"
+        let fingerprint = session.hostKeyFingerprint()
+        let file = target.knownHostsFiles.first ?? "~/.ssh/known_hosts"
+        switch knownHosts.check(host: target.host, port: target.port, key: key, hostKeyType: type) {
+        case .match:
+            return
+        case .mismatch:
+            throw .hostKeyChanged(host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
+        case .notFound:
+            let question = SSHHostKeyQuestion(host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
+            switch policy {
+            case .strict:
+                throw .hostKeyUnknown(host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
+            case .acceptNew:
+                break
+            case .ask(let ask):
+                guard ask(question) else { throw .hostKeyRejected(host: target.knownHostsName, fingerprint: fingerprint) }
+            }
+            try Self.record(line: "\(target.knownHostsName) \(keyType) \(Data(key).base64EncodedString())", in: file)
+        }
+    }
+
+    /// Appends a known_hosts line, creating the file (0600) and its directory (0700).
+    /// Appending keeps every other line, even ones this program cannot parse.
+    static func record(line: String, in file: String) throws(SSHError) {
+        let directory = (file as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw .configInvalid(file: file, line: 0, message: "cannot record the host key: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        // Start on a new line if the file does not end with one.
+        var needsNewline = false
+        if lseek(fd, 0, SEEK_END) > 0, let handle = FileHandle(forReadingAtPath: file) {
+            defer { try? handle.close() }
+            if let end = try? handle.seekToEnd(), end > 0 {
+                try? handle.seek(toOffset: end - 1)
+                needsNewline = (try? handle.read(upToCount: 1)) != Data([0x0A])
+            }
+        }
+        let text = (needsNewline ? "\n" : "") + line + "\n"
+        let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        guard written == text.utf8.count else {
+            throw .configInvalid(file: file, line: 0, message: "cannot record the host key: \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,425 @@
+import Foundation
+
+/// One SSH session's I/O context: a dedicated thread that makes every libssh2 call for the
+/// session and waits with `poll()` on the socket when no call can progress.
+///
+/// Why a thread of its own: libssh2 is not thread-safe per session, and a call that waits on
+/// the network must never occupy a thread of Swift's cooperative pool (two threads on a
+/// two-core machine). Operations are `LoopTask`s: non-blocking steps the loop retries until
+/// they finish, each resuming its caller's continuation. Many tasks (channels) progress at
+/// once; none blocks another.
+///
+/// Three libssh2 rules shape the scheduling:
+/// - some state machines are per session (channel open, SFTP init, direct-tcpip): tasks that
+///   use one name a `Lane`, and only the oldest task of a lane is stepped;
+/// - a packet that was partly sent must be finished by the same call that started it (the
+///   others would be told their own packet went out): while a send is pending, only its
+///   owner is stepped;
+/// - a call may read packets meant for another channel into libssh2's queue: when bytes
+///   arrived during a round, every task is stepped again before the loop sleeps.
+final class IOLoop: @unchecked Sendable {
+    /// Serializes tasks that share one of libssh2's per-session state machines.
+    enum Lane: Hashable {
+        case channelOpen
+        case sftpInit
+        case sftp(ObjectIdentifier)
+    }
+
+    private enum Job {
+        case task(LoopTask)
+        case run(() -> Void, orElse: ((SSHError) -> Void)?)
+    }
+
+    let host: String
+    private let lock = NSLock()
+    // Guarded by `lock`:
+    private var inbox: [Job] = []
+    private var wakePending = false
+    private var stopRequested = false
+    private var terminated = false
+    private var closedError: SSHError?
+
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    // Touched only on the loop thread:
+    private var tasks: [LoopTask] = []
+    private var outboundOwner: LoopTask?
+    private var failure: SSHError?
+    /// nil until `startKeepalive()`: a keepalive sent during key exchange breaks it.
+    private var nextKeepalive: ContinuousClock.Instant?
+    /// The connection the loop drives, once connected.
+    var session: SessionHandle?
+    /// Keepalive interval and the silence after which the peer counts as gone.
+    var liveness = Liveness(keepaliveInterval: .seconds(10), deadPeerTimeout: .seconds(30))
+
+    struct Liveness {
+        var keepaliveInterval: Duration
+        var deadPeerTimeout: Duration
+    }
+
+    init(host: String) {
+        self.host = host
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { fatalError("pipe() failed: \(String(cString: strerror(errno)))") }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        let thread = Thread { [self] in run() }
+        thread.name = "p.ssh \(host)"
+        thread.start()
+    }
+
+    deinit {
+        close(wakeRead)
+        close(wakeWrite)
+    }
+
+    // MARK: - Submitting work (any thread)
+
+    /// Runs `body` once on the loop thread; if the loop has already stopped, `orElse` runs
+    /// instead (on the calling thread) with the reason.
+    func execute(_ body: @escaping () -> Void, orElse: ((SSHError) -> Void)? = nil) {
+        enqueue(.run(body, orElse: orElse))
+    }
+
+    /// Adds a task; it is stepped until it reports `.done`.
+    func submit(_ task: LoopTask) {
+        enqueue(.task(task))
+    }
+
+    /// Runs a blocking function on the loop thread (used before the session exists, for
+    /// name resolution and TCP connect, which then cannot stall the cooperative pool).
+    func runBlocking<T: Sendable>(_ body: @escaping () throws(SSHError) -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            execute {
+                do {
+                    once.resume(.success(try body()))
+                } catch {
+                    once.resume(.failure(error))
+                }
+            } orElse: { error in
+                once.resume(.failure(error))
+            }
+        }
+    }
+
+    /// Retries `attempt` on the loop thread until it returns `.done` or throws.
+    ///
+    /// - Parameters:
+    ///   - operation: what is being done, for the timeout message ("opening a channel").
+    ///   - timeout: a deadline after which the call fails with `SSHError.timedOut`; the
+    ///     session is then abandoned, since libssh2 is left in the middle of a state machine.
+    ///   - lane: the per-session libssh2 state machine the call uses, if any.
+    func perform<T: Sendable>(
+        _ operation: String, timeout: Duration? = nil, lane: Lane? = nil,
+        _ attempt: @escaping () throws(SSHError) -> Attempt<T>
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            let once = ResumeOnce(continuation)
+            let task = LoopTask(operation: operation, lane: lane, deadline: timeout.map { .now + $0 }) {
+                do {
+                    switch try attempt() {
+                    case .done(let value):
+                        once.resume(.success(value))
+                        return .done
+                    case .wouldBlock:
+                        return .waitingForNetwork
+                    }
+                } catch {
+                    once.resume(.failure(error))
+                    return .done
+                }
+            } fail: { error in
+                once.resume(.failure(error))
+            }
+            submit(task)
+        }
+    }
+
+    /// Stops the loop after running `finalWork` (a disconnect), failing whatever is pending
+    /// with `error`.
+    func shutdown(error: SSHError, finalWork: @escaping () -> Void = {}) {
+        lock.lock()
+        if stopRequested {
+            lock.unlock()
+            return
+        }
+        closedError = error
+        stopRequested = true
+        inbox.append(.run(finalWork, orElse: nil))
+        lock.unlock()
+        wake()
+    }
+
+    /// Starts sending keepalives (once the session is authenticated).
+    func startKeepalive() {
+        execute { [self] in nextKeepalive = .now + liveness.keepaliveInterval }
+    }
+
+    /// Whether the loop has failed or stopped; a failed session is not reused.
+    var isFailed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return terminated || stopRequested || closedError != nil
+    }
+
+    private func enqueue(_ job: Job) {
+        lock.lock()
+        if terminated {
+            let error = closedError ?? .sessionClosed(host: host)
+            lock.unlock()
+            switch job {
+            case .task(let task): task.fail(error)
+            case .run(_, let orElse): orElse?(error)
+            }
+            return
+        }
+        inbox.append(job)
+        let needsWake = !wakePending
+        wakePending = true
+        lock.unlock()
+        if needsWake { wake() }
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    // MARK: - The loop (loop thread only)
+
+    private func run() {
+        while true {
+            lock.lock()
+            let jobs = inbox
+            inbox.removeAll(keepingCapacity: true)
+            wakePending = false
+            let stopping = stopRequested
+            lock.unlock()
+            drainWakePipe()
+
+            for job in jobs {
+                switch job {
+                case .run(let body, _): body()
+                case .task(let task):
+                    if let failure { task.fail(failure) } else { tasks.append(task) }
+                }
+            }
+            if stopping {
+                finish()
+                return
+            }
+
+            let round = stepTasks()
+            checkConnection()
+            if round.progressed { continue }
+            sleep(wantInbound: round.waitingForNetwork)
+        }
+    }
+
+    private struct Round {
+        var progressed = false
+        var waitingForNetwork = false
+    }
+
+    private func stepTasks() -> Round {
+        var round = Round()
+        guard !tasks.isEmpty else { return round }
+        let receivedBefore = session?.traffic.bytesReceived ?? 0
+
+        if let owner = outboundOwner {
+            let outcome = owner.step()
+            if outcome == .done { remove(owner) }
+            if outcome != .waitingForNetwork || !(session?.blockDirections.outbound ?? false) {
+                outboundOwner = nil
+            }
+            round.progressed = outcome != .waitingForNetwork || outboundOwner == nil
+            round.waitingForNetwork = true
+            return round
+        }
+
+        var busyLanes: Set<Lane> = []
+        var finished: [ObjectIdentifier] = []
+        for task in tasks {
+            if let lane = task.lane {
+                if busyLanes.contains(lane) { continue }
+                busyLanes.insert(lane)
+            }
+            let outcome = task.step()
+            switch outcome {
+            case .done:
+                finished.append(ObjectIdentifier(task))
+                round.progressed = true
+            case .progressed:
+                round.progressed = true
+            case .waitingForNetwork:
+                round.waitingForNetwork = true
+                if session?.blockDirections.outbound ?? false {
+                    outboundOwner = task
+                }
+            case .idle:
+                break
+            }
+            if outboundOwner != nil { break }
+        }
+        if !finished.isEmpty {
+            let set = Set(finished)
+            tasks.removeAll { set.contains(ObjectIdentifier($0)) }
+        }
+        // Packets read by one task may be what another waits for: step everyone again.
+        if (session?.traffic.bytesReceived ?? 0) != receivedBefore { round.progressed = true }
+        return round
+    }
+
+    private func remove(_ task: LoopTask) {
+        tasks.removeAll { $0 === task }
+    }
+
+    /// Fails everything on a dead or timed-out connection; sends keepalives when due.
+    private func checkConnection() {
+        let now = ContinuousClock.now
+        if let expired = tasks.first(where: { $0.deadline.map { $0 <= now } ?? false }) {
+            remove(expired)
+            expired.fail(.timedOut(host: host, operation: expired.operation, seconds: expired.timeoutSeconds))
+            failAll(.connectionLost(host: host, reason: "an earlier operation (\(expired.operation)) timed out, so the session was abandoned"))
+            return
+        }
+        guard let session else { return }
+        let traffic = session.traffic
+        if traffic.peerClosed {
+            failAll(.connectionLost(host: host, reason: "the server closed the connection"))
+            return
+        }
+        if traffic.socketError != 0 {
+            failAll(.connectionLost(host: host, reason: String(cString: strerror(traffic.socketError))))
+            return
+        }
+        if let due = nextKeepalive, now >= due, outboundOwner == nil {
+            nextKeepalive = now + .seconds(session.sendKeepaliveIfDue())
+        }
+        if now - traffic.lastReceive > liveness.deadPeerTimeout && !socketHasUnreadData(session.socket) {
+            let seconds = Double(liveness.deadPeerTimeout.components.seconds)
+            failAll(.connectionLost(host: host, reason: "no answer to keepalives for \(Int(seconds)) s (the network or the host went away)"))
+        }
+    }
+
+    private func socketHasUnreadData(_ socket: Int32) -> Bool {
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLIN) != 0
+    }
+
+    private func failAll(_ error: SSHError) {
+        if failure == nil { failure = error }
+        let failing = tasks
+        tasks.removeAll()
+        outboundOwner = nil
+        for task in failing { task.fail(error) }
+        lock.lock()
+        closedError = closedError ?? error
+        lock.unlock()
+    }
+
+    private func sleep(wantInbound: Bool) {
+        let now = ContinuousClock.now
+        var wakeAt = now + .seconds(5)
+        if session != nil {
+            if let nextKeepalive { wakeAt = min(wakeAt, nextKeepalive) }
+            if let lastReceive = session?.traffic.lastReceive {
+                wakeAt = min(wakeAt, lastReceive + liveness.deadPeerTimeout)
+            }
+        }
+        for task in tasks {
+            if let deadline = task.deadline { wakeAt = min(wakeAt, deadline) }
+        }
+        var descriptors = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        if let session, failure == nil {
+            var events: Int16 = 0
+            if wantInbound { events |= Int16(POLLIN) }
+            if outboundOwner != nil || session.blockDirections.outbound { events |= Int16(POLLOUT) }
+            if events != 0 { descriptors.append(pollfd(fd: session.socket, events: events, revents: 0)) }
+        }
+        let remaining = wakeAt - now
+        let milliseconds = max(0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+        _ = poll(&descriptors, nfds_t(descriptors.count), Int32(min(milliseconds, 5000)))
+    }
+
+    private func drainWakePipe() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &buffer, buffer.count) > 0 {}
+    }
+
+    private func finish() {
+        lock.lock()
+        terminated = true
+        let error = closedError ?? .sessionClosed(host: host)
+        let late = inbox
+        inbox.removeAll()
+        lock.unlock()
+        for task in tasks { task.fail(error) }
+        tasks.removeAll()
+        for job in late {
+            switch job {
+            case .task(let task): task.fail(error)
+            case .run(_, let orElse): orElse?(error)
+            }
+        }
+        session?.free()
+        if let socket = session?.socket { close(socket) }
+        session = nil
+    }
+}
+
+/// One operation the loop retries. `step` runs on the loop thread and must not block.
+final class LoopTask {
+    enum Outcome {
+        /// Finished; the caller was resumed.
+        case done
+        /// Moved some data; step again soon.
+        case progressed
+        /// Waits for the socket.
+        case waitingForNetwork
+        /// Waits for the local side (a consumer), not the network.
+        case idle
+    }
+
+    let operation: String
+    let lane: IOLoop.Lane?
+    let deadline: ContinuousClock.Instant?
+    let timeoutSeconds: Double
+    let step: () -> Outcome
+    let fail: (SSHError) -> Void
+
+    init(
+        operation: String, lane: IOLoop.Lane?, deadline: ContinuousClock.Instant?,
+        step: @escaping () -> Outcome, fail: @escaping (SSHError) -> Void
+    ) {
+        self.operation = operation
+        self.lane = lane
+        self.deadline = deadline
+        let remaining = deadline.map { $0 - .now } ?? .zero
+        self.timeoutSeconds = TCPConnector.seconds(remaining)
+        self.step = step
+        self.fail = fail
+    }
+}
+
+/// Resumes a continuation at most once, whichever of success, failure or cancellation
+/// comes first.
+final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, Error>?
+
+    init(_ continuation: CheckedContinuation<T, Error>) {
+        self.continuation = continuation
+    }
+
+    func resume(_ result: Result<T, Error>) {
+        lock.lock()
+        let pending = continuation
+        continuation = nil
+        lock.unlock()
+        pending?.resume(with: result)
+    }
+}

@@ -1,0 +1,89 @@
+/// Everything that can go wrong in SSHTransport. Each message names the host (or file) and
+/// says what to do next.
+public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A connection string that cannot be understood.
+    case invalidTarget(String, reason: String)
+    /// A malformed line in an ssh configuration file.
+    case configInvalid(file: String, line: Int, message: String)
+    /// The host name does not resolve.
+    case nameResolutionFailed(host: String, reason: String)
+    /// No route to the host or its network.
+    case hostUnreachable(host: String, port: Int, reason: String)
+    /// The host answered, but nothing listens on the port.
+    case connectionRefused(host: String, port: Int)
+    /// An operation did not finish in time. `operation` says which.
+    case timedOut(host: String, operation: String, seconds: Double)
+    /// The host's key is not in known_hosts and the policy does not allow adding it.
+    case hostKeyUnknown(host: String, keyType: String, fingerprint: String, knownHostsFile: String)
+    /// The host presented a key that differs from the one recorded: possibly an attack.
+    case hostKeyChanged(host: String, keyType: String, fingerprint: String, knownHostsFile: String)
+    /// The user declined an unknown host key at the prompt.
+    case hostKeyRejected(host: String, fingerprint: String)
+    /// No authentication method succeeded.
+    case authenticationFailed(
+        host: String, user: String, methodsTried: [String], serverMethods: [String], hint: String?)
+    /// An identity file named in the configuration does not exist, and nothing else worked.
+    case identityFileMissing(host: String, path: String)
+    /// The connection died: the peer closed it, reset it, or stopped answering keepalives.
+    case connectionLost(host: String, reason: String)
+    /// A session-level libssh2 failure (handshake, protocol), with libssh2's code and message.
+    case sessionFailure(host: String, operation: String, code: Int32, message: String)
+    /// A channel failed to open or to run a request, with libssh2's code and message.
+    case channelFailure(host: String, operation: String, code: Int32, message: String)
+    /// The session was closed by this program before or during the operation.
+    case sessionClosed(host: String)
+
+    public var description: String {
+        switch self {
+        case .invalidTarget(let text, let reason):
+            return "'\(text)' is not a valid connection string: \(reason). Use host, user@host, user@host:port or [v6addr]:port."
+        case .configInvalid(let file, let line, let message):
+            let place = line > 0 ? "\(file):\(line)" : file
+            return "\(place): \(message). Fix or remove that line."
+        case .nameResolutionFailed(let host, let reason):
+            return "Cannot resolve host name '\(host)' (\(reason)). Check the spelling, your DNS, or the HostName in ~/.ssh/config."
+        case .hostUnreachable(let host, let port, let reason):
+            return "Cannot reach \(host) port \(port): \(reason). Check that the machine is up and on a network you can reach."
+        case .connectionRefused(let host, let port):
+            return "Connection to \(host) port \(port) refused: no SSH server listens there. Check the port and that sshd runs."
+        case .timedOut(let host, let operation, let seconds):
+            return "Timed out after \(Self.format(seconds)) s while \(operation) with \(host). The host may be down or a firewall may drop the traffic; try again or raise ConnectTimeout."
+        case .hostKeyUnknown(let host, let keyType, let fingerprint, let file):
+            return "The host key of \(host) is not known (\(keyType) \(fingerprint)). Verify the fingerprint with the machine's owner, then accept it (for example with --accept-new-host-key) or add it to \(file)."
+        case .hostKeyChanged(let host, let keyType, let fingerprint, let file):
+            return """
+                WARNING: THE HOST KEY OF \(host) HAS CHANGED. Someone could be intercepting the connection, or the host was reinstalled. \
+                It now presents \(keyType) \(fingerprint), which differs from the key recorded in \(file). \
+                The connection was refused. If the change is expected, remove the old entry from \(file) and connect again.
+                """
+        case .hostKeyRejected(let host, let fingerprint):
+            return "The host key of \(host) (\(fingerprint)) was not accepted; nothing was recorded."
+        case .authenticationFailed(let host, let user, let tried, let server, let hint):
+            let triedText = tried.isEmpty ? "nothing p could offer" : tried.joined(separator: ", ")
+            var text = "Authentication as \(user) on \(host) failed. Tried: \(triedText). The server accepts: \(server.joined(separator: ", "))."
+            if let hint { text += " " + hint }
+            return text + " Check the user name, load a key into ssh-agent, or name the right IdentityFile."
+        case .identityFileMissing(let host, let path):
+            return "The identity file \(path) for \(host) does not exist, and no other key was accepted. Create it or fix IdentityFile in ~/.ssh/config."
+        case .connectionLost(let host, let reason):
+            return "The connection to \(host) was lost: \(reason)."
+        case .sessionFailure(let host, let operation, let code, let message):
+            return "SSH failure with \(host) while \(operation): \(message) (libssh2 error \(code))."
+        case .channelFailure(let host, let operation, let code, let message):
+            return "SSH channel failure with \(host) while \(operation): \(message) (libssh2 error \(code))."
+        case .sessionClosed(let host):
+            return "The SSH session to \(host) is closed."
+        }
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Foundation

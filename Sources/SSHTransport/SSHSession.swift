@@ -1,0 +1,152 @@
+import Foundation
+
+/// One authenticated SSH connection, on which many commands can run at once.
+///
+/// ## The blocking story
+/// Each session owns a thread of its own that makes every libssh2 call for it, in
+/// non-blocking mode, and sleeps in `poll()` on the socket when nothing can progress. The
+/// `async` methods hand work to that thread and suspend until it is done: they never block
+/// a thread of Swift's cooperative pool, and one slow channel never holds up another.
+/// Prompts for passphrases, passwords and unknown host keys run on the session's thread.
+///
+/// ## Liveness
+/// Keepalives are sent from the session thread. When the server stays silent longer than
+/// the dead-peer bound, every pending operation fails with `SSHError.connectionLost`, and
+/// so does every later one: a session that failed or timed out is never reused.
+public final class SSHSession: Sendable {
+    /// Where this session is connected.
+    public let target: SSHTarget
+    let loop: IOLoop
+    let handle: SessionHandle
+    private let options: SSHSessionOptions
+
+    /// The window each exec channel advertises: large enough to keep a fast link busy.
+    static let channelWindow: UInt32 = 4 * 1024 * 1024
+
+    private init(target: SSHTarget, loop: IOLoop, handle: SessionHandle, options: SSHSessionOptions) {
+        self.target = target
+        self.loop = loop
+        self.handle = handle
+        self.options = options
+    }
+
+    deinit {
+        loop.shutdown(error: .sessionClosed(host: target.host)) { [handle] in _ = handle.disconnect(reason: "closed") }
+    }
+
+    /// Connects, verifies the host key and authenticates.
+    ///
+    /// - Parameters:
+    ///   - target: where to connect (see `SSHTarget.resolve`).
+    ///   - options: host-key policy, credentials, timeouts.
+    /// - Returns: an authenticated session.
+    /// - Throws: `SSHError`: name resolution, refused or unreachable host, timeout, unknown
+    ///   or changed host key, authentication failure.
+    public static func connect(to target: SSHTarget, options: SSHSessionOptions = SSHSessionOptions()) async throws
+        -> SSHSession
+    {
+        if let jump = target.proxyJump {
+            throw SSHError.sessionFailure(
+                host: target.host, operation: "connecting through ProxyJump \(jump)", code: -1,
+                message: "ProxyJump is not supported yet")
+        }
+        let loop = IOLoop(host: target.host)
+        do {
+            let timeout = target.connectTimeout ?? options.connectTimeout
+            let socket = try await loop.runBlocking { () throws(SSHError) in
+                try TCPConnector.connect(host: target.host, port: target.port, timeout: timeout)
+            }
+            let liveness = options.resolvedLiveness(for: target)
+            let (handle, verifier) = try await loop.runBlocking { () throws(SSHError) -> (SessionHandle, HostKeyVerifier) in
+                let handle: SessionHandle
+                do throws(LibSSH2Failure) {
+                    handle = try SessionHandle(socket: socket)
+                } catch {
+                    Foundation.close(socket)
+                    throw error.sshError(host: target.host, operation: "starting a session")
+                }
+                loop.session = handle
+                loop.liveness = liveness
+                handle.configureKeepalive(intervalSeconds: Int(liveness.keepaliveInterval.components.seconds))
+                guard let verifier = HostKeyVerifier(session: handle, target: target) else {
+                    throw .sessionFailure(host: target.host, operation: "reading known_hosts", code: -1, message: "libssh2 could not allocate a known-hosts store")
+                }
+                return (handle, verifier)
+            }
+            try await loop.perform("exchanging keys", timeout: options.setupTimeout) { () throws(SSHError) -> Attempt<Void> in
+                try Attempt.mapping(host: target.host, operation: "exchanging keys") { () throws(LibSSH2Failure) in try handle.handshake() }
+            }
+            let policy = options.resolvedPolicy(for: target)
+            try await loop.runBlocking { () throws(SSHError) -> Void in try verifier.verify(session: handle, policy: policy) }
+            try await Authenticator(loop: loop, session: handle, target: target, options: options).authenticate()
+            loop.startKeepalive()
+            return SSHSession(target: target, loop: loop, handle: handle, options: options)
+        } catch {
+            loop.shutdown(error: .sessionClosed(host: target.host))
+            throw error
+        }
+    }
+
+    /// Resolves a connection string through `~/.ssh/config` and connects.
+    /// - Throws: `SSHError`, as `connect(to:options:)`.
+    public static func connect(_ connection: String, options: SSHSessionOptions = SSHSessionOptions()) async throws -> SSHSession {
+        try await connect(to: SSHTarget.resolve(connection), options: options)
+    }
+
+    /// Whether the session can still be used: it has not failed, timed out or been closed.
+    public var isAlive: Bool { !loop.isFailed }
+
+    /// Starts `command` on the server (run by the login user's shell, as `ssh host command`).
+    ///
+    /// - Returns: the running command: its output, stdin and exit status.
+    /// - Throws: `SSHError.channelFailure` if the server refuses the channel or the command,
+    ///   `SSHError.connectionLost` if the connection is gone.
+    public func exec(_ command: String) async throws -> SSHExec {
+        let handle = self.handle
+        let host = target.host
+        let channel = try await loop.perform("opening a channel", timeout: options.setupTimeout, lane: .channelOpen) {
+            () throws(SSHError) in
+            try Attempt.mapping(host: host, operation: "opening a channel", channel: true) { () throws(LibSSH2Failure) in
+                try handle.openSessionChannel(window: Self.channelWindow)
+            }
+        }
+        do {
+            try await loop.perform("starting the command", timeout: options.setupTimeout) { () throws(SSHError) -> Attempt<Void> in
+                try Attempt.mapping(host: host, operation: "starting the command", channel: true) { () throws(LibSSH2Failure) in
+                    try channel.exec(command)
+                }
+            }
+        } catch {
+            loop.execute { _ = channel.free() }
+            throw error
+        }
+        let pump = ExecPump(channel: channel, host: host)
+        loop.submit(LoopTask(operation: "running a command", lane: nil, deadline: nil, step: pump.step, fail: pump.fail))
+        return SSHExec(pump: pump, channel: channel, loop: loop, command: command, setupTimeout: options.setupTimeout)
+    }
+
+    /// Runs `command` to completion and collects everything it wrote.
+    ///
+    /// - Parameter stdin: bytes to write to the command's stdin, which is closed afterwards.
+    /// - Returns: stdout, stderr and the exit status.
+    /// - Throws: `SSHError`, as `exec(_:)`.
+    public func run(_ command: String, stdin: [UInt8] = []) async throws -> SSHExecResult {
+        let exec = try await self.exec(command)
+        async let input: Void = {
+            try await exec.write(stdin)
+            try await exec.closeInput()
+        }()
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        for try await chunk in exec.output {
+            if chunk.stream == .stdout { stdout += chunk.bytes } else { stderr += chunk.bytes }
+        }
+        try await input
+        return SSHExecResult(stdout: stdout, stderr: stderr, status: try await exec.exitStatus())
+    }
+
+    /// Disconnects. Pending and later operations fail with `SSHError.sessionClosed`.
+    public func close() {
+        loop.shutdown(error: .sessionClosed(host: target.host)) { [handle] in _ = handle.disconnect(reason: "closed by p") }
+    }
+}

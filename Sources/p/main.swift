@@ -1,0 +1,3 @@
+import PCLI
+
+await PMain.run()
