@@ -5,12 +5,136 @@ import Testing
 @Suite("Exec against a real sshd")
 struct ExecTests {
     @Test func runCollectsOutputAndStatus() async throws {
-        let server = try await TestSSHD.shared()
-        let session = try await server.connect()
+        let session = try await TestSSHD.shared().connect()
         defer { session.close() }
         let result = try await session.run("printf 'out'; printf 'err' >&2; exit 3")
         #expect(result.stdoutText == "out")
         #expect(result.stderrText == "err")
         #expect(result.status == .exited(3))
+    }
+
+    @Test func binaryRoundTripIsByteExact() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<1_000_003).map { _ in UInt8.random(in: 0...255, using: &generator) } + Array(0...255)
+        let result = try await session.run("cat; cat /dev/null >&2", stdin: bytes)
+        #expect(result.stdout == bytes)
+        let echoed = try await session.run("cat >&2", stdin: bytes)
+        #expect(echoed.stderr == bytes)
+        #expect(echoed.stdout.isEmpty)
+        #expect(echoed.status == .exited(0))
+    }
+
+    @Test func noTrailingNewlineAndInvalidUTF8() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        let result = try await session.run("printf '\\377\\376abc\\000'")
+        #expect(result.stdout == [0xFF, 0xFE, 0x61, 0x62, 0x63, 0x00])
+    }
+
+    @Test func stdinIsWrittenAndClosed() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        let result = try await session.run("wc -c", stdin: Array(repeating: 0x41, count: 12345))
+        #expect(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "12345")
+    }
+
+    /// A reader that drained only stdout would stall once stderr filled the window.
+    @Test func bothStreamsLargeAndInterleaved() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        let result = try await session.run(
+            "for i in 1 2 3 4 5; do head -c 1000000 /dev/zero >&2; head -c 1000000 /dev/zero; done")
+        #expect(result.stdout.count == 5_000_000)
+        #expect(result.stderr.count == 5_000_000)
+        #expect(result.status == .exited(0))
+    }
+
+    @Test func exitSignalIsReported() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        let result = try await session.run("kill -9 $$")
+        #expect(result.status == .signaled("KILL", message: ""))
+        #expect(result.status.shellCode == 137)
+        let terminated = try await session.run("kill -TERM $$")
+        #expect(terminated.status.shellCode == 143)
+    }
+
+    @Test func exitCodesAreExact() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        for code: Int32 in [0, 1, 42, 255] {
+            #expect(try await session.run("exit \(code)").status == .exited(code))
+        }
+    }
+
+    /// Twenty commands on one session at once; the streaming one keeps going while the
+    /// others start, run and finish.
+    @Test func twentyConcurrentExecsOnOneSession() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        let streamer = try await session.exec("for i in $(seq 1 30); do echo line $i; sleep 0.1; done")
+        let quickResults = try await withThrowingTaskGroup(of: (Int, SSHExecResult).self) { group in
+            for index in 0..<19 {
+                group.addTask { (index, try await session.run("echo quick \(index)")) }
+            }
+            var results: [Int: SSHExecResult] = [:]
+            for try await (index, result) in group { results[index] = result }
+            return results
+        }
+        // All quick ones are done; the streamer must still be producing (it runs ~3 s).
+        var streamed: [UInt8] = []
+        var sawLineBeforeEnd = false
+        for try await chunk in streamer.output {
+            streamed += chunk.bytes
+            if !sawLineBeforeEnd { sawLineBeforeEnd = !String(decoding: streamed, as: UTF8.self).contains("line 30") }
+        }
+        #expect(sawLineBeforeEnd, "the streaming command had finished before the quick ones")
+        #expect(try await streamer.exitStatus() == .exited(0))
+        #expect(String(decoding: streamed, as: UTF8.self) == (1...30).map { "line \($0)\n" }.joined())
+        for index in 0..<19 {
+            #expect(quickResults[index]?.stdoutText == "quick \(index)\n")
+            #expect(quickResults[index]?.status == .exited(0))
+        }
+    }
+
+    @Test func hundredMegabytesWithFlatMemory() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        let before = ResidentMemory.current()
+        var peak = before
+        var total = 0
+        let exec = try await session.exec("head -c 100000000 /dev/urandom")
+        for try await chunk in exec.output {
+            total += chunk.bytes.count
+            peak = max(peak, ResidentMemory.current())
+        }
+        #expect(total == 100_000_000)
+        #expect(try await exec.exitStatus() == .exited(0))
+        #expect(peak - before < 20_000_000, "resident memory grew by \(peak - before) bytes")
+    }
+
+    @Test func cancellingAReadLeavesTheCommandRunning() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        let exec = try await session.exec("sleep 1; echo late")
+        let waiting = Task { try await exec.nextChunk() }
+        try await Task.sleep(for: .milliseconds(100))
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        let chunk = try await exec.nextChunk()
+        #expect(chunk?.bytes == Array("late\n".utf8))
+    }
+}
+
+enum ResidentMemory {
+    /// VmRSS of this process, in bytes.
+    static func current() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kilobytes * 1024
     }
 }

@@ -27,6 +27,33 @@ final class TestSSHD: @unchecked Sendable {
         try await SharedServer.instance.get()
     }
 
+    /// A local server shared by tests that add keys to its authorized_keys: never the
+    /// external one, whose configuration the tests do not own.
+    static func sharedLocal() async throws -> TestSSHD {
+        try await LocalServer.instance.get()
+    }
+
+    private actor LocalServer {
+        static let instance = LocalServer()
+        private var server: TestSSHD?
+
+        func get() throws -> TestSSHD {
+            if let server { return server }
+            let started = try TestSSHD.start()
+            server = started
+            return started
+        }
+    }
+
+    /// Authorizes another public key.
+    func authorize(publicKeyFile: String) throws {
+        let key = try String(contentsOfFile: publicKeyFile, encoding: .utf8)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: authorizedKeys))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(key.utf8))
+    }
+
     private actor SharedServer {
         static let instance = SharedServer()
         private var server: TestSSHD?
@@ -194,13 +221,27 @@ struct TestFailure: Error, CustomStringConvertible {
 /// waitpid rather than Foundation's Process, whose exit notification depends on a run loop.
 enum Shell {
     @discardableResult
-    static func run(_ program: String, _ arguments: [String]) throws -> String {
+    static func runWithEnvironment(_ program: String, _ arguments: [String], _ extra: [String: String]) throws -> String {
+        try run("env", extra.map { "\($0)=\($1)" } + [program] + arguments)
+    }
+
+    /// Runs a program with `input` on its stdin (through a temporary file).
+    @discardableResult
+    static func runWithStdin(_ program: String, _ arguments: [String], _ input: String) throws -> String {
+        let inputPath = NSTemporaryDirectory() + "p-stdin-" + UUID().uuidString
+        try input.write(toFile: inputPath, atomically: true, encoding: .utf8)
+        defer { unlink(inputPath) }
+        return try run(program, arguments, stdinFile: inputPath)
+    }
+
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String], stdinFile: String? = nil) throws -> String {
         let outputPath = NSTemporaryDirectory() + "p-shell-" + UUID().uuidString
         defer { unlink(outputPath) }
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdinFile ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = ([program] + arguments).map { strdup($0) } + [nil]

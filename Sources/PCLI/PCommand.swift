@@ -6,7 +6,7 @@ public struct PCommand: AsyncParsableCommand {
         commandName: "p",
         abstract: "Run commands on remote workers over SSH, keep them running, watch them.",
         version: PVersion.current,
-        subcommands: []
+        subcommands: [RemoteShell.self]
     )
 
     public init() {}

@@ -68,8 +68,10 @@ public struct SSHSessionOptions: Sendable {
     public var hostKeyPolicy: SSHHostKeyPolicy?
     /// Callbacks for passphrases, passwords and keyboard-interactive prompts.
     public var credentials: SSHCredentials
-    /// Use ssh-agent (`SSH_AUTH_SOCK`) when it is set.
+    /// Use ssh-agent when its socket is known.
     public var useAgent: Bool
+    /// The agent's socket; nil means `SSH_AUTH_SOCK`.
+    public var agentSocketPath: String?
     /// TCP connect timeout per address; the target's `ConnectTimeout` wins when set.
     public var connectTimeout: Duration
     /// Bound for the handshake, authentication and opening channels.
@@ -85,12 +87,13 @@ public struct SSHSessionOptions: Sendable {
     /// a 10 s connect timeout, a 30 s dead-peer bound.
     public init(
         hostKeyPolicy: SSHHostKeyPolicy? = nil, credentials: SSHCredentials = SSHCredentials(),
-        useAgent: Bool = true, connectTimeout: Duration = .seconds(10), setupTimeout: Duration = .seconds(30),
+        useAgent: Bool = true, agentSocketPath: String? = nil, connectTimeout: Duration = .seconds(10), setupTimeout: Duration = .seconds(30),
         keepaliveInterval: Duration? = nil, deadPeerTimeout: Duration? = nil
     ) {
         self.hostKeyPolicy = hostKeyPolicy
         self.credentials = credentials
         self.useAgent = useAgent
+        self.agentSocketPath = agentSocketPath
         self.connectTimeout = connectTimeout
         self.setupTimeout = setupTimeout
         self.keepaliveInterval = keepaliveInterval

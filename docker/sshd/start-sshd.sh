@@ -58,6 +58,8 @@ config="$state/sshd_config"
   echo "PubkeyAuthentication yes"
   echo "Subsystem sftp internal-sftp"
   echo "MaxStartups 200"
+  # Tests run 20 commands at once on one connection; sshd allows 10 by default.
+  echo "MaxSessions 64"
   echo "LogLevel VERBOSE"
   for option in "${extra[@]+"${extra[@]}"}"; do echo "$option"; done
 } > "$config"

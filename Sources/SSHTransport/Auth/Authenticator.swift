@@ -69,7 +69,8 @@ struct Authenticator {
 
     private func authenticateWithAgent(tried: inout [String]) async throws -> Bool {
         guard options.useAgent, !target.identitiesOnly,
-            let socketPath = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"], !socketPath.isEmpty
+            let socketPath = options.agentSocketPath ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"],
+            !socketPath.isEmpty
         else { return false }
         let session = self.session
         let user = target.user
@@ -103,7 +104,9 @@ struct Authenticator {
             }
             passphrase = answer
         }
-        let publicKey = FileManager.default.fileExists(atPath: file + ".pub") ? file + ".pub" : nil
+        // For an encrypted key, libssh2 reports a wrong passphrase clearly only when it must
+        // derive the public key itself; with the .pub file it fails later, obscurely.
+        let publicKey = !info.isEncrypted && FileManager.default.fileExists(atPath: file + ".pub") ? file + ".pub" : nil
         let user = target.user
         let session = self.session
         let given = passphrase

@@ -5,6 +5,8 @@ import Foundation
 struct HostKeyVerifier {
     let target: SSHTarget
     let knownHosts: KnownHostsHandle
+    /// The host-key algorithms known_hosts has keys for, for this host.
+    let knownMethods: [String]
 
     /// Loads the target's known_hosts files and tells libssh2 to prefer the host-key types
     /// already recorded for this host, as OpenSSH does; otherwise libssh2 1.10 would
@@ -15,6 +17,7 @@ struct HostKeyVerifier {
         self.knownHosts = knownHosts
         for file in target.knownHostsFiles { knownHosts.load(path: file) }
         let known = knownHosts.knownHostKeyMethods(host: target.host, port: target.port)
+        self.knownMethods = known
         let supported = session.supportedHostKeyMethods
         let preferred = known.filter(supported.contains)
         if !preferred.isEmpty {
@@ -36,6 +39,11 @@ struct HostKeyVerifier {
         case .mismatch:
             throw .hostKeyChanged(host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
         case .notFound:
+            if !knownMethods.isEmpty && knownMethods.allSatisfy({ $0.contains("rsa") }) && !LibSSH2.signsRSASHA2 {
+                throw .sessionFailure(
+                    host: target.knownHostsName, operation: "verifying the host key", code: -1,
+                    message: "known_hosts holds only an RSA key for this host, and libssh2 \(LibSSH2.version) can check RSA host keys only with ssh-rsa (SHA-1), which OpenSSH 8.8 and later no longer offer (no rsa-sha2 before libssh2 1.11). The host offered \(keyType) \(fingerprint) instead; add the host's ed25519 or ecdsa key to \(file)")
+            }
             let question = SSHHostKeyQuestion(host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
             switch policy {
             case .strict:

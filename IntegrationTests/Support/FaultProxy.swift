@@ -1,0 +1,107 @@
+import Foundation
+
+/// A TCP proxy in front of a test sshd that can silently hold all traffic ("blackhole"),
+/// as when a network path dies without a reset. Each connection is served by a thread.
+final class FaultProxy: @unchecked Sendable {
+    let port: Int
+    private let listener: Int32
+    private let targetPort: Int
+    private let lock = NSLock()
+    private var holding = false
+    private var stopped = false
+
+    init(targetPort: Int) throws {
+        self.targetPort = targetPort
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = Self.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = listener
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else { throw TestFailure("proxy cannot listen") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread { [self] in acceptLoop() }.start()
+    }
+
+    /// Holds every byte from now on, in both directions, without closing anything.
+    func blackhole() {
+        lock.lock()
+        holding = true
+        lock.unlock()
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private var isHolding: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return holding
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 { return }
+            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = Self.loopback(port: targetPort)
+            let connected = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            guard connected else {
+                close(client)
+                close(upstream)
+                continue
+            }
+            Thread { [self] in pump(client, upstream) }.start()
+        }
+    }
+
+    private func pump(_ a: Int32, _ b: Int32) {
+        defer {
+            close(a)
+            close(b)
+        }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if isHolding {
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            var descriptors = [pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0)]
+            guard poll(&descriptors, 2, 50) >= 0 else { return }
+            for (index, descriptor) in descriptors.enumerated() where descriptor.revents != 0 {
+                let from = index == 0 ? a : b
+                let to = index == 0 ? b : a
+                let count = read(from, &buffer, buffer.count)
+                if count <= 0 { return }
+                var offset = 0
+                while offset < count {
+                    let written = buffer.withUnsafeBytes { write(to, $0.baseAddress! + offset, count - offset) }
+                    if written <= 0 { return }
+                    offset += written
+                }
+            }
+        }
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return address
+    }
+}

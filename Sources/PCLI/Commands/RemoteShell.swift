@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import SSHTransport
+
+/// `p _exec`: runs one command over p's own SSH, piping stdin, stdout and stderr, and exits
+/// with the command's status. Its options follow ssh's, so that it can serve as a remote
+/// shell for other tools (rsync's `-e`) and as the benchmark's counterpart of `ssh host cmd`.
+struct RemoteShell: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "_exec",
+        abstract: "Run one command on a host over p's SSH, like `ssh host command`.",
+        shouldDisplay: false
+    )
+
+    @Option(name: .customShort("l"), help: "The remote user.")
+    var user: String?
+
+    @Option(name: .customShort("p"), help: "The remote port.")
+    var port: Int?
+
+    @Option(name: .customShort("i"), help: "An identity file.")
+    var identityFiles: [String] = []
+
+    @Option(name: .customShort("F"), help: "An ssh configuration file instead of ~/.ssh/config.")
+    var configFile: String?
+
+    @Option(name: .customShort("o"), help: "An ssh_config option as Keyword=value.")
+    var options: [String] = []
+
+    @Argument(help: "The host or alias.")
+    var host: String
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
+    var command: [String] = []
+
+    func run() async throws {
+        let status: Int32
+        do {
+            status = try await execute()
+        } catch let error as SSHError {
+            FileHandle.standardError.write(Data("p: \(error)\n".utf8))
+            throw ExitCode(255)
+        }
+        throw ExitCode(status)
+    }
+
+    private func execute() async throws -> Int32 {
+        let target = try resolveTarget()
+        let session = try await SSHSession.connect(to: target, options: SSHSessionOptions())
+        defer { session.close() }
+        let exec = try await session.exec(command.joined(separator: " "))
+        let input = Task { try await StandardInput.forward(to: exec) }
+        for try await chunk in exec.output {
+            let handle = chunk.stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError
+            handle.write(Data(chunk.bytes))
+        }
+        input.cancel()
+        return try await exec.exitStatus().shellCode ?? 255
+    }
+
+    private func resolveTarget() throws -> SSHTarget {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        // Options given on the command line come first, so they win, as with ssh.
+        var lines = options.map { option -> String in
+            let parts = option.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 ? "\(parts[0]) \(parts[1])" : option
+        }
+        lines += identityFiles.map { "IdentityFile \($0)" }
+        if let port { lines.append("Port \(port)") }
+        if let user { lines.append("User \(user)") }
+        let fileText = (try? String(contentsOfFile: configFile ?? home + "/.ssh/config", encoding: .utf8)) ?? ""
+        let config = try SSHConfig.parse(
+            lines.joined(separator: "\n") + "\n" + fileText, name: configFile ?? "~/.ssh/config",
+            includeBase: home + "/.ssh")
+        return try SSHTarget.resolve(host, config: config)
+    }
+}
+
+/// Copies this process's stdin to a remote command on a thread of its own (reading a
+/// terminal or pipe blocks), then closes the remote stdin. At most a few chunks are in
+/// flight, so a fast local producer cannot fill memory while the remote side is slow.
+enum StandardInput {
+    static func forward(to exec: SSHExec) async throws {
+        let credits = Credits(4)
+        let chunks = AsyncStream<[UInt8]> { continuation in
+            let thread = Thread {
+                var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+                while true {
+                    credits.wait()
+                    let count = read(0, &buffer, buffer.count)
+                    if count <= 0 { break }
+                    continuation.yield(Array(buffer[0..<count]))
+                }
+                continuation.finish()
+            }
+            thread.start()
+        }
+        for await chunk in chunks {
+            try await exec.write(chunk)
+            credits.signal()
+        }
+        try await exec.closeInput()
+    }
+}
+
+/// A counting gate between a blocking reader thread and an async consumer. (A
+/// DispatchSemaphore may not be released while its count is below the initial one.)
+final class Credits: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var available: Int
+
+    init(_ count: Int) {
+        available = count
+    }
+
+    func wait() {
+        condition.lock()
+        while available == 0 { condition.wait() }
+        available -= 1
+        condition.unlock()
+    }
+
+    func signal() {
+        condition.lock()
+        available += 1
+        condition.signal()
+        condition.unlock()
+    }
+}
