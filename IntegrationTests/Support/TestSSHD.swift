@@ -171,6 +171,24 @@ final class TestSSHD: @unchecked Sendable {
         return target
     }
 
+    /// An ssh_config file naming this server as `worker`, for `p _exec -F`.
+    func writeClientConfig() throws -> String {
+        let path = directory + "/client/config-\(UUID().uuidString.prefix(6))"
+        let text = """
+            Host worker
+                HostName \(host)
+                Port \(port)
+                User \(user)
+                IdentityFile \(identityFile)
+                IdentitiesOnly yes
+                UserKnownHostsFile \(knownHostsFile)
+                StrictHostKeyChecking yes
+
+            """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     /// Options that never touch the developer's agent.
     static func options(
         policy: SSHHostKeyPolicy = .strict, deadPeerTimeout: Duration? = nil, credentials: SSHCredentials = SSHCredentials()
@@ -258,6 +276,38 @@ enum Shell {
             throw TestFailure("\(program) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
         }
         return text
+    }
+
+    /// Runs a program with stdout and stderr to /dev/null; returns its exit status and its
+    /// peak resident memory (from wait4's rusage, so other work in this process does not
+    /// count).
+    static func measure(_ program: String, _ arguments: [String]) throws -> (status: Int32, peakResidentBytes: Int) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, program, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw TestFailure("cannot start \(program): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        return ((status >> 8) & 0xff, usage.ru_maxrss * 1024)
+    }
+
+    /// The `p` executable built next to the test bundle.
+    static var pExecutable: String {
+        get throws {
+            let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("p").path
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw TestFailure("the p executable is not at \(path); run `swift build` before the tests")
+            }
+            return path
+        }
     }
 
     static var currentUser: String {

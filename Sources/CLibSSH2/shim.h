@@ -7,6 +7,18 @@
 #include <string.h>
 #include <libssh2.h>
 #include <libssh2_sftp.h>
+#if __has_include(<openssl/crypto.h>)
+#include <openssl/crypto.h>
+#endif
+
+/// Keeps OpenSSL (libssh2's crypto backend) from freeing its global state in an atexit
+/// handler: a session thread still encrypting a keepalive while the process exits would
+/// otherwise crash in OpenSSL's freed locks. Call before libssh2_init.
+static inline void p_crypto_disable_atexit_cleanup(void) {
+#if defined(OPENSSL_INIT_NO_ATEXIT)
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+#endif
+}
 
 /// 1 when the linked headers provide libssh2_channel_get_exit_status's companion
 /// libssh2_channel_has_exit_status (1.11+), which tells "exited 0" from "nothing received".

@@ -45,6 +45,8 @@ if [ "$(id -u)" = 0 ]; then mkdir -p /run/sshd && chmod 755 /run/sshd; fi
 case "$listen" in *:*) address="[$listen]:$port" ;; *) address="$listen:$port" ;; esac
 config="$state/sshd_config"
 {
+  # sshd keeps the first value of a keyword: the caller's options come first so they win.
+  for option in "${extra[@]+"${extra[@]}"}"; do echo "$option"; done
   echo "ListenAddress $address"
   for type in ed25519 ecdsa rsa; do echo "HostKey $state/ssh_host_${type}_key"; done
   echo "PidFile $state/sshd.pid"
@@ -61,7 +63,6 @@ config="$state/sshd_config"
   # Tests run 20 commands at once on one connection; sshd allows 10 by default.
   echo "MaxSessions 64"
   echo "LogLevel VERBOSE"
-  for option in "${extra[@]+"${extra[@]}"}"; do echo "$option"; done
 } > "$config"
 
 "$sshd" -t -f "$config"

@@ -3,7 +3,10 @@ import CLibSSH2
 /// Process-wide libssh2 state and the one place return codes become Swift values.
 enum LibSSH2 {
     /// `libssh2_init` is not thread-safe; a `static let` runs it exactly once.
-    private static let initialized: Int32 = libssh2_init(0)
+    private static let initialized: Int32 = {
+        p_crypto_disable_atexit_cleanup()
+        return libssh2_init(0)
+    }()
 
     static func ensureInitialized() {
         precondition(initialized == 0, "libssh2_init failed: \(initialized)")
