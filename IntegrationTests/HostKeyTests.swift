@@ -16,7 +16,7 @@ struct HostKeyTests {
 
     func hostKey(_ type: String) async throws -> String {
         let server = try await TestSSHD.shared()
-        let text = try String(contentsOfFile: server.stateDirectory + "/ssh_host_\(type)_key.pub", encoding: .utf8)
+        let text = try String(contentsOfFile: server.hostKeyDirectory + "/ssh_host_\(type)_key.pub", encoding: .utf8)
         return text.split(separator: " ").prefix(2).joined(separator: " ")
     }
 

@@ -19,6 +19,10 @@ final class TestSSHD: @unchecked Sendable {
     let isExternal: Bool
 
     var stateDirectory: String { directory + "/server" }
+    /// Where the server's host keys (`ssh_host_*_key.pub`) are.
+    var hostKeyDirectory: String {
+        isExternal ? ProcessInfo.processInfo.environment["P_TEST_SSH_HOST_KEYS"] ?? stateDirectory : stateDirectory
+    }
     var authorizedKeys: String { directory + "/client/authorized_keys" }
     var logFile: String { stateDirectory + "/sshd.log" }
 
@@ -173,6 +177,7 @@ final class TestSSHD: @unchecked Sendable {
 
     /// An ssh_config file naming this server as `worker`, for `p _exec -F`.
     func writeClientConfig() throws -> String {
+        try FileManager.default.createDirectory(atPath: directory + "/client", withIntermediateDirectories: true)
         let path = directory + "/client/config-\(UUID().uuidString.prefix(6))"
         let text = """
             Host worker

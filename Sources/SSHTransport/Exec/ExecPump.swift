@@ -33,6 +33,9 @@ final class ExecPump: @unchecked Sendable {
     private var deliverStderrNext = false
     private var discarding = false
     private var phase = Phase.streaming
+    private var inputClosed = false
+    /// Writes in progress: the channel is not closed under them.
+    private var activeWriters = 0
     private var outputWaiter: ResumeOnce<SSHOutputChunk?>?
     private var exitWaiters: [ResumeOnce<SSHExitStatus>] = []
 
@@ -86,13 +89,61 @@ final class ExecPump: @unchecked Sendable {
         stderrEOF = true
         outputWaiter?.resume(.success(nil))
         outputWaiter = nil
-        if case .streaming = phase { phase = .closing }
+        if case .streaming = phase, activeWriters == 0 { phase = .closing }
+    }
+
+    // MARK: Input (steps of loop tasks)
+
+    /// One step of writing `bytes[progress.offset...]` to stdin.
+    func writeStep(_ bytes: [UInt8], _ progress: WriteProgress) throws(SSHError) -> Attempt<Void> {
+        guard case .streaming = phase, !inputClosed else {
+            if progress.started { activeWriters -= 1 }
+            throw .channelFailure(
+                host: host, operation: "writing to stdin", code: -1,
+                message: "the command has ended or its stdin was closed")
+        }
+        if !progress.started {
+            progress.started = true
+            activeWriters += 1
+        }
+        do {
+            while progress.offset < bytes.count {
+                let written = try Attempt.mapping(host: host, operation: "writing to stdin", channel: true) {
+                    () throws(LibSSH2Failure) in
+                    let result = bytes.withUnsafeBytes { buffer in
+                        Result { () throws(LibSSH2Failure) in
+                            try channel.write(UnsafeRawBufferPointer(rebasing: buffer[progress.offset...]))
+                        }
+                    }
+                    return try result.get()
+                }
+                guard case .done(let count) = written else { return .wouldBlock }
+                progress.offset += count
+            }
+        } catch {
+            activeWriters -= 1
+            throw error
+        }
+        activeWriters -= 1
+        return .done(())
+    }
+
+    /// One step of sending EOF on stdin. Once the command has ended there is nothing to
+    /// close (and sending EOF on a closed channel is a protocol error), so it succeeds.
+    func closeInputStep() throws(SSHError) -> Attempt<Void> {
+        guard case .streaming = phase, !inputClosed else { return .done(()) }
+        let result = try Attempt.mapping(host: host, operation: "sending EOF", channel: true) { () throws(LibSSH2Failure) in
+            try channel.sendEOF()
+        }
+        if case .done = result { inputClosed = true }
+        return result
     }
 
     // MARK: Loop task
 
     func step() -> LoopTask.Outcome {
         do {
+            if case .streaming = phase, discarding && stdoutEOF && stderrEOF && activeWriters == 0 { phase = .closing }
             var progressed = try readAvailable()
             deliverOutput()
             progressed = try advanceClose() || progressed
@@ -142,7 +193,7 @@ final class ExecPump: @unchecked Sendable {
             }
             if !movedData { break }
         }
-        if stdoutEOF && stderrEOF && stdout.isEmpty && stderr.isEmpty { phase = .closing }
+        if stdoutEOF && stderrEOF && stdout.isEmpty && stderr.isEmpty && activeWriters == 0 { phase = .closing }
         return progressed
     }
 
@@ -209,4 +260,10 @@ final class ExecPump: @unchecked Sendable {
         guard let code = channel.exitStatus else { return .unknown }
         return .exited(code)
     }
+}
+
+/// Progress of a write that may take several loop steps. Loop thread only.
+final class WriteProgress: @unchecked Sendable {
+    var offset = 0
+    var started = false
 }

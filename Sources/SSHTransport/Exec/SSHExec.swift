@@ -69,15 +69,13 @@ public struct SSHExecResult: Sendable, Equatable {
 /// driven by its session's I/O thread.
 public final class SSHExec: Sendable {
     private let pump: ExecPump
-    private let channel: ChannelHandle
     private let loop: IOLoop
     private let setupTimeout: Duration
     /// The command line as sent.
     public let command: String
 
-    init(pump: ExecPump, channel: ChannelHandle, loop: IOLoop, command: String, setupTimeout: Duration) {
+    init(pump: ExecPump, loop: IOLoop, command: String, setupTimeout: Duration) {
         self.pump = pump
-        self.channel = channel
         self.loop = loop
         self.command = command
         self.setupTimeout = setupTimeout
@@ -115,36 +113,20 @@ public final class SSHExec: Sendable {
     /// - Throws: `SSHError` if the channel or connection fails.
     public func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
-        let channel = self.channel
-        let host = loop.host
+        let pump = self.pump
         let progress = WriteProgress()
-        try await loop.perform("writing to the command's stdin") { () throws(SSHError) -> Attempt<Void> in
-            while progress.offset < bytes.count {
-                let written = try Attempt.mapping(host: host, operation: "writing to stdin", channel: true) {
-                    () throws(LibSSH2Failure) in
-                    let result = bytes.withUnsafeBytes { buffer in
-                        Result { () throws(LibSSH2Failure) in
-                            try channel.write(UnsafeRawBufferPointer(rebasing: buffer[progress.offset...]))
-                        }
-                    }
-                    return try result.get()
-                }
-                guard case .done(let count) = written else { return .wouldBlock }
-                progress.offset += count
-            }
-            return .done(())
+        try await loop.perform("writing to the command's stdin") { () throws(SSHError) in
+            try pump.writeStep(bytes, progress)
         }
     }
 
-    /// Closes stdin (sends EOF), so that a command reading it sees the end.
+    /// Closes stdin (sends EOF), so that a command reading it sees the end. Does nothing
+    /// once the command has ended.
     /// - Throws: `SSHError` if the channel or connection fails.
     public func closeInput() async throws {
-        let channel = self.channel
-        let host = loop.host
-        try await loop.perform("closing the command's stdin") { () throws(SSHError) -> Attempt<Void> in
-            try Attempt.mapping(host: host, operation: "sending EOF", channel: true) { () throws(LibSSH2Failure) in
-                try channel.sendEOF()
-            }
+        let pump = self.pump
+        try await loop.perform("closing the command's stdin") { () throws(SSHError) in
+            try pump.closeInputStep()
         }
     }
 
@@ -182,9 +164,4 @@ public struct SSHOutput: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(exec: exec) }
-}
-
-/// Loop-thread-only progress of a write that may take several steps.
-private final class WriteProgress: @unchecked Sendable {
-    var offset = 0
 }
