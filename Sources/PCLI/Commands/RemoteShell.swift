@@ -51,8 +51,7 @@ struct RemoteShell: AsyncParsableCommand {
         let exec = try await session.exec(command.joined(separator: " "))
         let input = Task { try await StandardInput.forward(to: exec) }
         for try await chunk in exec.output {
-            let handle = chunk.stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError
-            handle.write(Data(chunk.bytes))
+            FileDescriptorWriter.write(chunk.bytes, to: chunk.stream == .stdout ? STDOUT_FILENO : STDERR_FILENO)
         }
         input.cancel()
         return try await exec.exitStatus().shellCode ?? 255

@@ -12,33 +12,34 @@ struct Authenticator {
 
     private var host: String { target.host }
 
+    /// Keys are offered before asking the server which methods it allows: the usual case
+    /// (a key works) then costs no extra round trip for the "none" request that lists them.
     func authenticate() async throws {
         let user = target.user
-        let serverMethods = try await perform("asking which authentication methods \(user) may use") { () throws(LibSSH2Failure) in
-            try session.authenticationMethods(user: user)
-        }
-        guard let serverMethods else { return }  // "none" authentication succeeded
-
         var tried: [String] = []
         var hint: String?
         var missingExplicitFile: String?
 
-        if serverMethods.contains("publickey") {
-            if try await authenticateWithAgent(tried: &tried) { return }
-            for file in target.identityFiles {
-                guard FileManager.default.fileExists(atPath: file) else {
-                    if target.identityFilesAreExplicit && missingExplicitFile == nil { missingExplicitFile = file }
-                    continue
-                }
-                let outcome = try await authenticate(identityFile: file)
-                switch outcome {
-                case .accepted: return
-                case .rejected(let note, let keyHint):
-                    tried.append(note)
-                    hint = hint ?? keyHint
-                }
+        if try await authenticateWithAgent(tried: &tried) { return }
+        for file in target.identityFiles {
+            guard FileManager.default.fileExists(atPath: file) else {
+                if target.identityFilesAreExplicit && missingExplicitFile == nil { missingExplicitFile = file }
+                continue
+            }
+            let outcome = try await authenticate(identityFile: file)
+            switch outcome {
+            case .accepted: return
+            case .rejected(let note, let keyHint):
+                tried.append(note)
+                hint = hint ?? keyHint
             }
         }
+
+        let serverMethods = try await perform("asking which authentication methods \(user) may use") {
+            () throws(LibSSH2Failure) in
+            try session.authenticationMethods(user: user)
+        }
+        guard let serverMethods else { return }  // "none" authentication succeeded
         if serverMethods.contains("keyboard-interactive"), let answer = options.credentials.keyboardInteractive {
             tried.append("keyboard-interactive")
             let context = session.context

@@ -1,0 +1,22 @@
+import Foundation
+
+/// Writes bytes straight to a file descriptor (stdout, stderr) without copying them into
+/// `Data` first, retrying partial writes and EINTR.
+enum FileDescriptorWriter {
+    /// Returns false if the descriptor is closed (for example a reader that went away).
+    @discardableResult
+    static func write(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+    }
+}
