@@ -67,6 +67,9 @@ public final class SSHSession: Sendable {
                 }
                 loop.session = handle
                 loop.liveness = liveness
+                handle.traffic.onConnectionEnd = { [unowned loop] reason in
+                    loop.markClosed(.connectionLost(host: target.host, reason: reason))
+                }
                 handle.configureKeepalive(intervalSeconds: Int(liveness.keepaliveInterval.components.seconds))
                 guard let verifier = HostKeyVerifier(session: handle, target: target) else {
                     throw .sessionFailure(host: target.host, operation: "reading known_hosts", code: -1, message: "libssh2 could not allocate a known-hosts store")
@@ -111,7 +114,7 @@ public final class SSHSession: Sendable {
             }
         }
         do {
-            try await loop.perform("starting the command", timeout: options.setupTimeout) { () throws(SSHError) -> Attempt<Void> in
+            try await loop.perform("starting the command", timeout: options.setupTimeout, lane: .channelRequest) { () throws(SSHError) -> Attempt<Void> in
                 try Attempt.mapping(host: host, operation: "starting the command", channel: true) { () throws(LibSSH2Failure) in
                     try channel.exec(command)
                 }

@@ -21,6 +21,9 @@ final class IOLoop: @unchecked Sendable {
     /// Serializes tasks that share one of libssh2's per-session state machines.
     enum Lane: Hashable {
         case channelOpen
+        /// Channel requests that wait for CHANNEL_SUCCESS/FAILURE (exec): libssh2 1.10's
+        /// `_libssh2_packet_requirev` fails when it reads the reply meant for another channel.
+        case channelRequest
         case sftpInit
         case sftp(ObjectIdentifier)
     }
@@ -192,13 +195,16 @@ final class IOLoop: @unchecked Sendable {
 
     private func run() {
         while true {
+            // Drain before taking the inbox: a job queued after the inbox is taken then
+            // finds `wakePending` false and writes a byte that the next poll() sees.
+            // (Draining after would swallow that byte and sleep with work queued.)
+            drainWakePipe()
             lock.lock()
             let jobs = inbox
             inbox.removeAll(keepingCapacity: true)
             wakePending = false
             let stopping = stopRequested
             lock.unlock()
-            drainWakePipe()
 
             for job in jobs {
                 switch job {
@@ -312,10 +318,15 @@ final class IOLoop: @unchecked Sendable {
 
     private func failAll(_ error: SSHError) {
         if failure == nil { failure = error }
+        markClosed(error)
         let failing = tasks
         tasks.removeAll()
         outboundOwner = nil
         for task in failing { task.fail(error) }
+    }
+
+    /// Records that the session can no longer be used (`isFailed`); the first reason wins.
+    func markClosed(_ error: SSHError) {
         lock.lock()
         closedError = closedError ?? error
         lock.unlock()

@@ -11,6 +11,9 @@ final class TrafficMonitor: @unchecked Sendable {
     private(set) var lastReceive: ContinuousClock.Instant = .now
     private(set) var peerClosed = false
     private(set) var socketError: Int32 = 0
+    /// Told at once when the connection ends, before the failing call returns, so that the
+    /// session reads as dead by the time any caller sees the error.
+    var onConnectionEnd: ((String) -> Void)?
 
     func record(received count: Int) {
         if count > 0 {
@@ -18,10 +21,14 @@ final class TrafficMonitor: @unchecked Sendable {
             lastReceive = .now
         } else if count == 0 {
             peerClosed = true
+            onConnectionEnd?("the server closed the connection")
         }
     }
 
     func record(error: Int32) {
-        if error != EAGAIN && error != EWOULDBLOCK && error != EINTR { socketError = error }
+        if error != EAGAIN && error != EWOULDBLOCK && error != EINTR {
+            socketError = error
+            onConnectionEnd?(String(cString: strerror(error)))
+        }
     }
 }

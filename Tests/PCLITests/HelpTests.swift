@@ -1,0 +1,27 @@
+import Testing
+
+@testable import PCLI
+
+@Suite("Command-line help")
+struct HelpTests {
+    @Test func rootHelpIsStable() {
+        let help = PCommand.helpMessage(columns: 80)
+        #expect(help.contains("USAGE: p"))
+        #expect(help.contains("Run commands on remote workers over SSH"))
+        #expect(!help.contains("_exec"), "hidden subcommands stay out of the help")
+    }
+
+    @Test func remoteShellParsesSSHStyleOptions() throws {
+        let command = try RemoteShell.parse(["-p", "2200", "-l", "me", "-i", "/k", "-o", "ConnectTimeout=3", "host", "echo", "a b"])
+        #expect(command.port == 2200)
+        #expect(command.user == "me")
+        #expect(command.identityFiles == ["/k"])
+        #expect(command.options == ["ConnectTimeout=3"])
+        #expect(command.host == "host")
+        #expect(command.command == ["echo", "a b"])
+    }
+
+    @Test func versionIsSemantic() {
+        #expect(PVersion.current.split(separator: ".").count == 3)
+    }
+}
