@@ -40,7 +40,8 @@ struct AuthenticationTests {
 
         let wrong = SSHCredentials(passphrase: { _ in "wrong" })
         await #expect {
-            try await SSHSession.connect(to: target(server, identities: [key]), options: TestSSHD.options(credentials: wrong))
+            try await SSHSession.connect(
+                to: target(server, identities: [key]), options: TestSSHD.options(credentials: wrong))
         } throws: { error in
             guard case .authenticationFailed(_, _, let tried, _, _) = error as? SSHError else { return false }
             return tried.contains { $0.contains(key) && $0.contains("wrong passphrase") }
@@ -52,7 +53,8 @@ struct AuthenticationTests {
         await #expect {
             try await SSHSession.connect(to: target(server, identities: [key]), options: TestSSHD.options())
         } throws: { error in
-            guard case .authenticationFailed(let host, let user, let tried, let serverMethods, _) = error as? SSHError else {
+            guard case .authenticationFailed(let host, let user, let tried, let serverMethods, _) = error as? SSHError
+            else {
                 return false
             }
             return host == server.host && user == server.user && tried == [key] && serverMethods.contains("publickey")

@@ -75,7 +75,9 @@ struct ConnectionFailureTests {
         await #expect {
             try await session.exec("true")
         } throws: { error in
-            guard case .channelFailure(_, let operation, let code, let message) = error as? SSHError else { return false }
+            guard case .channelFailure(_, let operation, let code, let message) = error as? SSHError else {
+                return false
+            }
             return operation == "opening a channel" && code < 0 && message.contains("Channel open failure")
         }
         first.close()

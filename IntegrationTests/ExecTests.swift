@@ -74,7 +74,8 @@ struct ExecTests {
     @Test func twentyConcurrentExecsOnOneSession() async throws {
         let session = try await TestSSHD.shared().connect()
         defer { session.close() }
-        let streamer = try await session.exec("i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo line $i; sleep 0.05; done")
+        let streamer = try await session.exec(
+            "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo line $i; sleep 0.05; done")
         let streamed = Box<[UInt8]>([])
         let streaming = Task {
             for try await chunk in streamer.output { streamed.value += chunk.bytes }
@@ -137,4 +138,3 @@ struct ExecTests {
         #expect(try await exec.exitStatus() == .exited(0))
     }
 }
-

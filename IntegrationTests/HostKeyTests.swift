@@ -30,7 +30,9 @@ struct HostKeyTests {
         await #expect {
             try await SSHSession.connect(to: target, options: TestSSHD.options(policy: .strict))
         } throws: { error in
-            guard case .hostKeyUnknown(let host, _, let fingerprint, let knownHosts) = error as? SSHError else { return false }
+            guard case .hostKeyUnknown(let host, _, let fingerprint, let knownHosts) = error as? SSHError else {
+                return false
+            }
             return host.contains("127.0.0.1") && fingerprint.hasPrefix("SHA256:") && knownHosts == file
                 && (error as! SSHError).description.contains("not known")
         }
@@ -52,7 +54,13 @@ struct HostKeyTests {
         let (target, file) = try await target(knownHosts: "")
         let asked = Box<SSHHostKeyQuestion?>(nil)
         await #expect(throws: SSHError.self) {
-            try await SSHSession.connect(to: target, options: TestSSHD.options(policy: .ask({ asked.value = $0; return false })))
+            try await SSHSession.connect(
+                to: target,
+                options: TestSSHD.options(
+                    policy: .ask({
+                        asked.value = $0
+                        return false
+                    })))
         }
         let question = try #require(asked.value)
         #expect(question.host == (try await name()))
@@ -66,7 +74,8 @@ struct HostKeyTests {
     @Test func changedKeyIsRefusedWhateverThePolicy() async throws {
         let other = try TestSSHD.makeTemporaryDirectory() + "/other"
         try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other])
-        let otherKey = try String(contentsOfFile: other + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let otherKey = try String(contentsOfFile: other + ".pub", encoding: .utf8).split(separator: " ").prefix(2)
+            .joined(separator: " ")
         let (target, file) = try await target(knownHosts: "\(try await name()) \(otherKey)\n")
         for policy in [SSHHostKeyPolicy.strict, .acceptNew, .ask({ _ in true })] {
             await #expect {

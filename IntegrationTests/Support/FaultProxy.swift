@@ -80,7 +80,9 @@ final class FaultProxy: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.05)
                 continue
             }
-            var descriptors = [pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0)]
+            var descriptors = [
+                pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0),
+            ]
             guard poll(&descriptors, 2, 50) >= 0 else { return }
             for (index, descriptor) in descriptors.enumerated() where descriptor.revents != 0 {
                 let from = index == 0 ? a : b

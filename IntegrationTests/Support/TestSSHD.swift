@@ -34,19 +34,7 @@ final class TestSSHD: @unchecked Sendable {
     /// A local server shared by tests that add keys to its authorized_keys: never the
     /// external one, whose configuration the tests do not own.
     static func sharedLocal() async throws -> TestSSHD {
-        try await LocalServer.instance.get()
-    }
-
-    private actor LocalServer {
-        static let instance = LocalServer()
-        private var server: TestSSHD?
-
-        func get() throws -> TestSSHD {
-            if let server { return server }
-            let started = try TestSSHD.start()
-            server = started
-            return started
-        }
+        try await SharedServer.local.get()
     }
 
     /// Authorizes another public key.
@@ -58,15 +46,22 @@ final class TestSSHD: @unchecked Sendable {
         try handle.write(contentsOf: Data(key.utf8))
     }
 
+    /// Starts its server once, on first use.
     private actor SharedServer {
-        static let instance = SharedServer()
+        static let instance = SharedServer(allowExternal: true)
+        static let local = SharedServer(allowExternal: false)
+        private let allowExternal: Bool
         private var server: TestSSHD?
+
+        init(allowExternal: Bool) {
+            self.allowExternal = allowExternal
+        }
 
         func get() throws -> TestSSHD {
             if let server { return server }
             let environment = ProcessInfo.processInfo.environment
             let started: TestSSHD
-            if let target = environment["P_TEST_SSH_TARGET"], !target.isEmpty {
+            if allowExternal, let target = environment["P_TEST_SSH_TARGET"], !target.isEmpty {
                 started = try TestSSHD(external: target, environment: environment)
             } else {
                 started = try TestSSHD.start()
@@ -76,7 +71,10 @@ final class TestSSHD: @unchecked Sendable {
         }
     }
 
-    private init(directory: String, host: String, port: Int, user: String, external: Bool, identityFile: String, knownHostsFile: String) {
+    private init(
+        directory: String, host: String, port: Int, user: String, external: Bool, identityFile: String,
+        knownHostsFile: String
+    ) {
         self.directory = directory
         self.host = host
         self.port = port
@@ -87,7 +85,8 @@ final class TestSSHD: @unchecked Sendable {
     }
 
     private convenience init(external target: String, environment: [String: String]) throws {
-        guard let identity = environment["P_TEST_SSH_IDENTITY"], let known = environment["P_TEST_SSH_KNOWN_HOSTS"] else {
+        guard let identity = environment["P_TEST_SSH_IDENTITY"], let known = environment["P_TEST_SSH_KNOWN_HOSTS"]
+        else {
             throw TestFailure("P_TEST_SSH_TARGET needs P_TEST_SSH_IDENTITY and P_TEST_SSH_KNOWN_HOSTS")
         }
         let parsed = try SSHTarget.resolve(target, config: .empty)
@@ -115,9 +114,11 @@ final class TestSSHD: @unchecked Sendable {
                 identityFile: identity, knownHostsFile: client + "/known_hosts")
             do {
                 try server.launch(options: options, passwordAuth: passwordAuth)
-                let hostKey = try String(contentsOfFile: server.stateDirectory + "/ssh_host_ed25519_key.pub", encoding: .utf8)
+                let hostKey = try String(
+                    contentsOfFile: server.stateDirectory + "/ssh_host_ed25519_key.pub", encoding: .utf8)
                 let fields = hostKey.split(separator: " ")
-                try "[127.0.0.1]:\(port) \(fields[0]) \(fields[1])\n".write(toFile: server.knownHostsFile, atomically: true, encoding: .utf8)
+                try "[127.0.0.1]:\(port) \(fields[0]) \(fields[1])\n".write(
+                    toFile: server.knownHostsFile, atomically: true, encoding: .utf8)
                 return server
             } catch {
                 lastError = error
@@ -133,7 +134,8 @@ final class TestSSHD: @unchecked Sendable {
         launchOptions = options
         launchPassword = passwordAuth
         var arguments = [
-            "--listen", host, "--port", String(port), "--state-dir", stateDirectory, "--authorized-keys", authorizedKeys,
+            "--listen", host, "--port", String(port), "--state-dir", stateDirectory, "--authorized-keys",
+            authorizedKeys,
             "--watch-pid", String(getpid()),
         ]
         if passwordAuth { arguments.append("--password-auth") }
@@ -196,9 +198,11 @@ final class TestSSHD: @unchecked Sendable {
 
     /// Options that never touch the developer's agent.
     static func options(
-        policy: SSHHostKeyPolicy = .strict, deadPeerTimeout: Duration? = nil, credentials: SSHCredentials = SSHCredentials()
+        policy: SSHHostKeyPolicy = .strict, deadPeerTimeout: Duration? = nil,
+        credentials: SSHCredentials = SSHCredentials()
     ) -> SSHSessionOptions {
-        SSHSessionOptions(hostKeyPolicy: policy, credentials: credentials, useAgent: false, deadPeerTimeout: deadPeerTimeout)
+        SSHSessionOptions(
+            hostKeyPolicy: policy, credentials: credentials, useAgent: false, deadPeerTimeout: deadPeerTimeout)
     }
 
     func connect(_ options: SSHSessionOptions = TestSSHD.options()) async throws -> SSHSession {
@@ -206,7 +210,8 @@ final class TestSSHD: @unchecked Sendable {
     }
 
     static var scriptPath: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return root.appendingPathComponent("docker/sshd/start-sshd.sh").path
     }
 
@@ -244,7 +249,8 @@ struct TestFailure: Error, CustomStringConvertible {
 /// waitpid rather than Foundation's Process, whose exit notification depends on a run loop.
 enum Shell {
     @discardableResult
-    static func runWithEnvironment(_ program: String, _ arguments: [String], _ extra: [String: String]) throws -> String {
+    static func runWithEnvironment(_ program: String, _ arguments: [String], _ extra: [String: String]) throws -> String
+    {
         try run("env", extra.map { "\($0)=\($1)" } + [program] + arguments)
     }
 
@@ -261,24 +267,10 @@ enum Shell {
     static func run(_ program: String, _ arguments: [String], stdinFile: String? = nil) throws -> String {
         let outputPath = NSTemporaryDirectory() + "p-shell-" + UUID().uuidString
         defer { unlink(outputPath) }
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdinFile ?? "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, program, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw TestFailure("cannot start \(program): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let outcome = try spawnAndWait(program, arguments, stdin: stdinFile ?? "/dev/null", output: outputPath)
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exited = status & 0x7f == 0
-        let code = (status >> 8) & 0xff
-        guard exited && code == 0 else {
-            throw TestFailure("\(program) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
+        guard outcome.status == 0 else {
+            throw TestFailure("\(program) \(arguments.joined(separator: " ")) failed (\(outcome.status)): \(text)")
         }
         return text
     }
@@ -287,27 +279,38 @@ enum Shell {
     /// peak resident memory (from wait4's rusage, so other work in this process does not
     /// count).
     static func measure(_ program: String, _ arguments: [String]) throws -> (status: Int32, peakResidentBytes: Int) {
+        let outcome = try spawnAndWait(program, arguments, stdin: "/dev/null", output: "/dev/null")
+        return (outcome.status, outcome.usage.ru_maxrss * 1024)
+    }
+
+    /// posix_spawnp with stdin and stdout+stderr redirected to files, then wait4. The
+    /// status is the exit code, or 128+N for signal N.
+    private static func spawnAndWait(_ program: String, _ arguments: [String], stdin: String, output: String) throws
+        -> (status: Int32, usage: rusage)
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, nil, argv, environ)
+        let spawned = posix_spawnp(&pid, program, &actions, nil, argv, environ)
         guard spawned == 0 else { throw TestFailure("cannot start \(program): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        return ((status >> 8) & 0xff, usage.ru_maxrss * 1024)
+        let signal = status & 0x7f
+        return (signal == 0 ? (status >> 8) & 0xff : 128 + signal, usage)
     }
 
     /// The `p` executable built next to the test bundle.
     static var pExecutable: String {
         get throws {
-            let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("p").path
+            let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+                .appendingPathComponent("p").path
             guard FileManager.default.isExecutableFile(atPath: path) else {
                 throw TestFailure("the p executable is not at \(path); run `swift build` before the tests")
             }

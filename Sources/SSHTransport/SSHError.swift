@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything that can go wrong in SSHTransport. Each message names the host (or file) and
 /// says what to do next.
 public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -36,20 +38,26 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidTarget(let text, let reason):
-            return "'\(text)' is not a valid connection string: \(reason). Use host, user@host, user@host:port or [v6addr]:port."
+            return
+                "'\(text)' is not a valid connection string: \(reason). Use host, user@host, user@host:port or [v6addr]:port."
         case .configInvalid(let file, let line, let message):
             let place = line > 0 ? "\(file):\(line)" : file
             return "\(place): \(message). Fix or remove that line."
         case .nameResolutionFailed(let host, let reason):
-            return "Cannot resolve host name '\(host)' (\(reason)). Check the spelling, your DNS, or the HostName in ~/.ssh/config."
+            return
+                "Cannot resolve host name '\(host)' (\(reason)). Check the spelling, your DNS, or the HostName in ~/.ssh/config."
         case .hostUnreachable(let host, let port, let reason):
-            return "Cannot reach \(host) port \(port): \(reason). Check that the machine is up and on a network you can reach."
+            return
+                "Cannot reach \(host) port \(port): \(reason). Check that the machine is up and on a network you can reach."
         case .connectionRefused(let host, let port):
-            return "Connection to \(host) port \(port) refused: no SSH server listens there. Check the port and that sshd runs."
+            return
+                "Connection to \(host) port \(port) refused: no SSH server listens there. Check the port and that sshd runs."
         case .timedOut(let host, let operation, let seconds):
-            return "Timed out after \(Self.format(seconds)) s while \(operation) with \(host). The host may be down or a firewall may drop the traffic; try again or raise ConnectTimeout."
+            return
+                "Timed out after \(Self.format(seconds)) s while \(operation) with \(host). The host may be down or a firewall may drop the traffic; try again or raise ConnectTimeout."
         case .hostKeyUnknown(let host, let keyType, let fingerprint, let file):
-            return "The host key of \(host) is not known (\(keyType) \(fingerprint)). Verify the fingerprint with the machine's owner, then accept it (for example with --accept-new-host-key) or add it to \(file)."
+            return
+                "The host key of \(host) is not known (\(keyType) \(fingerprint)). Verify the fingerprint with the machine's owner, then accept it (for example with --accept-new-host-key) or add it to \(file)."
         case .hostKeyChanged(let host, let keyType, let fingerprint, let file):
             return """
                 WARNING: THE HOST KEY OF \(host) HAS CHANGED. Someone could be intercepting the connection, or the host was reinstalled. \
@@ -60,11 +68,13 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
             return "The host key of \(host) (\(fingerprint)) was not accepted; nothing was recorded."
         case .authenticationFailed(let host, let user, let tried, let server, let hint):
             let triedText = tried.isEmpty ? "nothing p could offer" : tried.joined(separator: ", ")
-            var text = "Authentication as \(user) on \(host) failed. Tried: \(triedText). The server accepts: \(server.joined(separator: ", "))."
+            var text =
+                "Authentication as \(user) on \(host) failed. Tried: \(triedText). The server accepts: \(server.joined(separator: ", "))."
             if let hint { text += " " + hint }
             return text + " Check the user name, load a key into ssh-agent, or name the right IdentityFile."
         case .identityFileMissing(let host, let path):
-            return "The identity file \(path) for \(host) does not exist, and no other key was accepted. Create it or fix IdentityFile in ~/.ssh/config."
+            return
+                "The identity file \(path) for \(host) does not exist, and no other key was accepted. Create it or fix IdentityFile in ~/.ssh/config."
         case .connectionLost(let host, let reason):
             return "The connection to \(host) was lost: \(reason)."
         case .sessionFailure(let host, let operation, let code, let message):
@@ -86,4 +96,3 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation

@@ -57,7 +57,8 @@ public final class SSHSession: Sendable {
                 try TCPConnector.connect(host: target.host, port: target.port, timeout: timeout)
             }
             let liveness = options.resolvedLiveness(for: target)
-            let (handle, verifier) = try await loop.runBlocking { () throws(SSHError) -> (SessionHandle, HostKeyVerifier) in
+            let (handle, verifier) = try await loop.runBlocking {
+                () throws(SSHError) -> (SessionHandle, HostKeyVerifier) in
                 let handle: SessionHandle
                 do throws(LibSSH2Failure) {
                     handle = try SessionHandle(socket: socket)
@@ -72,15 +73,22 @@ public final class SSHSession: Sendable {
                 }
                 handle.configureKeepalive(intervalSeconds: Int(liveness.keepaliveInterval.components.seconds))
                 guard let verifier = HostKeyVerifier(session: handle, target: target) else {
-                    throw .sessionFailure(host: target.host, operation: "reading known_hosts", code: -1, message: "libssh2 could not allocate a known-hosts store")
+                    throw .sessionFailure(
+                        host: target.host, operation: "reading known_hosts", code: -1,
+                        message: "libssh2 could not allocate a known-hosts store")
                 }
                 return (handle, verifier)
             }
-            try await loop.perform("exchanging keys", timeout: options.setupTimeout) { () throws(SSHError) -> Attempt<Void> in
-                try Attempt.mapping(host: target.host, operation: "exchanging keys") { () throws(LibSSH2Failure) in try handle.handshake() }
+            try await loop.perform("exchanging keys", timeout: options.setupTimeout) {
+                () throws(SSHError) -> Attempt<Void> in
+                try Attempt.mapping(host: target.host, operation: "exchanging keys") { () throws(LibSSH2Failure) in
+                    try handle.handshake()
+                }
             }
             let policy = options.resolvedPolicy(for: target)
-            try await loop.runBlocking { () throws(SSHError) -> Void in try verifier.verify(session: handle, policy: policy) }
+            try await loop.runBlocking { () throws(SSHError) -> Void in
+                try verifier.verify(session: handle, policy: policy)
+            }
             try await Authenticator(loop: loop, session: handle, target: target, options: options).authenticate()
             loop.startKeepalive()
             return SSHSession(target: target, loop: loop, handle: handle, options: options)
@@ -92,7 +100,9 @@ public final class SSHSession: Sendable {
 
     /// Resolves a connection string through `~/.ssh/config` and connects.
     /// - Throws: `SSHError`, as `connect(to:options:)`.
-    public static func connect(_ connection: String, options: SSHSessionOptions = SSHSessionOptions()) async throws -> SSHSession {
+    public static func connect(_ connection: String, options: SSHSessionOptions = SSHSessionOptions()) async throws
+        -> SSHSession
+    {
         try await connect(to: SSHTarget.resolve(connection), options: options)
     }
 
@@ -109,13 +119,16 @@ public final class SSHSession: Sendable {
         let host = target.host
         let channel = try await loop.perform("opening a channel", timeout: options.setupTimeout, lane: .channelOpen) {
             () throws(SSHError) in
-            try Attempt.mapping(host: host, operation: "opening a channel", channel: true) { () throws(LibSSH2Failure) in
+            try Attempt.mapping(host: host, operation: "opening a channel", channel: true) {
+                () throws(LibSSH2Failure) in
                 try handle.openSessionChannel(window: Self.channelWindow)
             }
         }
         do {
-            try await loop.perform("starting the command", timeout: options.setupTimeout, lane: .channelRequest) { () throws(SSHError) -> Attempt<Void> in
-                try Attempt.mapping(host: host, operation: "starting the command", channel: true) { () throws(LibSSH2Failure) in
+            try await loop.perform("starting the command", timeout: options.setupTimeout, lane: .channelRequest) {
+                () throws(SSHError) -> Attempt<Void> in
+                try Attempt.mapping(host: host, operation: "starting the command", channel: true) {
+                    () throws(LibSSH2Failure) in
                     try channel.exec(command)
                 }
             }
@@ -124,7 +137,8 @@ public final class SSHSession: Sendable {
             throw error
         }
         let pump = ExecPump(channel: channel, host: host)
-        loop.submit(LoopTask(operation: "running a command", lane: nil, deadline: nil, step: pump.step, fail: pump.fail))
+        loop.submit(
+            LoopTask(operation: "running a command", lane: nil, deadline: nil, step: pump.step, fail: pump.fail))
         return SSHExec(pump: pump, loop: loop, command: command, setupTimeout: options.setupTimeout)
     }
 
@@ -150,6 +164,8 @@ public final class SSHSession: Sendable {
 
     /// Disconnects. Pending and later operations fail with `SSHError.sessionClosed`.
     public func close() {
-        loop.shutdown(error: .sessionClosed(host: target.host)) { [handle] in _ = handle.disconnect(reason: "closed by p") }
+        loop.shutdown(error: .sessionClosed(host: target.host)) { [handle] in
+            _ = handle.disconnect(reason: "closed by p")
+        }
     }
 }

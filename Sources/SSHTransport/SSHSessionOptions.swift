@@ -46,7 +46,8 @@ public struct SSHCredentials: Sendable {
     /// A password for `user@host`.
     public var password: (@Sendable (_ user: String, _ host: String) -> String?)?
     /// Answers to keyboard-interactive prompts, one per prompt.
-    public var keyboardInteractive: (@Sendable (_ name: String, _ instruction: String, _ prompts: [SSHPrompt]) -> [String]?)?
+    public var keyboardInteractive:
+        (@Sendable (_ name: String, _ instruction: String, _ prompts: [SSHPrompt]) -> [String]?)?
 
     /// Credentials with the given callbacks; with none, only the agent and unencrypted
     /// identity files are tried.
@@ -87,7 +88,8 @@ public struct SSHSessionOptions: Sendable {
     /// a 10 s connect timeout, a 30 s dead-peer bound.
     public init(
         hostKeyPolicy: SSHHostKeyPolicy? = nil, credentials: SSHCredentials = SSHCredentials(),
-        useAgent: Bool = true, agentSocketPath: String? = nil, connectTimeout: Duration = .seconds(10), setupTimeout: Duration = .seconds(30),
+        useAgent: Bool = true, agentSocketPath: String? = nil, connectTimeout: Duration = .seconds(10),
+        setupTimeout: Duration = .seconds(30),
         keepaliveInterval: Duration? = nil, deadPeerTimeout: Duration? = nil
     ) {
         self.hostKeyPolicy = hostKeyPolicy

@@ -12,7 +12,9 @@ struct HelpTests {
     }
 
     @Test func remoteShellParsesSSHStyleOptions() throws {
-        let command = try RemoteShell.parse(["-p", "2200", "-l", "me", "-i", "/k", "-o", "ConnectTimeout=3", "host", "echo", "a b"])
+        let command = try RemoteShell.parse([
+            "-p", "2200", "-l", "me", "-i", "/k", "-o", "ConnectTimeout=3", "host", "echo", "a b",
+        ])
         #expect(command.port == 2200)
         #expect(command.user == "me")
         #expect(command.identityFiles == ["/k"])

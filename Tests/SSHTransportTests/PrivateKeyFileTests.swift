@@ -24,7 +24,9 @@ struct PrivateKeyFileTests {
     }
 
     @Test func garbageIsUnknownNotACrash() {
-        #expect(PrivateKeyFile(text: "-----BEGIN OPENSSH PRIVATE KEY-----\n!!!\n-----END OPENSSH PRIVATE KEY-----\n").keyType == .unknown)
+        #expect(
+            PrivateKeyFile(text: "-----BEGIN OPENSSH PRIVATE KEY-----\n!!!\n-----END OPENSSH PRIVATE KEY-----\n")
+                .keyType == .unknown)
         #expect(PrivateKeyFile(text: "").keyType == .unknown)
     }
 

@@ -128,15 +128,16 @@ struct SSHConfigTests {
 
 @Suite("Connection strings")
 struct ConnectionStringTests {
-    @Test(arguments: [
-        ("host", nil, "host", nil),
-        ("user@host", "user", "host", nil),
-        ("user@host:2222", "user", "host", 2222),
-        ("[::1]:2200", nil, "::1", 2200),
-        ("me@[fe80::1]:22", "me", "fe80::1", 22),
-        ("::1", nil, "::1", nil),
-        ("a@b@host", "a@b", "host", nil),
-    ] as [(String, String?, String, Int?)])
+    @Test(
+        arguments: [
+            ("host", nil, "host", nil),
+            ("user@host", "user", "host", nil),
+            ("user@host:2222", "user", "host", 2222),
+            ("[::1]:2200", nil, "::1", 2200),
+            ("me@[fe80::1]:22", "me", "fe80::1", 22),
+            ("::1", nil, "::1", nil),
+            ("a@b@host", "a@b", "host", nil),
+        ] as [(String, String?, String, Int?)])
     func parses(text: String, user: String?, host: String, port: Int?) throws {
         let parsed = try SSHConnectionString(text)
         #expect(parsed.user == user)

@@ -10,7 +10,8 @@ struct SSHErrorTests {
         (.hostUnreachable(host: "10.0.0.9", port: 22, reason: "No route to host"), ["10.0.0.9", "No route"]),
         (.timedOut(host: "box", operation: "exchanging keys", seconds: 1.5), ["box", "1.5 s", "exchanging keys"]),
         (
-            .hostKeyUnknown(host: "[box]:2222", keyType: "ssh-ed25519", fingerprint: "SHA256:abc", knownHostsFile: "/k"),
+            .hostKeyUnknown(
+                host: "[box]:2222", keyType: "ssh-ed25519", fingerprint: "SHA256:abc", knownHostsFile: "/k"),
             ["[box]:2222", "SHA256:abc", "--accept-new-host-key", "/k"]
         ),
         (
@@ -18,13 +19,17 @@ struct SSHErrorTests {
             ["HAS CHANGED", "box", "SHA256:abc", "refused", "/k"]
         ),
         (
-            .authenticationFailed(host: "box", user: "u", methodsTried: ["/k1"], serverMethods: ["publickey"], hint: "RSA!"),
+            .authenticationFailed(
+                host: "box", user: "u", methodsTried: ["/k1"], serverMethods: ["publickey"], hint: "RSA!"),
             ["u on box", "/k1", "publickey", "RSA!"]
         ),
         (.identityFileMissing(host: "box", path: "/home/u/.ssh/id_x"), ["/home/u/.ssh/id_x", "IdentityFile"]),
         (.connectionLost(host: "box", reason: "reset"), ["box", "reset"]),
-        (.channelFailure(host: "box", operation: "opening a channel", code: -21, message: "administratively prohibited"),
-         ["box", "opening a channel", "administratively prohibited", "-21"]),
+        (
+            .channelFailure(
+                host: "box", operation: "opening a channel", code: -21, message: "administratively prohibited"),
+            ["box", "opening a channel", "administratively prohibited", "-21"]
+        ),
         (.configInvalid(file: "/c", line: 3, message: "Port 'x' is bad"), ["/c:3:", "Port 'x'"]),
         (.invalidTarget("a b", reason: "it contains whitespace"), ["'a b'", "whitespace", "user@host"]),
     ])

@@ -114,11 +114,13 @@ struct Authenticator {
         let verdict = try await loop.perform("authenticating with \(file)", timeout: options.setupTimeout) {
             () throws(SSHError) -> Attempt<KeyVerdict> in
             do throws(LibSSH2Failure) {
-                switch try acceptance(session.authenticate(user: user, privateKey: file, publicKey: publicKey, passphrase: given)) {
+                switch try acceptance(
+                    session.authenticate(user: user, privateKey: file, publicKey: publicKey, passphrase: given))
+                {
                 case .done(let accepted): return .done(accepted ? .accepted : .rejected)
                 case .wouldBlock: return .wouldBlock
                 }
-            } catch where error.isKeyFileProblem {
+            } catch  where error.isKeyFileProblem {
                 return .done(.unreadable(error.message))
             } catch {
                 throw error.sshError(host: host, operation: "authenticating with \(file)")
@@ -136,7 +138,9 @@ struct Authenticator {
         if info.keyType == .rsa && !LibSSH2.signsRSASHA2 {
             return .rejected(
                 note: file,
-                hint: "The RSA key \(file) was refused: libssh2 \(LibSSH2.version) can only sign with ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse, and cannot sign rsa-sha2. Use an ed25519 or ecdsa key (ssh-keygen -t ed25519), or allow ssh-rsa on the server (PubkeyAcceptedAlgorithms +ssh-rsa).")
+                hint:
+                    "The RSA key \(file) was refused: libssh2 \(LibSSH2.version) can only sign with ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse, and cannot sign rsa-sha2. Use an ed25519 or ecdsa key (ssh-keygen -t ed25519), or allow ssh-rsa on the server (PubkeyAcceptedAlgorithms +ssh-rsa)."
+            )
         }
         return .rejected(note: file, hint: nil)
     }
@@ -148,18 +152,22 @@ struct Authenticator {
     }
 
     /// A rejection is a normal outcome (`false`), not an error.
-    private func acceptance(_ body: @autoclosure () throws(LibSSH2Failure) -> Attempt<Void>) throws(LibSSH2Failure) -> Attempt<Bool> {
+    private func acceptance(_ body: @autoclosure () throws(LibSSH2Failure) -> Attempt<Void>) throws(LibSSH2Failure)
+        -> Attempt<Bool>
+    {
         do throws(LibSSH2Failure) {
             switch try body() {
             case .done: return .done(true)
             case .wouldBlock: return .wouldBlock
             }
-        } catch where error.isAuthenticationRejection {
+        } catch  where error.isAuthenticationRejection {
             return .done(false)
         }
     }
 
-    private func perform<T: Sendable>(_ operation: String, _ body: @escaping () throws(LibSSH2Failure) -> Attempt<T>) async throws -> T {
+    private func perform<T: Sendable>(_ operation: String, _ body: @escaping () throws(LibSSH2Failure) -> Attempt<T>)
+        async throws -> T
+    {
         let host = self.host
         return try await loop.perform(operation, timeout: options.setupTimeout) { () throws(SSHError) in
             try Attempt.mapping(host: host, operation: operation, body)

@@ -27,7 +27,8 @@ struct HostKeyVerifier {
 
     func verify(session: SessionHandle, policy: SSHHostKeyPolicy) throws(SSHError) {
         guard let (key, type) = session.hostKey() else {
-            throw .sessionFailure(host: target.host, operation: "reading the host key", code: -1, message: "the server sent no host key")
+            throw .sessionFailure(
+                host: target.host, operation: "reading the host key", code: -1, message: "the server sent no host key")
         }
         var reader = SSHWireReader(bytes: key)
         let keyType = reader.string() ?? "unknown"
@@ -37,21 +38,28 @@ struct HostKeyVerifier {
         case .match:
             return
         case .mismatch:
-            throw .hostKeyChanged(host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
+            throw .hostKeyChanged(
+                host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
         case .notFound:
             if !knownMethods.isEmpty && knownMethods.allSatisfy({ $0.contains("rsa") }) && !LibSSH2.signsRSASHA2 {
                 throw .sessionFailure(
                     host: target.knownHostsName, operation: "verifying the host key", code: -1,
-                    message: "known_hosts holds only an RSA key for this host, and libssh2 \(LibSSH2.version) can check RSA host keys only with ssh-rsa (SHA-1), which OpenSSH 8.8 and later no longer offer (no rsa-sha2 before libssh2 1.11). The host offered \(keyType) \(fingerprint) instead; add the host's ed25519 or ecdsa key to \(file)")
+                    message:
+                        "known_hosts holds only an RSA key for this host, and libssh2 \(LibSSH2.version) can check RSA host keys only with ssh-rsa (SHA-1), which OpenSSH 8.8 and later no longer offer (no rsa-sha2 before libssh2 1.11). The host offered \(keyType) \(fingerprint) instead; add the host's ed25519 or ecdsa key to \(file)"
+                )
             }
-            let question = SSHHostKeyQuestion(host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
+            let question = SSHHostKeyQuestion(
+                host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
             switch policy {
             case .strict:
-                throw .hostKeyUnknown(host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
+                throw .hostKeyUnknown(
+                    host: target.knownHostsName, keyType: keyType, fingerprint: fingerprint, knownHostsFile: file)
             case .acceptNew:
                 break
             case .ask(let ask):
-                guard ask(question) else { throw .hostKeyRejected(host: target.knownHostsName, fingerprint: fingerprint) }
+                guard ask(question) else {
+                    throw .hostKeyRejected(host: target.knownHostsName, fingerprint: fingerprint)
+                }
             }
             try Self.record(line: "\(target.knownHostsName) \(keyType) \(Data(key).base64EncodedString())", in: file)
         }
@@ -65,7 +73,8 @@ struct HostKeyVerifier {
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw .configInvalid(file: file, line: 0, message: "cannot record the host key: \(String(cString: strerror(errno)))")
+            throw .configInvalid(
+                file: file, line: 0, message: "cannot record the host key: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         // Start on a new line if the file does not end with one.
@@ -80,7 +89,8 @@ struct HostKeyVerifier {
         let text = (needsNewline ? "\n" : "") + line + "\n"
         let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
         guard written == text.utf8.count else {
-            throw .configInvalid(file: file, line: 0, message: "cannot record the host key: \(String(cString: strerror(errno)))")
+            throw .configInvalid(
+                file: file, line: 0, message: "cannot record the host key: \(String(cString: strerror(errno)))")
         }
     }
 }

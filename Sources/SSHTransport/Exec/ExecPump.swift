@@ -132,7 +132,8 @@ final class ExecPump: @unchecked Sendable {
     /// close (and sending EOF on a closed channel is a protocol error), so it succeeds.
     func closeInputStep() throws(SSHError) -> Attempt<Void> {
         guard case .streaming = phase, !inputClosed else { return .done(()) }
-        let result = try Attempt.mapping(host: host, operation: "sending EOF", channel: true) { () throws(LibSSH2Failure) in
+        let result = try Attempt.mapping(host: host, operation: "sending EOF", channel: true) {
+            () throws(LibSSH2Failure) in
             try channel.sendEOF()
         }
         if case .done = result { inputClosed = true }
@@ -232,11 +233,15 @@ final class ExecPump: @unchecked Sendable {
         }
         switch phase {
         case .closing:
-            guard try call("closing the channel", { () throws(LibSSH2Failure) in try channel.close() }) else { return false }
+            guard try call("closing the channel", { () throws(LibSSH2Failure) in try channel.close() }) else {
+                return false
+            }
             phase = .waitingForClose
             return true
         case .waitingForClose:
-            guard try call("waiting for the channel to close", { () throws(LibSSH2Failure) in try channel.waitClosed() }) else {
+            guard
+                try call("waiting for the channel to close", { () throws(LibSSH2Failure) in try channel.waitClosed() })
+            else {
                 return false
             }
             phase = .freeing(readExitStatus())

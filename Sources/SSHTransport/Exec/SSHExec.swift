@@ -100,7 +100,11 @@ public final class SSHExec: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let once = ResumeOnce(continuation)
-                loop.execute { pump.requestOutput(once) } orElse: { once.resume(.failure($0)) }
+                loop.execute {
+                    pump.requestOutput(once)
+                } orElse: {
+                    once.resume(.failure($0))
+                }
                 // Cancelled before the request reached the loop: the handler already ran.
                 if Task.isCancelled { once.resume(.failure(CancellationError())) }
             }
@@ -137,7 +141,11 @@ public final class SSHExec: Sendable {
         let pump = self.pump
         return try await withCheckedThrowingContinuation { continuation in
             let once = ResumeOnce(continuation)
-            loop.execute { pump.requestExitStatus(once) } orElse: { once.resume(.failure($0)) }
+            loop.execute {
+                pump.requestExitStatus(once)
+            } orElse: {
+                once.resume(.failure($0))
+            }
         }
     }
 

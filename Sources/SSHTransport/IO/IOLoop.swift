@@ -289,7 +289,10 @@ final class IOLoop: @unchecked Sendable {
         if let expired = tasks.first(where: { $0.deadline.map { $0 <= now } ?? false }) {
             remove(expired)
             expired.fail(.timedOut(host: host, operation: expired.operation, seconds: expired.timeoutSeconds))
-            failAll(.connectionLost(host: host, reason: "an earlier operation (\(expired.operation)) timed out, so the session was abandoned"))
+            failAll(
+                .connectionLost(
+                    host: host,
+                    reason: "an earlier operation (\(expired.operation)) timed out, so the session was abandoned"))
             return
         }
         guard let session else { return }
@@ -307,7 +310,10 @@ final class IOLoop: @unchecked Sendable {
         }
         if now - traffic.lastReceive > liveness.deadPeerTimeout && !socketHasUnreadData(session.socket) {
             let seconds = Double(liveness.deadPeerTimeout.components.seconds)
-            failAll(.connectionLost(host: host, reason: "no answer to keepalives for \(Int(seconds)) s (the network or the host went away)"))
+            failAll(
+                .connectionLost(
+                    host: host,
+                    reason: "no answer to keepalives for \(Int(seconds)) s (the network or the host went away)"))
         }
     }
 
@@ -352,7 +358,8 @@ final class IOLoop: @unchecked Sendable {
             if events != 0 { descriptors.append(pollfd(fd: session.socket, events: events, revents: 0)) }
         }
         let remaining = wakeAt - now
-        let milliseconds = max(0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+        let milliseconds = max(
+            0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
         _ = poll(&descriptors, nfds_t(descriptors.count), Int32(min(milliseconds, 5000)))
     }
 

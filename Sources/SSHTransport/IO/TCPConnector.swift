@@ -29,7 +29,8 @@ enum TCPConnector {
         throw lastError
     }
 
-    private static func connect(_ info: addrinfo, host: String, port: Int, timeout: Duration) throws(SSHError) -> Int32 {
+    private static func connect(_ info: addrinfo, host: String, port: Int, timeout: Duration) throws(SSHError) -> Int32
+    {
         let fd = socket(info.ai_family, info.ai_socktype, info.ai_protocol)
         guard fd >= 0 else {
             throw .hostUnreachable(host: host, port: port, reason: String(cString: strerror(errno)))

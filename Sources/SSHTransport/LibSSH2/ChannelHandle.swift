@@ -25,7 +25,8 @@ final class ChannelHandle: @unchecked Sendable {
     /// Reads what is waiting on one stream: `.done(0)` at end of file.
     func read(_ stream: SSHStream, into buffer: UnsafeMutableRawBufferPointer) throws(LibSSH2Failure) -> Attempt<Int> {
         let rc = libssh2_channel_read_ex(
-            raw, stream == .stdout ? 0 : SSH_EXTENDED_DATA_STDERR, buffer.baseAddress?.assumingMemoryBound(to: CChar.self),
+            raw, stream == .stdout ? 0 : SSH_EXTENDED_DATA_STDERR,
+            buffer.baseAddress?.assumingMemoryBound(to: CChar.self),
             buffer.count)
         if rc == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
         if rc < 0 { throw session.lastError(fallbackCode: Int32(rc)) }

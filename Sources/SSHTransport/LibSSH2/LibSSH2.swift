@@ -48,8 +48,11 @@ extension LibSSH2Failure {
 
     /// The socket failed or the peer went away.
     var isConnectionFailure: Bool {
-        [LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_TIMEOUT]
-            .contains(code)
+        [
+            LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
+            LIBSSH2_ERROR_SOCKET_TIMEOUT,
+        ]
+        .contains(code)
     }
 
     /// This failure as an `SSHError` that names the host and what was being done.

@@ -29,7 +29,8 @@ final class SessionHandle: @unchecked Sendable {
         self.socket = socket
         libssh2_session_set_blocking(session, 0)
         libssh2_session_flag(session, LIBSSH2_FLAG_COMPRESS, 0)
-        libssh2_session_callback_set(session, LIBSSH2_CALLBACK_RECV, unsafeBitCast(receiveCallback, to: UnsafeMutableRawPointer.self))
+        libssh2_session_callback_set(
+            session, LIBSSH2_CALLBACK_RECV, unsafeBitCast(receiveCallback, to: UnsafeMutableRawPointer.self))
     }
 
     deinit {
@@ -44,7 +45,8 @@ final class SessionHandle: @unchecked Sendable {
         var length: Int32 = 0
         let code = libssh2_session_last_error(raw, &message, &length, 0)
         let text = message.map { String(cString: $0) } ?? ""
-        return LibSSH2Failure(code: code == 0 ? fallbackCode : code, message: text.isEmpty ? "no details from libssh2" : text)
+        return LibSSH2Failure(
+            code: code == 0 ? fallbackCode : code, message: text.isEmpty ? "no details from libssh2" : text)
     }
 
     /// Turns a libssh2 return code into an `Attempt`, or throws with libssh2's own message.
@@ -118,7 +120,9 @@ final class SessionHandle: @unchecked Sendable {
 
     var isAuthenticated: Bool { libssh2_userauth_authenticated(raw) != 0 }
 
-    func authenticate(user: String, privateKey: String, publicKey: String?, passphrase: String?) throws(LibSSH2Failure) -> Attempt<Void> {
+    func authenticate(user: String, privateKey: String, publicKey: String?, passphrase: String?) throws(LibSSH2Failure)
+        -> Attempt<Void>
+    {
         try check(
             libssh2_userauth_publickey_fromfile_ex(
                 raw, user, UInt32(user.utf8.count), publicKey, privateKey, passphrase))
@@ -131,7 +135,8 @@ final class SessionHandle: @unchecked Sendable {
     }
 
     func authenticateKeyboardInteractive(user: String) throws(LibSSH2Failure) -> Attempt<Void> {
-        try check(libssh2_userauth_keyboard_interactive_ex(raw, user, UInt32(user.utf8.count), keyboardInteractiveCallback))
+        try check(
+            libssh2_userauth_keyboard_interactive_ex(raw, user, UInt32(user.utf8.count), keyboardInteractiveCallback))
     }
 
     func configureKeepalive(intervalSeconds: Int) {
@@ -164,43 +169,51 @@ final class SessionHandle: @unchecked Sendable {
 }
 
 /// libssh2's socket reads, observed: counts bytes and notices EOF for the I/O loop.
-private let receiveCallback: @convention(c) (
-    Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-) -> Int = { socket, buffer, length, flags, abstract in
-    let received = recv(socket, buffer, length, flags)
-    let context = abstract?.pointee.map { Unmanaged<SessionCallbackContext>.fromOpaque($0).takeUnretainedValue() }
-    if received < 0 {
-        let error = errno
-        context?.traffic.record(error: error)
-        return error == EWOULDBLOCK ? -Int(EAGAIN) : -Int(error)
+private let receiveCallback:
+    @convention(c) (
+        Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+    ) -> Int = { socket, buffer, length, flags, abstract in
+        let received = recv(socket, buffer, length, flags)
+        let context = abstract?.pointee.map { Unmanaged<SessionCallbackContext>.fromOpaque($0).takeUnretainedValue() }
+        if received < 0 {
+            let error = errno
+            context?.traffic.record(error: error)
+            return error == EWOULDBLOCK ? -Int(EAGAIN) : -Int(error)
+        }
+        context?.traffic.record(received: received)
+        return received
     }
-    context?.traffic.record(received: received)
-    return received
-}
 
 /// Bridges libssh2's keyboard-interactive prompts to the session's Swift responder.
-private let keyboardInteractiveCallback: @convention(c) (
-    UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32,
-    UnsafePointer<LIBSSH2_USERAUTH_KBDINT_PROMPT>?, UnsafeMutablePointer<LIBSSH2_USERAUTH_KBDINT_RESPONSE>?,
-    UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-) -> Void = { name, nameLength, instruction, instructionLength, count, prompts, responses, abstract in
-    guard let context = abstract?.pointee.map({ Unmanaged<SessionCallbackContext>.fromOpaque($0).takeUnretainedValue() }),
-        let responder = context.keyboardInteractive, let prompts, let responses
-    else { return }
-    func text(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> String {
-        guard let pointer, length > 0 else { return "" }
-        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+private let keyboardInteractiveCallback:
+    @convention(c) (
+        UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32,
+        UnsafePointer<LIBSSH2_USERAUTH_KBDINT_PROMPT>?, UnsafeMutablePointer<LIBSSH2_USERAUTH_KBDINT_RESPONSE>?,
+        UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+    ) -> Void = { name, nameLength, instruction, instructionLength, count, prompts, responses, abstract in
+        guard
+            let context = abstract?.pointee.map({
+                Unmanaged<SessionCallbackContext>.fromOpaque($0).takeUnretainedValue()
+            }),
+            let responder = context.keyboardInteractive, let prompts, let responses
+        else { return }
+        func text(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> String {
+            guard let pointer, length > 0 else { return "" }
+            return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+        }
+        let asked = (0..<Int(count)).map { index in
+            let prompt = prompts[index]
+            return SSHPrompt(
+                text: prompt.text.map {
+                    String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(prompt.length)), as: UTF8.self)
+                } ?? "",
+                echo: prompt.echo != 0)
+        }
+        guard let answers = responder(text(name, Int(nameLength)), text(instruction, Int(instructionLength)), asked)
+        else { return }
+        for (index, answer) in answers.prefix(Int(count)).enumerated() {
+            // libssh2 frees the responses with its allocator, the default being free().
+            responses[index].text = strdup(answer)
+            responses[index].length = UInt32(answer.utf8.count)
+        }
     }
-    let asked = (0..<Int(count)).map { index in
-        let prompt = prompts[index]
-        return SSHPrompt(
-            text: prompt.text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(prompt.length)), as: UTF8.self) } ?? "",
-            echo: prompt.echo != 0)
-    }
-    guard let answers = responder(text(name, Int(nameLength)), text(instruction, Int(instructionLength)), asked) else { return }
-    for (index, answer) in answers.prefix(Int(count)).enumerated() {
-        // libssh2 frees the responses with its allocator, the default being free().
-        responses[index].text = strdup(answer)
-        responses[index].length = UInt32(answer.utf8.count)
-    }
-}
