@@ -131,4 +131,29 @@ struct AuthenticationTests {
             return tried == ["password"]
         }
     }
+
+    @Test(
+        .enabled(
+            if: getuid() == 0, "keyboard-interactive needs sshd running as root with PAM and a user with a password"))
+    func keyboardInteractiveCallback() async throws {
+        let user = "ptestkbd"
+        _ = try? Shell.run("useradd", ["-m", "-s", "/bin/sh", user])
+        try Shell.runWithStdin("chpasswd", [], "\(user):p-test-Secret-2\n")
+        let server = try TestSSHD.start(options: [
+            "UsePAM yes", "KbdInteractiveAuthentication yes", "PasswordAuthentication no",
+        ])
+        defer { server.stop() }
+        var target = server.target(user: user)
+        target.identityFiles = []
+        target.identityFilesAreExplicit = true
+        let prompts = Box<[SSHPrompt]>([])
+        let credentials = SSHCredentials(keyboardInteractive: { _, _, asked in
+            prompts.value += asked
+            return asked.map { _ in "p-test-Secret-2" }
+        })
+        let session = try await SSHSession.connect(to: target, options: TestSSHD.options(credentials: credentials))
+        #expect(try await session.run("id -un").stdoutText == "\(user)\n")
+        session.close()
+        #expect(prompts.value.contains { $0.text.lowercased().contains("password") && !$0.echo })
+    }
 }
