@@ -148,7 +148,11 @@ public final class SSHSession: Sendable {
     /// - Returns: stdout, stderr and the exit status.
     /// - Throws: `SSHError`, as `exec(_:)`.
     public func run(_ command: String, stdin: [UInt8] = []) async throws -> SSHExecResult {
-        let exec = try await self.exec(command)
+        try await Self.collect(self.exec(command), stdin: stdin)
+    }
+
+    /// Writes `stdin` (then EOF) while reading all output, then reads the exit status.
+    static func collect(_ exec: SSHExec, stdin: [UInt8]) async throws -> SSHExecResult {
         async let input: Void = {
             try await exec.write(stdin)
             try await exec.closeInput()

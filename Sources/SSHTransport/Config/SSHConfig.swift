@@ -231,7 +231,7 @@ public struct SSHHostSettings: Sendable, Equatable {
 }
 
 /// OpenSSH's `StrictHostKeyChecking` values.
-public enum StrictHostKeyChecking: String, Sendable, Equatable {
+public enum StrictHostKeyChecking: String, Sendable, Hashable {
     case yes
     case acceptNew = "accept-new"
     case no

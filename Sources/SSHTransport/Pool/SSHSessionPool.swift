@@ -1,0 +1,209 @@
+import Foundation
+
+/// Sessions per target, opened on demand up to a limit and reused across calls and tasks,
+/// so that a long-lived program pays the handshake once.
+///
+/// Each session carries at most `maxChannelsPerSession` channels at a time (sshd allows 10
+/// per connection by default, `MaxSessions`); beyond that the pool opens another session, up
+/// to `maxSessionsPerTarget`, and then callers wait for a free slot. A session that failed
+/// (connection lost, timed out) is dropped and replaced on the next call; sessions idle
+/// longer than `idleTimeout` are closed.
+public actor SSHSessionPool {
+    /// Limits of a pool.
+    public struct Configuration: Sendable {
+        /// Sessions opened to one target at most (default 4).
+        public var maxSessionsPerTarget: Int
+        /// Channels open at once on one session (default 10, sshd's `MaxSessions`).
+        public var maxChannelsPerSession: Int
+        /// How long an unused session stays open (default 60 s).
+        public var idleTimeout: Duration
+
+        /// Creates a configuration.
+        public init(
+            maxSessionsPerTarget: Int = 4, maxChannelsPerSession: Int = 10, idleTimeout: Duration = .seconds(60)
+        ) {
+            self.maxSessionsPerTarget = max(1, maxSessionsPerTarget)
+            self.maxChannelsPerSession = max(1, maxChannelsPerSession)
+            self.idleTimeout = idleTimeout
+        }
+    }
+
+    /// A borrowed channel slot on a pooled session. Give it back with `release(_:)`.
+    public struct Lease: Sendable {
+        /// The session to use for one channel.
+        public let session: SSHSession
+        let target: SSHTarget
+        let id: ObjectIdentifier
+    }
+
+    private struct Entry {
+        let session: SSHSession
+        var inUse: Int
+        var lastUsed: ContinuousClock.Instant
+    }
+
+    private let options: SSHSessionOptions
+    private let configuration: Configuration
+    private var entries: [SSHTarget: [Entry]] = [:]
+    private var connecting: [SSHTarget: Int] = [:]
+    private var waiters: [SSHTarget: [CheckedContinuation<Void, Never>]] = [:]
+    private var reaper: Task<Void, Never>?
+    private var closed = false
+    private var opened = 0
+
+    /// A pool whose sessions connect with `options`.
+    public init(options: SSHSessionOptions = SSHSessionOptions(), configuration: Configuration = Configuration()) {
+        self.options = options
+        self.configuration = configuration
+    }
+
+    /// How many sessions this pool has opened in its life (for tests and diagnostics).
+    public var sessionsOpened: Int { opened }
+
+    /// Borrows a channel slot on a session to `target`, connecting if needed.
+    /// - Throws: `SSHError` if a new session cannot be opened.
+    public func lease(_ target: SSHTarget) async throws -> Lease {
+        while true {
+            guard !closed else { throw SSHError.sessionClosed(host: target.host) }
+            dropDeadSessions(of: target)
+            if let index = entries[target]?.indices
+                .filter({ entries[target]![$0].inUse < configuration.maxChannelsPerSession })
+                .min(by: { entries[target]![$0].inUse < entries[target]![$1].inUse })
+            {
+                entries[target]![index].inUse += 1
+                let session = entries[target]![index].session
+                return Lease(session: session, target: target, id: ObjectIdentifier(session))
+            }
+            let count = (entries[target]?.count ?? 0) + (connecting[target] ?? 0)
+            if count < configuration.maxSessionsPerTarget {
+                return try await openSession(to: target)
+            }
+            await withCheckedContinuation { waiters[target, default: []].append($0) }
+        }
+    }
+
+    /// Returns a slot borrowed with `lease(_:)`.
+    public func release(_ lease: Lease) {
+        if let index = entries[lease.target]?.firstIndex(where: { ObjectIdentifier($0.session) == lease.id }) {
+            entries[lease.target]![index].inUse -= 1
+            entries[lease.target]![index].lastUsed = .now
+        }
+        wakeOne(lease.target)
+    }
+
+    /// Runs `body` with a pooled session, holding one channel slot for its duration.
+    /// - Throws: what `body` throws, or `SSHError` if no session can be opened.
+    public func withSession<T: Sendable>(
+        _ target: SSHTarget, _ body: @Sendable (SSHSession) async throws -> T
+    ) async throws -> T {
+        let lease = try await lease(target)
+        do {
+            let result = try await body(lease.session)
+            release(lease)
+            return result
+        } catch {
+            release(lease)
+            throw error
+        }
+    }
+
+    /// Runs a command to completion on a pooled session.
+    ///
+    /// If the pooled session turns out to be dead before the command started (it died while
+    /// idle), the command is retried once on a fresh session: it cannot have run.
+    /// - Throws: `SSHError`, as `SSHSession.run`.
+    public func run(_ command: String, on target: SSHTarget, stdin: [UInt8] = []) async throws -> SSHExecResult {
+        for attempt in 0..<2 {
+            let lease = try await lease(target)
+            let exec: SSHExec
+            do {
+                exec = try await lease.session.exec(command)
+            } catch is SSHError where attempt == 0 && !lease.session.isAlive {
+                release(lease)
+                continue
+            } catch {
+                release(lease)
+                throw error
+            }
+            do {
+                let result = try await SSHSession.collect(exec, stdin: stdin)
+                release(lease)
+                return result
+            } catch {
+                release(lease)
+                throw error
+            }
+        }
+        throw SSHError.sessionClosed(host: target.host)
+    }
+
+    /// Closes every session; later calls fail with `sessionClosed`.
+    public func close() {
+        closed = true
+        reaper?.cancel()
+        for session in entries.values.flatMap({ $0.map(\.session) }) { session.close() }
+        entries.removeAll()
+        for continuation in waiters.values.flatMap({ $0 }) { continuation.resume() }
+        waiters.removeAll()
+    }
+
+    private func openSession(to target: SSHTarget) async throws -> Lease {
+        connecting[target, default: 0] += 1
+        defer { connecting[target, default: 1] -= 1 }
+        let session: SSHSession
+        do {
+            session = try await SSHSession.connect(to: target, options: options)
+        } catch {
+            // Let a waiter try (it may succeed, or report the error to its own caller).
+            wakeOne(target)
+            throw error
+        }
+        opened += 1
+        if closed {
+            session.close()
+            throw SSHError.sessionClosed(host: target.host)
+        }
+        entries[target, default: []].append(Entry(session: session, inUse: 1, lastUsed: .now))
+        startReaperIfNeeded()
+        return Lease(session: session, target: target, id: ObjectIdentifier(session))
+    }
+
+    /// Forgets sessions that failed: they take no new work and no longer count toward the
+    /// limit (work still running on one fails on its own).
+    private func dropDeadSessions(of target: SSHTarget) {
+        guard let list = entries[target] else { return }
+        for entry in list where !entry.session.isAlive { entry.session.close() }
+        let alive = list.filter { $0.session.isAlive }
+        entries[target] = alive.isEmpty ? nil : alive
+    }
+
+    private func wakeOne(_ target: SSHTarget) {
+        guard var list = waiters[target], !list.isEmpty else { return }
+        list.removeFirst().resume()
+        waiters[target] = list
+    }
+
+    private func startReaperIfNeeded() {
+        guard reaper == nil else { return }
+        let interval = configuration.idleTimeout / 2
+        reaper = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                await self?.closeIdleSessions()
+            }
+        }
+    }
+
+    private func closeIdleSessions() {
+        let now = ContinuousClock.now
+        for (target, list) in entries {
+            let (idle, kept) = list.reduce(into: ([Entry](), [Entry]())) { parts, entry in
+                let isIdle =
+                    entry.inUse == 0 && (now - entry.lastUsed >= configuration.idleTimeout || !entry.session.isAlive)
+                if isIdle { parts.0.append(entry) } else { parts.1.append(entry) }
+            }
+            for entry in idle { entry.session.close() }
+            entries[target] = kept.isEmpty ? nil : kept
+        }
+    }
+}
