@@ -95,8 +95,11 @@ final class TestSSHD: @unchecked Sendable {
             external: true, identityFile: identity, knownHostsFile: known)
     }
 
-    /// Starts a private server (for tests that stop, restart or reconfigure it).
-    static func start(options: [String] = [], passwordAuth: Bool = false) throws -> TestSSHD {
+    /// Starts a private server (for tests that stop, restart or reconfigure it). With a
+    /// `namespace`, sshd runs inside that network namespace on `listen`, port 22.
+    static func start(
+        options: [String] = [], passwordAuth: Bool = false, namespace: String? = nil, listen: String = "127.0.0.1"
+    ) throws -> TestSSHD {
         if ProcessInfo.processInfo.environment["P_SKIP_INTEGRATION"] == "1" {
             throw TestFailure("P_SKIP_INTEGRATION=1: integration tests are disabled")
         }
@@ -108,16 +111,18 @@ final class TestSSHD: @unchecked Sendable {
         try FileManager.default.copyItem(atPath: identity + ".pub", toPath: client + "/authorized_keys")
         var lastError: Error?
         for _ in 0..<5 {
-            let port = try freePort()
+            let port = namespace == nil ? try freePort() : 22
             let server = TestSSHD(
-                directory: directory, host: "127.0.0.1", port: port, user: Shell.currentUser, external: false,
+                directory: directory, host: listen, port: port, user: Shell.currentUser, external: false,
                 identityFile: identity, knownHostsFile: client + "/known_hosts")
+            server.namespace = namespace
             do {
                 try server.launch(options: options, passwordAuth: passwordAuth)
                 let hostKey = try String(
                     contentsOfFile: server.stateDirectory + "/ssh_host_ed25519_key.pub", encoding: .utf8)
                 let fields = hostKey.split(separator: " ")
-                try "[127.0.0.1]:\(port) \(fields[0]) \(fields[1])\n".write(
+                let name = port == 22 ? listen : "[\(listen)]:\(port)"
+                try "\(name) \(fields[0]) \(fields[1])\n".write(
                     toFile: server.knownHostsFile, atomically: true, encoding: .utf8)
                 return server
             } catch {
@@ -127,6 +132,7 @@ final class TestSSHD: @unchecked Sendable {
         throw lastError ?? TestFailure("sshd did not start")
     }
 
+    private var namespace: String?
     private var launchOptions: [String] = []
     private var launchPassword = false
 
@@ -140,7 +146,11 @@ final class TestSSHD: @unchecked Sendable {
         ]
         if passwordAuth { arguments.append("--password-auth") }
         for option in options { arguments += ["--option", option] }
-        try Shell.run(Self.scriptPath, arguments)
+        if let namespace {
+            try Shell.run("ip", ["netns", "exec", namespace, Self.scriptPath] + arguments)
+        } else {
+            try Shell.run(Self.scriptPath, arguments)
+        }
     }
 
     /// The sshd daemon's pid.

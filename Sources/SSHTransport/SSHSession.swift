@@ -19,15 +19,21 @@ public final class SSHSession: Sendable {
     let loop: IOLoop
     let handle: SessionHandle
     private let options: SSHSessionOptions
+    var setupTimeout: Duration { options.setupTimeout }
+    /// The session to the jump host this one runs through, kept open as long as this one.
+    private let jumpSession: SSHSession?
 
     /// The window each exec channel advertises: large enough to keep a fast link busy.
     static let channelWindow: UInt32 = 4 * 1024 * 1024
 
-    private init(target: SSHTarget, loop: IOLoop, handle: SessionHandle, options: SSHSessionOptions) {
+    private init(
+        target: SSHTarget, loop: IOLoop, handle: SessionHandle, options: SSHSessionOptions, jumpSession: SSHSession?
+    ) {
         self.target = target
         self.loop = loop
         self.handle = handle
         self.options = options
+        self.jumpSession = jumpSession
     }
 
     deinit {
@@ -45,16 +51,27 @@ public final class SSHSession: Sendable {
     public static func connect(to target: SSHTarget, options: SSHSessionOptions = SSHSessionOptions()) async throws
         -> SSHSession
     {
-        if let jump = target.proxyJump {
-            throw SSHError.sessionFailure(
-                host: target.host, operation: "connecting through ProxyJump \(jump)", code: -1,
-                message: "ProxyJump is not supported yet")
+        var jumpSession: SSHSession?
+        for hop in target.jumpHosts {
+            jumpSession = try await connect(to: hop, through: jumpSession, options: options)
         }
+        return try await connect(to: target, through: jumpSession, options: options)
+    }
+
+    /// Connects to `target` directly, or through a `direct-tcpip` channel of `jump`.
+    private static func connect(to target: SSHTarget, through jump: SSHSession?, options: SSHSessionOptions)
+        async throws -> SSHSession
+    {
         let loop = IOLoop(host: target.host)
         do {
-            let timeout = target.connectTimeout ?? options.connectTimeout
-            let socket = try await loop.runBlocking { () throws(SSHError) in
-                try TCPConnector.connect(host: target.host, port: target.port, timeout: timeout)
+            let socket: Int32
+            if let jump {
+                socket = try await jump.forwardedSocket(to: target.host, port: target.port)
+            } else {
+                let timeout = target.connectTimeout ?? options.connectTimeout
+                socket = try await loop.runBlocking { () throws(SSHError) in
+                    try TCPConnector.connect(host: target.host, port: target.port, timeout: timeout)
+                }
             }
             let liveness = options.resolvedLiveness(for: target)
             let (handle, verifier) = try await loop.runBlocking {
@@ -91,7 +108,7 @@ public final class SSHSession: Sendable {
             }
             try await Authenticator(loop: loop, session: handle, target: target, options: options).authenticate()
             loop.startKeepalive()
-            return SSHSession(target: target, loop: loop, handle: handle, options: options)
+            return SSHSession(target: target, loop: loop, handle: handle, options: options, jumpSession: jump)
         } catch {
             loop.shutdown(error: .sessionClosed(host: target.host))
             throw error

@@ -23,6 +23,9 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
     public var identitiesOnly: Bool
     /// `ProxyJump`: the jump host's connection string, if any.
     public var proxyJump: String?
+    /// The jump hosts to go through, in order, resolved through the same configuration
+    /// (a jump host's own `ProxyJump` comes before it).
+    public var jumpHosts: [SSHTarget] = []
     /// The known_hosts files to check, the first being where new keys are recorded.
     public var knownHostsFiles: [String]
     /// `StrictHostKeyChecking` from the configuration, if it says anything.
@@ -68,6 +71,11 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: `SSHError.invalidTarget` for a malformed string.
     public static func resolve(_ connection: String, config: SSHConfig) throws(SSHError) -> SSHTarget {
+        try resolve(connection, config: config, depth: 0)
+    }
+
+    private static func resolve(_ connection: String, config: SSHConfig, depth: Int) throws(SSHError) -> SSHTarget {
+        guard depth < 8 else { throw .invalidTarget(connection, reason: "ProxyJump hosts lead back to each other") }
         let parsed = try SSHConnectionString(connection)
         let settings = config.settings(for: parsed.host)
         let home = SSHPathExpansion.homeDirectory
@@ -90,7 +98,15 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
         }
         target.identitiesOnly = settings.identitiesOnly ?? false
         if let jump = settings.proxyJump, jump.lowercased() != "none" {
-            target.proxyJump = SSHPathExpansion.expandTokens(jump, tokens: tokens)
+            let expanded = SSHPathExpansion.expandTokens(jump, tokens: tokens)
+            target.proxyJump = expanded
+            for hop in expanded.split(separator: ",") {
+                var hopTarget = try resolve(
+                    String(hop.replacingOccurrences(of: "ssh://", with: "")), config: config, depth: depth + 1)
+                let before = hopTarget.jumpHosts
+                hopTarget.jumpHosts = []
+                target.jumpHosts += before + [hopTarget]
+            }
         }
         if let files = settings.userKnownHostsFiles { target.knownHostsFiles = files.map(expand) }
         target.strictHostKeyChecking = settings.strictHostKeyChecking

@@ -357,6 +357,11 @@ final class IOLoop: @unchecked Sendable {
             if outboundOwner != nil || session.blockDirections.outbound { events |= Int16(POLLOUT) }
             if events != 0 { descriptors.append(pollfd(fd: session.socket, events: events, revents: 0)) }
         }
+        for task in tasks {
+            if let watched = task.descriptor?() {
+                descriptors.append(pollfd(fd: watched.fd, events: watched.events, revents: 0))
+            }
+        }
         let remaining = wakeAt - now
         let milliseconds = max(
             0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
@@ -408,11 +413,16 @@ final class LoopTask {
     let timeoutSeconds: Double
     let step: () -> Outcome
     let fail: (SSHError) -> Void
+    /// A descriptor of the task's own (besides the session's socket) that the loop should
+    /// wait on, and for which events; asked before each sleep.
+    let descriptor: (() -> (fd: Int32, events: Int16)?)?
 
     init(
         operation: String, lane: IOLoop.Lane?, deadline: ContinuousClock.Instant?,
+        descriptor: (() -> (fd: Int32, events: Int16)?)? = nil,
         step: @escaping () -> Outcome, fail: @escaping (SSHError) -> Void
     ) {
+        self.descriptor = descriptor
         self.operation = operation
         self.lane = lane
         self.deadline = deadline

@@ -161,6 +161,14 @@ final class SessionHandle: @unchecked Sendable {
         }
     }
 
+    /// Opens a `direct-tcpip` channel: the server connects to `host:port` for us.
+    func openDirectTCPIP(host: String, port: Int) throws(LibSSH2Failure) -> Attempt<ChannelHandle> {
+        switch try check(libssh2_channel_direct_tcpip_ex(raw, host, Int32(port), "127.0.0.1", 22)) {
+        case .wouldBlock: return .wouldBlock
+        case .done(let channel): return .done(ChannelHandle(raw: channel, session: self))
+        }
+    }
+
     func free() {
         guard !freed else { return }
         freed = true
