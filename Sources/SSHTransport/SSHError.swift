@@ -34,6 +34,10 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     case channelFailure(host: String, operation: String, code: Int32, message: String)
     /// The session was closed by this program before or during the operation.
     case sessionClosed(host: String)
+    /// An SFTP request on `path` failed; `reason` is the server's status.
+    case sftpFailure(host: String, operation: String, path: String, reason: SFTPFailureReason, message: String)
+    /// A local file could not be read or written during a transfer.
+    case localFileFailure(path: String, operation: String, message: String)
 
     public var description: String {
         switch self {
@@ -83,6 +87,10 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
             return "SSH channel failure with \(host) while \(operation): \(message) (libssh2 error \(code))."
         case .sessionClosed(let host):
             return "The SSH session to \(host) is closed."
+        case .sftpFailure(let host, let operation, let path, let reason, let message):
+            return "SFTP failure on \(host) while \(operation) \(path): \(reason.explanation) (\(message))."
+        case .localFileFailure(let path, let operation, let message):
+            return "Local file \(path) failed while \(operation): \(message)."
         }
     }
 
@@ -96,3 +104,35 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
 #elseif canImport(Darwin)
     import Darwin
 #endif
+
+/// Why an SFTP request failed, from the server's status code.
+public enum SFTPFailureReason: Sendable, Equatable {
+    case noSuchFile
+    case permissionDenied
+    /// The remote disk or quota is full.
+    case noSpace
+    case readOnly
+    case alreadyExists
+    case directoryNotEmpty
+    case notADirectory
+    case unsupported
+    /// The server's generic failure (OpenSSH uses it for many errors, a full disk among them).
+    case failure
+    /// Another status or libssh2 error code.
+    case other(Int32)
+
+    var explanation: String {
+        switch self {
+        case .noSuchFile: return "no such file or directory"
+        case .permissionDenied: return "permission denied"
+        case .noSpace: return "no space left on the remote disk (or quota exceeded)"
+        case .readOnly: return "the remote file system is read-only"
+        case .alreadyExists: return "it already exists"
+        case .directoryNotEmpty: return "the directory is not empty"
+        case .notADirectory: return "not a directory"
+        case .unsupported: return "the server does not support this operation"
+        case .failure: return "the server reported a failure (for example a full disk)"
+        case .other(let code): return "error \(code)"
+        }
+    }
+}

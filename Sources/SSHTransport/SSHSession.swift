@@ -134,7 +134,7 @@ public final class SSHSession: Sendable {
     public func exec(_ command: String) async throws -> SSHExec {
         let handle = self.handle
         let host = target.host
-        let channel = try await loop.perform("opening a channel", timeout: options.setupTimeout, lane: .channelOpen) {
+        let channel = try await loop.perform("opening a channel", timeout: options.setupTimeout, lane: .channelSetup) {
             () throws(SSHError) in
             try Attempt.mapping(host: host, operation: "opening a channel", channel: true) {
                 () throws(LibSSH2Failure) in
@@ -142,7 +142,7 @@ public final class SSHSession: Sendable {
             }
         }
         do {
-            try await loop.perform("starting the command", timeout: options.setupTimeout, lane: .channelRequest) {
+            try await loop.perform("starting the command", timeout: options.setupTimeout, lane: .channelSetup) {
                 () throws(SSHError) -> Attempt<Void> in
                 try Attempt.mapping(host: host, operation: "starting the command", channel: true) {
                     () throws(LibSSH2Failure) in

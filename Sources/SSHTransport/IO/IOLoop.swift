@@ -20,11 +20,13 @@ import Foundation
 final class IOLoop: @unchecked Sendable {
     /// Serializes tasks that share one of libssh2's per-session state machines.
     enum Lane: Hashable {
-        case channelOpen
-        /// Channel requests that wait for CHANNEL_SUCCESS/FAILURE (exec): libssh2 1.10's
-        /// `_libssh2_packet_requirev` fails when it reads the reply meant for another channel.
-        case channelRequest
-        case sftpInit
+        /// Opening channels (session-wide state in libssh2) and channel requests that wait
+        /// for CHANNEL_SUCCESS/FAILURE (exec, the sftp subsystem): libssh2 1.10's
+        /// `_libssh2_packet_requirev` fails when it reads the reply meant for another
+        /// channel, so one at a time per session.
+        case channelSetup
+        /// Path operations of one SFTP channel (open, stat, mkdir, ...), whose state
+        /// machines live in the `LIBSSH2_SFTP` and not in a file handle.
         case sftp(ObjectIdentifier)
     }
 

@@ -11,7 +11,7 @@ extension SSHSession {
         let handle = self.handle
         let jumpHost = target.host
         let operation = "opening a tunnel through \(jumpHost) to \(host) port \(port)"
-        let channel = try await loop.perform(operation, timeout: setupTimeout, lane: .channelOpen) {
+        let channel = try await loop.perform(operation, timeout: setupTimeout, lane: .channelSetup) {
             () throws(SSHError) in
             try Attempt.mapping(host: jumpHost, operation: operation, channel: true) { () throws(LibSSH2Failure) in
                 try handle.openDirectTCPIP(host: host, port: port)

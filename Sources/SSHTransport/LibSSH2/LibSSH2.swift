@@ -28,6 +28,8 @@ enum LibSSH2 {
 struct LibSSH2Failure: Error {
     var code: Int32
     var message: String
+    /// The server's SFTP status, when an SFTP request failed (`LIBSSH2_FX_*`).
+    var sftpStatus: UInt32?
 }
 
 /// The outcome of one non-blocking libssh2 call.
@@ -72,6 +74,32 @@ extension Attempt {
             return try body()
         } catch {
             throw error.sshError(host: host, operation: operation, channel: channel)
+        }
+    }
+}
+
+extension LibSSH2Failure {
+    /// This failure of an SFTP operation on `path` as an `SSHError`.
+    func sftpError(host: String, operation: String, path: String) -> SSHError {
+        if isConnectionFailure { return .connectionLost(host: host, reason: "\(message) while \(operation) \(path)") }
+        guard let status = sftpStatus else {
+            return .sftpFailure(host: host, operation: operation, path: path, reason: .other(code), message: message)
+        }
+        return .sftpFailure(host: host, operation: operation, path: path, reason: Self.reason(status), message: message)
+    }
+
+    static func reason(_ status: UInt32) -> SFTPFailureReason {
+        switch UInt(status) {
+        case LIBSSH2_FX_NO_SUCH_FILE, LIBSSH2_FX_NO_SUCH_PATH: return .noSuchFile
+        case LIBSSH2_FX_PERMISSION_DENIED: return .permissionDenied
+        case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM, LIBSSH2_FX_QUOTA_EXCEEDED: return .noSpace
+        case LIBSSH2_FX_WRITE_PROTECT: return .readOnly
+        case LIBSSH2_FX_FILE_ALREADY_EXISTS: return .alreadyExists
+        case LIBSSH2_FX_DIR_NOT_EMPTY: return .directoryNotEmpty
+        case LIBSSH2_FX_NOT_A_DIRECTORY: return .notADirectory
+        case LIBSSH2_FX_OP_UNSUPPORTED: return .unsupported
+        case LIBSSH2_FX_FAILURE: return .failure
+        default: return .other(Int32(status))
         }
     }
 }

@@ -1,0 +1,168 @@
+import Foundation
+
+extension SFTPClient {
+    /// Uploads the directory `localDirectory` as `remoteDirectory` (created if missing):
+    /// regular files with their contents, permissions and modification times, directories
+    /// (empty ones too), symbolic links as links (never followed). Sockets, FIFOs and devices
+    /// are skipped and returned.
+    ///
+    /// Many small files are overlapped: `parallelism` SFTP channels on the same session each
+    /// carry one file's open, writes, setstat, close and rename at a time. Every file goes
+    /// through a temporary name, so an interrupted upload leaves no partial file under a
+    /// final name.
+    ///
+    /// - Returns: the relative paths that were skipped.
+    /// - Throws: the first failure (`SSHError.localFileFailure`, `.sftpFailure` naming the
+    ///   path); cancellation stops every worker.
+    @discardableResult
+    public func uploadTree(
+        _ localDirectory: String, to remoteDirectory: String, parallelism: Int = 6,
+        progress: SFTPProgressHandler? = nil
+    ) async throws -> [String] {
+        let tree = try LocalTree.scan(localDirectory)
+        let files = tree.entries.filter { if case .file = $0.kind { return true } else { return false } }
+        let bytes = files.reduce(UInt64(0)) { total, entry in
+            if case .file(let size) = entry.kind { return total + size }
+            return total
+        }
+        let reporter = TransferReporter(bytesTotal: bytes, filesTotal: files.count, handler: progress)
+
+        try await createDirectory(remoteDirectory, permissions: 0o755, intermediate: true)
+        // Directories are made writable for the upload; their own modes come at the end.
+        for entry in tree.entries where entry.kind == .directory {
+            try await createDirectory(remoteDirectory + "/" + entry.path, permissions: entry.permissions | 0o700)
+        }
+        for entry in tree.entries {
+            guard case .symbolicLink(let target) = entry.kind else { continue }
+            try await createSymbolicLink(at: remoteDirectory + "/" + entry.path, pointingTo: target)
+        }
+        try await forEachFile(files.map(\.path), parallelism: parallelism) { client, path in
+            try await client.uploadFile(
+                localDirectory + "/" + path, to: remoteDirectory + "/" + path, reporter: reporter)
+        }
+        for entry in tree.entries.reversed() where entry.kind == .directory {
+            try await setAttributes(
+                remoteDirectory + "/" + entry.path, permissions: entry.permissions,
+                modificationTime: entry.modificationTime)
+        }
+        reporter.finish()
+        return tree.skipped
+    }
+
+    /// Downloads the remote directory `remoteDirectory` as `localDirectory` (created if
+    /// missing), the counterpart of `uploadTree`.
+    public func downloadTree(
+        _ remoteDirectory: String, to localDirectory: String, parallelism: Int = 6,
+        progress: SFTPProgressHandler? = nil
+    ) async throws {
+        var directories: [(String, SFTPFileInfo)] = []
+        var files: [(String, SFTPFileInfo)] = []
+        var links: [(String, String)] = []
+        var pending = [""]
+        while let relative = pending.popLast() {
+            for entry in try await list(relative.isEmpty ? remoteDirectory : remoteDirectory + "/" + relative) {
+                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+                switch entry.info.kind {
+                case .directory:
+                    directories.append((path, entry.info))
+                    pending.append(path)
+                case .file: files.append((path, entry.info))
+                case .symbolicLink:
+                    links.append((path, try await destinationOfSymbolicLink(remoteDirectory + "/" + path)))
+                case .other: continue
+                }
+            }
+        }
+        directories.sort { $0.0 < $1.0 }
+        let fileManager = FileManager.default
+        func make(_ path: String) throws(SSHError) {
+            do {
+                try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw .localFileFailure(
+                    path: path, operation: "creating the directory", message: error.localizedDescription)
+            }
+        }
+        try make(localDirectory)
+        for (path, _) in directories { try make(localDirectory + "/" + path) }
+        for (path, target) in links {
+            let local = localDirectory + "/" + path
+            unlink(local)
+            guard symlink(target, local) == 0 else {
+                throw SSHError.localFileFailure(
+                    path: local, operation: "creating the symbolic link", message: String(cString: strerror(errno)))
+            }
+        }
+        let infos = Dictionary(uniqueKeysWithValues: files)
+        let reporter = TransferReporter(
+            bytesTotal: files.reduce(0) { $0 + $1.1.size }, filesTotal: files.count, handler: progress)
+        try await forEachFile(files.map(\.0), parallelism: parallelism) { client, path in
+            try await client.downloadFile(
+                remoteDirectory + "/" + path, info: infos[path]!, to: localDirectory + "/" + path, reporter: reporter)
+        }
+        for (path, info) in directories.reversed() {
+            let local = localDirectory + "/" + path
+            chmod(local, mode_t(info.permissions))
+            var times = [
+                timespec(tv_sec: Int(info.modificationTime), tv_nsec: 0),
+                timespec(tv_sec: Int(info.modificationTime), tv_nsec: 0),
+            ]
+            utimensat(AT_FDCWD, local, &times, 0)
+        }
+        reporter.finish()
+    }
+
+    /// Runs `body` for every path on up to `parallelism` SFTP channels of this session
+    /// (this one and extra ones opened for the purpose), each taking the next path when done.
+    func forEachFile(
+        _ paths: [String], parallelism: Int,
+        _ body: @escaping @Sendable (SFTPClient, String) async throws -> Void
+    ) async throws {
+        guard !paths.isEmpty else { return }
+        let queue = WorkQueue(paths)
+        let workers = max(1, min(parallelism, paths.count))
+        var clients: [SFTPClient] = [self]
+        for _ in 1..<workers {
+            clients.append(try await session.sftp())
+        }
+        defer {
+            let extra = clients.dropFirst()
+            Task { for client in extra { await client.close() } }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients {
+                group.addTask {
+                    while let path = queue.next() {
+                        try Task.checkCancellation()
+                        try await body(client, path)
+                    }
+                }
+            }
+            do {
+                try await group.waitForAll()
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+}
+
+/// Hands out paths to transfer workers.
+final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String]
+    private var index = 0
+
+    init(_ items: [String]) {
+        self.items = items
+    }
+
+    func next() -> String? {
+        lock.withLock {
+            guard index < items.count else { return nil }
+            defer { index += 1 }
+            return items[index]
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// What a remote path is, and its size, permissions and modification time.
+public struct SFTPFileInfo: Sendable, Equatable {
+    /// The kind of file.
+    public enum Kind: Sendable, Equatable {
+        case file
+        case directory
+        case symbolicLink
+        case other
+    }
+
+    /// The kind of file.
+    public var kind: Kind
+    /// Size in bytes.
+    public var size: UInt64
+    /// Permission bits (`mode & 0o7777`).
+    public var permissions: UInt32
+    /// Modification time, seconds since 1970.
+    public var modificationTime: UInt32
+
+    init(_ raw: SFTPRawAttributes) {
+        let mode = raw.permissions ?? 0
+        switch mode & SFTPRawAttributes.typeMask {
+        case SFTPRawAttributes.directoryType: kind = .directory
+        case SFTPRawAttributes.regularType: kind = .file
+        case SFTPRawAttributes.symlinkType: kind = .symbolicLink
+        default: kind = .other
+        }
+        size = raw.size ?? 0
+        permissions = mode & 0o7777
+        modificationTime = raw.modificationTime ?? 0
+    }
+}
+
+/// One entry of a remote directory.
+public struct SFTPDirectoryEntry: Sendable, Equatable {
+    /// The entry's name (not a path).
+    public var name: String
+    /// Its attributes (not following symbolic links).
+    public var info: SFTPFileInfo
+}
+
+/// How far a transfer has come.
+public struct SFTPProgress: Sendable, Equatable {
+    /// Bytes transferred so far.
+    public var bytesDone: UInt64
+    /// Bytes to transfer in all.
+    public var bytesTotal: UInt64
+    /// Files finished so far.
+    public var filesDone: Int
+    /// Files to transfer in all.
+    public var filesTotal: Int
+
+    /// Creates a progress value.
+    public init(bytesDone: UInt64, bytesTotal: UInt64, filesDone: Int, filesTotal: Int) {
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+        self.filesDone = filesDone
+        self.filesTotal = filesTotal
+    }
+}
+
+/// Receives progress reports; called often, from a session's thread: keep it quick.
+public typealias SFTPProgressHandler = @Sendable (SFTPProgress) -> Void
