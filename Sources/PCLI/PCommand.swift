@@ -6,7 +6,7 @@ public struct PCommand: AsyncParsableCommand {
         commandName: "p",
         abstract: "Run commands on remote workers over SSH, keep them running, watch them.",
         version: PVersion.current,
-        subcommands: [RemoteShell.self]
+        subcommands: [RemoteShell.self, FileTransfer.self, RunMany.self]
     )
 
     public init() {}

@@ -15,10 +15,10 @@ struct HelpTests {
         let command = try RemoteShell.parse([
             "-p", "2200", "-l", "me", "-i", "/k", "-o", "ConnectTimeout=3", "host", "echo", "a b",
         ])
-        #expect(command.port == 2200)
-        #expect(command.user == "me")
-        #expect(command.identityFiles == ["/k"])
-        #expect(command.options == ["ConnectTimeout=3"])
+        #expect(command.connection.port == 2200)
+        #expect(command.connection.user == "me")
+        #expect(command.connection.identityFiles == ["/k"])
+        #expect(command.connection.options == ["ConnectTimeout=3"])
         #expect(command.host == "host")
         #expect(command.command == ["echo", "a b"])
     }

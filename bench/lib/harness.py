@@ -89,12 +89,15 @@ def timed(argv, stdout=subprocess.DEVNULL):
     return elapsed, usage.ru_maxrss * 1024
 
 
-def compare(title, contenders, runs, baseline):
+def compare(title, contenders, runs, baseline, before=None):
     """Runs each contender `runs` times, alternating, and prints medians and ratios to the
-    baseline. `contenders` maps a name to an argv."""
+    baseline. `contenders` maps a name to an argv; `before`, if given, runs (untimed)
+    before each run."""
     times = {name: [] for name in contenders}
     for _ in range(runs):
         for name, argv in contenders.items():
+            if before:
+                before()
             times[name].append(timed(argv)[0])
     base = statistics.median(times[baseline])
     print(f"\n{title}  ({runs} runs each, alternating; median)")

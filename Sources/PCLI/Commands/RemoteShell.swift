@@ -12,20 +12,7 @@ struct RemoteShell: AsyncParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(name: .customShort("l"), help: "The remote user.")
-    var user: String?
-
-    @Option(name: .customShort("p"), help: "The remote port.")
-    var port: Int?
-
-    @Option(name: .customShort("i"), help: "An identity file.")
-    var identityFiles: [String] = []
-
-    @Option(name: .customShort("F"), help: "An ssh configuration file instead of ~/.ssh/config.")
-    var configFile: String?
-
-    @Option(name: .customShort("o"), help: "An ssh_config option as Keyword=value.")
-    var options: [String] = []
+    @OptionGroup var connection: TargetOptions
 
     @Argument(help: "The host or alias.")
     var host: String
@@ -34,18 +21,11 @@ struct RemoteShell: AsyncParsableCommand {
     var command: [String] = []
 
     func run() async throws {
-        let status: Int32
-        do {
-            status = try await execute()
-        } catch let error as SSHError {
-            FileHandle.standardError.write(Data("p: \(error)\n".utf8))
-            throw ExitCode(255)
-        }
-        throw ExitCode(status)
+        try await withSSHErrorsReported { try await execute() }
     }
 
     private func execute() async throws -> Int32 {
-        let target = try resolveTarget()
+        let target = try connection.resolve(host)
         let session = try await SSHSession.connect(to: target, options: SSHSessionOptions())
         defer { session.close() }
         let exec = try await session.exec(command.joined(separator: " "))
@@ -55,23 +35,6 @@ struct RemoteShell: AsyncParsableCommand {
         }
         input.cancel()
         return try await exec.exitStatus().shellCode ?? 255
-    }
-
-    private func resolveTarget() throws -> SSHTarget {
-        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        // Options given on the command line come first, so they win, as with ssh.
-        var lines = options.map { option -> String in
-            let parts = option.split(separator: "=", maxSplits: 1)
-            return parts.count == 2 ? "\(parts[0]) \(parts[1])" : option
-        }
-        lines += identityFiles.map { "IdentityFile \($0)" }
-        if let port { lines.append("Port \(port)") }
-        if let user { lines.append("User \(user)") }
-        let fileText = (try? String(contentsOfFile: configFile ?? home + "/.ssh/config", encoding: .utf8)) ?? ""
-        let config = try SSHConfig.parse(
-            lines.joined(separator: "\n") + "\n" + fileText, name: configFile ?? "~/.ssh/config",
-            includeBase: home + "/.ssh")
-        return try SSHTarget.resolve(host, config: config)
     }
 }
 
