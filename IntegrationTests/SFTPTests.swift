@@ -225,4 +225,32 @@ struct SFTPTests {
             return path.hasPrefix(readOnly)
         }
     }
+
+    /// As an unprivileged user (root ignores file modes): a directory it may not write.
+    @Test(.enabled(if: getuid() == 0, "logging in as another user needs root's sshd"))
+    func permissionDeniedNamesThePath() async throws {
+        let server = try await TestSSHD.sharedLocal()
+        let user = "ptestsftp"
+        _ = try? Shell.run("useradd", ["-m", "-s", "/bin/sh", user])
+        // sshd refuses a locked account ("!" in shadow) even for key logins; "*" is unlocked
+        // but has no password.
+        try Shell.run("usermod", ["-p", "*", user])
+        let session = try await SSHSession.connect(to: server.target(user: user), options: TestSSHD.options())
+        defer { session.close() }
+        let sftp = try await session.sftp()
+        let local = try TestSSHD.makeTemporaryDirectory() + "/file"
+        FileManager.default.createFile(atPath: local, contents: Data("x".utf8))
+        await #expect {
+            try await sftp.upload(local, to: "/root/p-test-denied")
+        } throws: { error in
+            guard case .sftpFailure(_, _, let path, .permissionDenied, _) = error as? SSHError else { return false }
+            return path.hasPrefix("/root/") && (error as! SSHError).description.contains("permission denied")
+        }
+        await #expect {
+            try await sftp.createDirectory("/root/p-test-denied-dir")
+        } throws: { error in
+            guard case .sftpFailure(_, _, let path, .permissionDenied, _) = error as? SSHError else { return false }
+            return path == "/root/p-test-denied-dir"
+        }
+    }
 }
