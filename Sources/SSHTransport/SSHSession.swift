@@ -156,7 +156,7 @@ public final class SSHSession: Sendable {
         let pump = ExecPump(channel: channel, host: host)
         loop.submit(
             LoopTask(operation: "running a command", lane: nil, deadline: nil, step: pump.step, fail: pump.fail))
-        return SSHExec(pump: pump, loop: loop, command: command, setupTimeout: options.setupTimeout)
+        return SSHExec(pump: pump, loop: loop, command: command)
     }
 
     /// Runs `command` to completion and collects everything it wrote.

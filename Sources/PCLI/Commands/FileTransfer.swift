@@ -11,7 +11,9 @@ struct FileTransfer: AsyncParsableCommand {
     )
 
     enum Direction: String, ExpressibleByArgument {
-        case put, get, putTree = "put-tree", getTree = "get-tree"
+        case put, get
+        case putTree = "put-tree"
+        case getTree = "get-tree"
     }
 
     @OptionGroup var connection: TargetOptions

@@ -70,15 +70,13 @@ public struct SSHExecResult: Sendable, Equatable {
 public final class SSHExec: Sendable {
     private let pump: ExecPump
     private let loop: IOLoop
-    private let setupTimeout: Duration
     /// The command line as sent.
     public let command: String
 
-    init(pump: ExecPump, loop: IOLoop, command: String, setupTimeout: Duration) {
+    init(pump: ExecPump, loop: IOLoop, command: String) {
         self.pump = pump
         self.loop = loop
         self.command = command
-        self.setupTimeout = setupTimeout
     }
 
     deinit {

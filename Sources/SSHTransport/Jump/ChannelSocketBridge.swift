@@ -127,9 +127,8 @@ final class ChannelSocketBridge: @unchecked Sendable {
 
     private func finish() -> LoopTask.Outcome {
         closing = true
-        if (try? channel.close()).map({ if case .wouldBlock = $0 { return true } else { return false } }) ?? false {
-            return .waitingForNetwork
-        }
+        // A failed close means the channel is gone already: free it all the same.
+        if case .wouldBlock = (try? channel.close()) ?? .done(()) { return .waitingForNetwork }
         guard case .done = channel.free() else { return .waitingForNetwork }
         Foundation.close(socket)
         return .done

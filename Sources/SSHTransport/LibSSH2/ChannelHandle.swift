@@ -43,9 +43,6 @@ final class ChannelHandle: @unchecked Sendable {
 
     func sendEOF() throws(LibSSH2Failure) -> Attempt<Void> { try session.check(libssh2_channel_send_eof(raw)) }
 
-    /// Whether the remote end sent EOF and every queued byte was read.
-    var isAtEOF: Bool { libssh2_channel_eof(raw) == 1 }
-
     func close() throws(LibSSH2Failure) -> Attempt<Void> { try session.check(libssh2_channel_close(raw)) }
 
     func waitClosed() throws(LibSSH2Failure) -> Attempt<Void> { try session.check(libssh2_channel_wait_closed(raw)) }

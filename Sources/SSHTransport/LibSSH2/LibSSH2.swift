@@ -21,7 +21,6 @@ enum LibSSH2 {
     /// refuses RSA user keys.
     static var signsRSASHA2: Bool { p_libssh2_signs_rsa_sha2() == 1 }
 
-    static let errorWouldBlock = LIBSSH2_ERROR_EAGAIN
 }
 
 /// A libssh2 failure, with the message copied at once (the next call overwrites it).

@@ -373,7 +373,6 @@ enum SFTPOpenFlags {
     static let write: UInt = 0x02
     static let create: UInt = 0x08
     static let truncate: UInt = 0x10
-    static let exclusive: UInt = 0x20
 }
 
 /// Bytes gathered by a read that may take several loop steps. Loop thread only.
