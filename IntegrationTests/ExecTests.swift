@@ -125,6 +125,22 @@ struct ExecTests {
             "peak RSS \(streamed.peakResidentBytes) vs \(baseline.peakResidentBytes) for a tiny output")
     }
 
+    /// Closing a command that is still running ends its channel cleanly (no exit status to
+    /// wait for), however the server's replies interleave; the session stays usable.
+    @Test func closingARunningCommandKeepsTheSessionUsable() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        for _ in 0..<20 {
+            let exec = try await session.exec("while :; do echo tick; sleep 0.01; done")
+            _ = try await exec.nextChunk()
+            exec.close()
+            #expect(try await exec.nextChunk() == nil)
+            #expect(try await exec.exitStatus() == .unknown)
+        }
+        #expect(try await session.run("echo still here").stdoutText == "still here\n")
+        #expect(session.isAlive)
+    }
+
     @Test func cancellingAReadLeavesTheCommandRunning() async throws {
         let session = try await TestSSHD.shared().connect()
         defer { session.close() }

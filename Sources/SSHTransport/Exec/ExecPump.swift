@@ -32,6 +32,8 @@ final class ExecPump: @unchecked Sendable {
     private var stderrEOF = false
     private var deliverStderrNext = false
     private var discarding = false
+    /// Closed by this side before the command ended: there is no exit status to wait for.
+    private var abandoned = false
     private var phase = Phase.streaming
     private var inputClosed = false
     /// Writes in progress: the channel is not closed under them.
@@ -82,6 +84,7 @@ final class ExecPump: @unchecked Sendable {
 
     /// Closes the channel without waiting for the command's output to end.
     func abandon() {
+        if case .streaming = phase { abandoned = true }
         discarding = true
         stdout.removeAll()
         stderr.removeAll()
@@ -236,7 +239,9 @@ final class ExecPump: @unchecked Sendable {
             guard try call("closing the channel", { () throws(LibSSH2Failure) in try channel.close() }) else {
                 return false
             }
-            phase = .waitingForClose
+            // libssh2 1.10 refuses wait_closed before the remote EOF, which a command we
+            // closed on may never send: free it without waiting.
+            phase = abandoned ? .freeing(.unknown) : .waitingForClose
             return true
         case .waitingForClose:
             guard
