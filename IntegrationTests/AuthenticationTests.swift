@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("Authentication against a real sshd")
+@Suite("Authentication against a real sshd", .timeLimit(.minutes(3)))
 struct AuthenticationTests {
     func newKey(_ type: String, passphrase: String = "", authorize: Bool = true) async throws -> (TestSSHD, String) {
         let server = try await TestSSHD.sharedLocal()
@@ -91,9 +91,8 @@ struct AuthenticationTests {
     @Test func agentKeysAreOffered() async throws {
         let (server, key) = try await newKey("ed25519")
         let socket = try TestSSHD.makeTemporaryDirectory() + "/agent.sock"
-        let output = try Shell.run("ssh-agent", ["-a", socket])
-        let pid = output.split(separator: ";").first { $0.contains("SSH_AGENT_PID=") }?.split(separator: "=").last
-        defer { if let pid, let value = Int32(pid) { kill(value, SIGTERM) } }
+        try Shell.run("ssh-agent", ["-a", socket])
+        defer { _ = try? Shell.run("pkill", ["-f", "ssh-agent -a \(socket)"]) }
         try Shell.runWithEnvironment("ssh-add", [key], ["SSH_AUTH_SOCK": socket])
         var target = server.target()
         target.identityFiles = ["/nonexistent/default_key"]

@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("Connection failures")
+@Suite("Connection failures", .timeLimit(.minutes(3)))
 struct ConnectionFailureTests {
     @Test func refusedPort() async throws {
         let port = try TestSSHD.freePort()

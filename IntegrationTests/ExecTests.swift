@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("Exec against a real sshd")
+@Suite("Exec against a real sshd", .timeLimit(.minutes(3)))
 struct ExecTests {
     @Test func runCollectsOutputAndStatus() async throws {
         let session = try await TestSSHD.shared().connect()

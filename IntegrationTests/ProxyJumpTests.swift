@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("ProxyJump through a real jump host")
+@Suite("ProxyJump through a real jump host", .timeLimit(.minutes(3)))
 struct ProxyJumpTests {
     @Test(.enabled(if: JumpTopology.isAvailable, "network namespaces need root and iproute2"))
     func innerHostOnlyReachableThroughTheJumpHost() async throws {

@@ -69,7 +69,11 @@ final class IOLoop: @unchecked Sendable {
         guard pipe(&fds) == 0 else { fatalError("pipe() failed: \(String(cString: strerror(errno)))") }
         wakeRead = fds[0]
         wakeWrite = fds[1]
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            // Processes p starts (rsync, editors) must not inherit the loop's pipe.
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
         let thread = Thread { [self] in run() }
         thread.name = "p.ssh \(host)"
         thread.start()

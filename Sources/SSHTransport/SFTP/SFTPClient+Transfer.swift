@@ -122,7 +122,10 @@ final class UploadState: @unchecked Sendable {
             started = true
         }
         while true {
-            if cancelled.isSet { return .done(()) }
+            // On cancellation, read nothing more but finish what libssh2 was handed: it may
+            // hold a partly-sent WRITE packet, and leaving it half-sent would corrupt the
+            // SFTP stream for every later request (the window bounds the extra bytes).
+            if cancelled.isSet { localEOF = true }
             if !localEOF && buffer.count - acknowledged < Self.window {
                 do {
                     let chunk = try source.readChunk(SFTPClient.transferBuffer)
