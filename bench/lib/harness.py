@@ -12,6 +12,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+def build_floor():
+    """Compiles bench/lib/libssh2_floor.c (libssh2 called from C) and returns its path."""
+    path = os.path.join(ROOT, ".build-bench-libssh2-floor")
+    subprocess.run(["cc", "-O2", "-o", path, os.path.join(ROOT, "bench/lib/libssh2_floor.c"), "-lssh2"], check=True)
+    return path
+
+
 def build_p():
     subprocess.run(["swift", "build", "-c", "release", "--product", "p"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)

@@ -71,21 +71,17 @@ struct HostKeyVerifier {
         let directory = (file as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(file, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw .configInvalid(
                 file: file, line: 0, message: "cannot record the host key: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         // Start on a new line if the file does not end with one.
-        var needsNewline = false
-        if lseek(fd, 0, SEEK_END) > 0, let handle = FileHandle(forReadingAtPath: file) {
-            defer { try? handle.close() }
-            if let end = try? handle.seekToEnd(), end > 0 {
-                try? handle.seek(toOffset: end - 1)
-                needsNewline = (try? handle.read(upToCount: 1)) != Data([0x0A])
-            }
-        }
+        var last: UInt8 = 0x0A
+        let size = lseek(fd, 0, SEEK_END)
+        if size > 0 { _ = pread(fd, &last, 1, size - 1) }
+        let needsNewline = last != 0x0A
         let text = (needsNewline ? "\n" : "") + line + "\n"
         let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
         guard written == text.utf8.count else {

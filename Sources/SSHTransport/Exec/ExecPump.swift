@@ -92,7 +92,6 @@ final class ExecPump: @unchecked Sendable {
         stderrEOF = true
         outputWaiter?.resume(.success(nil))
         outputWaiter = nil
-        if case .streaming = phase, activeWriters == 0 { phase = .closing }
     }
 
     // MARK: Input (steps of loop tasks)
@@ -147,7 +146,6 @@ final class ExecPump: @unchecked Sendable {
 
     func step() -> LoopTask.Outcome {
         do {
-            if case .streaming = phase, discarding && stdoutEOF && stderrEOF && activeWriters == 0 { phase = .closing }
             var progressed = try readAvailable()
             deliverOutput()
             progressed = try advanceClose() || progressed

@@ -66,12 +66,13 @@ public actor SSHSessionPool {
         while true {
             guard !closed else { throw SSHError.sessionClosed(host: target.host) }
             dropDeadSessions(of: target)
-            if let index = entries[target]?.indices
-                .filter({ entries[target]![$0].inUse < configuration.maxChannelsPerSession })
-                .min(by: { entries[target]![$0].inUse < entries[target]![$1].inUse })
+            let list = entries[target] ?? []
+            // The least busy session with a free channel slot.
+            if let index = list.indices.filter({ list[$0].inUse < configuration.maxChannelsPerSession })
+                .min(by: { list[$0].inUse < list[$1].inUse })
             {
                 entries[target]![index].inUse += 1
-                let session = entries[target]![index].session
+                let session = list[index].session
                 return Lease(session: session, target: target, id: ObjectIdentifier(session))
             }
             let count = (entries[target]?.count ?? 0) + (connecting[target] ?? 0)

@@ -100,23 +100,18 @@ public final class SFTPClient: Sendable {
 
     /// The entries of a directory, without `.` and `..`.
     public func list(_ path: String) async throws -> [SFTPDirectoryEntry] {
-        let handle = try await open(path, flags: 0, mode: 0, directory: true, purpose: "listing")
-        var entries: [SFTPDirectoryEntry] = []
-        do {
+        let entries = try await withOpenFile(path, flags: 0, directory: true, purpose: "listing") { handle in
+            var entries: [SFTPDirectoryEntry] = []
             while true {
                 let next = try await handleOperation("listing", path) { () throws(LibSSH2Failure) in
                     try handle.readDirectoryEntry()
                 }
-                guard let (name, raw) = next else { break }
+                guard let (name, raw) = next else { return entries }
                 if name != "." && name != ".." {
                     entries.append(SFTPDirectoryEntry(name: name, info: SFTPFileInfo(raw)))
                 }
             }
-        } catch {
-            try? await close(handle, path)
-            throw error
         }
-        try await close(handle, path)
         return entries.sorted { $0.name < $1.name }
     }
 
@@ -202,9 +197,8 @@ public final class SFTPClient: Sendable {
 
     /// Reads up to `maxBytes` from `path` starting at `offset`; fewer at the end of the file.
     public func read(_ path: String, offset: UInt64 = 0, maxBytes: Int) async throws -> [UInt8] {
-        let handle = try await open(path, flags: SFTPOpenFlags.read, mode: 0, directory: false, purpose: "reading")
         let collected = ByteCollector(limit: maxBytes)
-        do {
+        try await withOpenFile(path, flags: SFTPOpenFlags.read, purpose: "reading") { handle in
             try await handleOperation("reading", path) { () throws(LibSSH2Failure) -> Attempt<Void> in
                 if !collected.started {
                     handle.seek(to: offset)
@@ -220,41 +214,28 @@ public final class SFTPClient: Sendable {
                 }
                 return .done(())
             }
-        } catch {
-            try? await close(handle, path)
-            throw error
         }
-        try await close(handle, path)
         return collected.bytes
     }
 
     /// Writes `bytes` to `path` at `offset` (creating the file with `permissions` if needed).
     public func write(_ bytes: [UInt8], to path: String, at offset: UInt64, permissions: UInt32 = 0o644) async throws {
-        let handle = try await open(
-            path, flags: SFTPOpenFlags.write | SFTPOpenFlags.create, mode: Int(permissions), directory: false,
-            purpose: "writing")
-        do {
+        try await withOpenFile(
+            path, flags: SFTPOpenFlags.write | SFTPOpenFlags.create, mode: permissions, purpose: "writing"
+        ) { handle in
             try await writeAll(bytes, to: handle, at: offset, path: path)
-        } catch {
-            try? await close(handle, path)
-            throw error
         }
-        try await close(handle, path)
     }
 
     /// Replaces `path` with `bytes`, atomically: written to a temporary name, then renamed.
     public func writeFile(_ bytes: [UInt8], to path: String, permissions: UInt32 = 0o644) async throws {
         let temporary = Self.temporaryName(for: path)
         do {
-            let handle = try await open(
+            try await withOpenFile(
                 temporary, flags: SFTPOpenFlags.write | SFTPOpenFlags.create | SFTPOpenFlags.truncate,
-                mode: Int(permissions), directory: false, purpose: "writing")
-            do {
+                mode: permissions, purpose: "writing"
+            ) { handle in
                 try await writeAll(bytes, to: handle, at: 0, path: path)
-                try await close(handle, temporary)
-            } catch {
-                try? await close(handle, temporary)
-                throw error
             }
             try await setAttributes(temporary, permissions: permissions)
             try await rename(temporary, to: path)
@@ -302,6 +283,24 @@ public final class SFTPClient: Sendable {
         return try await pathOperation("opening for \(purpose)", path) { () throws(LibSSH2Failure) in
             try channel.open(path, flags: flags, mode: mode, directory: directory)
         }
+    }
+
+    /// Opens `path`, runs `body` with the handle, and closes it, also when `body` throws
+    /// (then the close's own failure is ignored in favour of the first error).
+    func withOpenFile<T: Sendable>(
+        _ path: String, flags: UInt, mode: UInt32 = 0, directory: Bool = false, purpose: String,
+        _ body: (SFTPFileHandle) async throws -> T
+    ) async throws -> T {
+        let handle = try await open(path, flags: flags, mode: Int(mode), directory: directory, purpose: purpose)
+        let result: T
+        do {
+            result = try await body(handle)
+        } catch {
+            try? await close(handle, path)
+            throw error
+        }
+        try await close(handle, path)
+        return result
     }
 
     func close(_ handle: SFTPFileHandle, _ path: String) async throws {
