@@ -7,9 +7,11 @@ let package = Package(
     products: [
         .executable(name: "p", targets: ["p"]),
         .library(name: "SSHTransport", targets: ["SSHTransport"]),
+        .library(name: "RemoteJobs", targets: ["RemoteJobs"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -19,8 +21,13 @@ let package = Package(
         ),
         .target(name: "SSHTransport", dependencies: ["CLibSSH2"]),
         .target(
+            name: "RemoteJobs",
+            dependencies: ["SSHTransport", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
             name: "PCLI",
             dependencies: [
+                "RemoteJobs",
                 "SSHTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -31,10 +38,11 @@ let package = Package(
             dependencies: ["SSHTransport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "RemoteJobsTests", dependencies: ["RemoteJobs"]),
         .testTarget(name: "PCLITests", dependencies: ["PCLI"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SSHTransport", "PCLI"],
+            dependencies: ["SSHTransport", "RemoteJobs", "PCLI"],
             path: "IntegrationTests"
         ),
     ],

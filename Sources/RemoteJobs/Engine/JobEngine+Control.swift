@@ -1,0 +1,98 @@
+import Foundation
+import SSHTransport
+
+/// A signal `JobEngine.cancel` can send.
+public enum JobSignal: String, Sendable, CaseIterable {
+    /// TERM, then KILL after the grace period.
+    case term = "TERM"
+    /// KILL at once.
+    case kill = "KILL"
+    /// INT, then KILL after the grace period.
+    case int = "INT"
+    /// HUP, then KILL after the grace period.
+    case hup = "HUP"
+}
+
+extension JobEngine {
+    /// Stops a running job: writes the `stopped` marker, sends `signal` to the job's whole
+    /// process group, and KILL after `grace` if anything of it is left; returns once no
+    /// process of the group remains.
+    /// - Returns: the record afterwards (`stopped`, or how it ended if it ended first).
+    /// - Throws: `RemoteJobsError.jobNotRunning` for a job that had already ended.
+    public func cancel(_ idPrefix: String, signal: JobSignal = .term, grace: Duration = .seconds(10)) async throws
+        -> JobRecord
+    {
+        let record = try record(idPrefix)
+        guard record.status.isRunning else {
+            throw RemoteJobsError.jobNotRunning(id: record.id, status: record.status.display)
+        }
+        let seconds = max(0, Int(grace.components.seconds) + (grace.components.attoseconds > 0 ? 1 : 0))
+        let result = try await runScript(
+            RemoteScripts.stop, arguments: [Self.jobDirectory(record), signal.rawValue, "\(seconds)"],
+            on: worker(of: record), jobID: record.id)
+        return try settle(record, with: result)
+    }
+
+    /// Removes a job's record and its files on the worker.
+    /// - Parameter force: stop a running job first (else it is refused).
+    /// - Throws: `RemoteJobsError.jobRunning` for a running job without `force`; a connection
+    ///   error when the worker cannot be reached (the record is kept).
+    public func remove(_ idPrefix: String, force: Bool = false, grace: Duration = .seconds(10)) async throws {
+        var record = try record(idPrefix)
+        if record.status.isRunning {
+            // The record may be stale: ask the worker before refusing.
+            let (reconciled, _) = await reconcileRunning([record])
+            record = reconciled[0]
+        }
+        if record.status.isRunning {
+            guard force else { throw RemoteJobsError.jobRunning(id: record.id) }
+            record = try await cancel(record.id, grace: grace)
+        }
+        try await removeFiles(of: [record])
+    }
+
+    /// Removes the worker-side files of `jobs` (one exec per worker) and then their records.
+    func removeFiles(of jobs: [JobRecord]) async throws {
+        let byWorker = Dictionary(grouping: jobs, by: { "\($0.worker)\u{0}\($0.connection)\u{0}\($0.root)" })
+        for group in byWorker.values {
+            let worker = worker(of: group[0])
+            _ = try await runScript(
+                RemoteScripts.remove, arguments: [group[0].root] + group.map(\.id), on: worker, jobID: nil)
+            for record in group { try records.remove(record.id) }
+        }
+    }
+
+    /// What `prune` removed and what it could not.
+    public struct PruneResult: Sendable {
+        /// The jobs removed (or, in a dry run, that would be).
+        public var removed: [JobRecord]
+        /// Workers that could not be reached, with the reason; their jobs were kept.
+        public var failures: [String: String]
+    }
+
+    /// Removes every finished job (done, failed, stopped) with its files on the worker;
+    /// `includeUnknown` also removes `unknown` ones. Running jobs are checked first.
+    /// - Parameter dryRun: only say what would go.
+    public func prune(includeUnknown: Bool = false, dryRun: Bool = false) async -> PruneResult {
+        let listing = await list(all: true)
+        let doomed = listing.records.filter { record in
+            switch record.status {
+            case .running: return false
+            case .unknown: return includeUnknown
+            default: return true
+            }
+        }
+        if dryRun { return PruneResult(removed: doomed, failures: [:]) }
+        var removed: [JobRecord] = []
+        var failures: [String: String] = [:]
+        for (name, group) in Dictionary(grouping: doomed, by: \.worker) {
+            do {
+                try await removeFiles(of: group)
+                removed += group
+            } catch {
+                failures[name] = "\(error)"
+            }
+        }
+        return PruneResult(removed: removed.sorted { $0.submittedAt < $1.submittedAt }, failures: failures)
+    }
+}

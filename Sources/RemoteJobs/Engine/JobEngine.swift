@@ -1,0 +1,68 @@
+import Foundation
+import SSHTransport
+
+/// The job engine: runs commands as jobs on workers, streams and polls their output, stops,
+/// lists, removes and prunes them, and pulls files back. The `p` CLI is a thin layer over
+/// it; programs use it directly.
+///
+/// Every method talks to workers through one `SSHSessionPool`, so a long-lived engine pays
+/// each worker's handshake once. State lives in files (the worker configuration and one
+/// record per job), so several engines and `p` processes can share it: records are always
+/// replaced atomically. Methods are safe to call from any task.
+public final class JobEngine: Sendable {
+    /// The client's file locations.
+    public let paths: PPaths
+    /// The registered workers (`config.yaml`).
+    public let workers: WorkerStore
+    /// The job records.
+    public let records: JobStore
+    let pool: SSHSessionPool
+    let options: SSHSessionOptions
+
+    /// An engine over the files `paths` names.
+    /// - Parameters:
+    ///   - paths: where the configuration and the records are (XDG by default).
+    ///   - options: how sessions connect (host-key policy, credentials, timeouts).
+    ///   - pool: the limits of the session pool.
+    public init(
+        paths: PPaths = PPaths(), options: SSHSessionOptions = SSHSessionOptions(),
+        pool: SSHSessionPool.Configuration = SSHSessionPool.Configuration()
+    ) {
+        self.paths = paths
+        self.workers = WorkerStore(paths: paths)
+        self.records = JobStore(paths: paths)
+        self.options = options
+        self.pool = SSHSessionPool(options: options, configuration: pool)
+    }
+
+    /// Closes the pooled sessions. Jobs keep running on their workers.
+    public func close() async {
+        await pool.close()
+    }
+
+    /// How many SSH sessions this engine has opened (for diagnostics and tests).
+    public var sessionsOpened: Int {
+        get async { await pool.sessionsOpened }
+    }
+
+    /// The record of a job given by a unique id prefix.
+    /// - Throws: `RemoteJobsError.unknownJob`, `.ambiguousJob`, `.invalidJobID`, or a
+    ///   decoding error for a corrupt record.
+    public func record(_ idPrefix: String) throws -> JobRecord {
+        let id = try records.resolve(idPrefix)
+        guard let record = try records.load(id) else { throw RemoteJobsError.unknownJob(prefix: idPrefix) }
+        return record
+    }
+
+    /// The worker a record belongs to: the registered one of that name, else (it was
+    /// unregistered since) one rebuilt from the record.
+    func worker(of record: JobRecord) -> Worker {
+        if let config = try? workers.load(), let worker = config.workers.first(where: { $0.name == record.worker }) {
+            return Worker(name: worker.name, connection: worker.connection, root: record.root)
+        }
+        return Worker(name: record.worker, connection: record.connection, root: record.root)
+    }
+
+    /// `R/jobs/ID` on the worker.
+    static func jobDirectory(_ record: JobRecord) -> String { record.root + "/jobs/" + record.id }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Whole-file writes that a crash or a concurrent writer can never leave torn: the bytes go
+/// to a temporary file in the same directory, are flushed to disk, and replace the target
+/// with `rename(2)`, which is atomic within a filesystem (pueue's `state.json.partial`).
+enum AtomicFile {
+    /// Writes `bytes` to `path` atomically with the given mode, creating the directory
+    /// (mode 0700) if needed.
+    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(RemoteJobsError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        try createDirectory(directory)
+        let temporary = directory + "/." + (path as NSString).lastPathComponent + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).partial"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .localFile(path: temporary, action: "create", errno: errno) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(fd)
+                unlink(temporary)
+                throw .localFile(path: temporary, action: "write", errno: code)
+            }
+            written += count
+        }
+        if fsync(fd) != 0 || close(fd) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw .localFile(path: temporary, action: "flush", errno: code)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw .localFile(path: path, action: "replace", errno: code)
+        }
+    }
+
+    /// Creates `path` and its parents with mode 0700; an existing directory is fine.
+    static func createDirectory(_ path: String) throws(RemoteJobsError) {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .localFile(path: path, action: "create the directory", errno: EACCES)
+        }
+    }
+
+    /// The bytes of `path`, or nil when it does not exist.
+    static func read(_ path: String) throws(RemoteJobsError) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            if errno == ENOENT || !FileManager.default.fileExists(atPath: path) { return nil }
+            throw .localFile(path: path, action: "open", errno: errno)
+        }
+        defer { try? handle.close() }
+        do {
+            return [UInt8](try handle.readToEnd() ?? Data())
+        } catch {
+            throw .localFile(path: path, action: "read", errno: EIO)
+        }
+    }
+}

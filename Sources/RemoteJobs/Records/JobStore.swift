@@ -1,0 +1,108 @@
+import Foundation
+
+/// The job records on the client: one `<uuid>.json` per job, each written atomically, so a
+/// crash or a concurrent `p` never leaves a torn record. A record that cannot be read is
+/// reported and skipped, never fatal.
+public struct JobStore: Sendable {
+    /// The records' directory.
+    public let directory: String
+
+    /// A store under `paths.jobsDirectory`.
+    public init(paths: PPaths) {
+        directory = paths.jobsDirectory
+    }
+
+    /// A record file that could not be used, and why.
+    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+        /// The file.
+        public var path: String
+        /// What is wrong with it.
+        public var reason: String
+
+        public var description: String { "skipping the unreadable job record \(path): \(reason)" }
+    }
+
+    /// Every record (sorted by submission time) and the files that could not be read.
+    public func loadAll() -> (records: [JobRecord], problems: [Problem]) {
+        var records: [JobRecord] = []
+        var problems: [Problem] = []
+        for id in ids() {
+            do {
+                if let record = try load(id) { records.append(record) }
+            } catch {
+                problems.append(Problem(path: path(of: id), reason: "\(error)"))
+            }
+        }
+        records.sort { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
+        return (records, problems)
+    }
+
+    /// The ids with a record file, from the file names alone (no file is read).
+    public func ids() -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.compactMap { name in
+            guard name.hasSuffix(".json"), !name.hasPrefix(".") else { return nil }
+            return String(name.dropLast(5))
+        }
+    }
+
+    /// The record of `id`, nil if there is none.
+    /// - Throws: `RemoteJobsError.localFile` or a decoding error for a corrupt record.
+    public func load(_ id: String) throws -> JobRecord? {
+        guard let bytes = try AtomicFile.read(path(of: id)) else { return nil }
+        let record = try Self.decoder.decode(JobRecord.self, from: Data(bytes))
+        guard record.id == id else {
+            throw RemoteJobsError.invalidArgument("the record names another id (\(record.id))")
+        }
+        return record
+    }
+
+    /// Writes a record atomically (mode 0600).
+    public func save(_ record: JobRecord) throws(RemoteJobsError) {
+        let data: Data
+        do {
+            data = try Self.encoder.encode(record)
+        } catch {
+            throw .invalidArgument("cannot encode the record of \(record.id): \(error)")
+        }
+        try AtomicFile.write([UInt8](data) + [0x0A], to: path(of: record.id))
+    }
+
+    /// Removes a record; an absent one is fine.
+    public func remove(_ id: String) throws(RemoteJobsError) {
+        if unlink(path(of: id)) != 0 && errno != ENOENT {
+            throw .localFile(path: path(of: id), action: "remove", errno: errno)
+        }
+    }
+
+    /// The full id for a unique prefix of at least 4 characters.
+    /// - Throws: `.invalidJobID`, `.unknownJob`, `.ambiguousJob` (listing the candidates).
+    public func resolve(_ prefix: String) throws(RemoteJobsError) -> String {
+        let wanted = prefix.lowercased()
+        guard wanted.count >= 4, wanted.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw .invalidJobID(prefix)
+        }
+        let matches = ids().filter { $0.hasPrefix(wanted) }.sorted()
+        switch matches.count {
+        case 0: throw .unknownJob(prefix: prefix)
+        case 1: return matches[0]
+        default: throw .ambiguousJob(prefix: prefix, candidates: matches)
+        }
+    }
+
+    /// The file of `id`'s record.
+    public func path(of id: String) -> String { directory + "/" + id + ".json" }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}

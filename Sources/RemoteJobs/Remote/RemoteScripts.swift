@@ -1,0 +1,121 @@
+/// The small POSIX `sh` scripts p runs on a worker. Each is fixed text taking its inputs as
+/// positional arguments (ids, offsets, the root) or on stdin (the command and the
+/// environment), so no user input is ever parsed as script text, and nothing secret is on an
+/// argv. Each is one line: the login shell (bash, zsh, dash, fish) reads it inside single
+/// quotes, which some shells do not allow to span lines.
+///
+/// The remote layout is DESIGN.md's: `R/jobs/ID/{cmd,env,cwd,worker,started_at,pid,boot_id,
+/// output.log,exitcode,ended_at,stopped,run}` and `R/workdirs/ID/`, directories 0700, files
+/// 0600 (`umask 077`).
+enum RemoteScripts {
+    /// Prints `alive exitcode stopped ended_at` of job directory `$J` (`-` for absent),
+    /// checking the process before reading `exitcode`, so a job that ends in between is
+    /// seen with its code.
+    private static let factsFunction =
+        #"facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then a=1; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
+
+    /// Streams `output.log` of `$J` from byte offset `$o` to stdout until the job's process
+    /// leader is gone (GNU tail's `--pid`), then prints the trailer
+    /// `p-end <size> <alive> <exitcode> <stopped> <ended_at>` on stderr.
+    private static let followPart =
+        #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then tail -c +$((o+1)) "$J/output.log"; elif kill -0 "$p" 2>/dev/null; then tail -s 0.05 --pid="$p" -f -c +$((o+1)) "$J/output.log"; else tail -c +$((o+1)) "$J/output.log"; fi; printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#
+
+    /// The job's wrapper, written to `R/jobs/ID/run` and started with `setsid nohup`:
+    /// arguments `J W timeout grace`. It runs the command file with the user's shell in the
+    /// workdir, its output appended to the log; records the exact status (128+N for signal
+    /// N) atomically; its own stdout and stderr go nowhere, so no message of its own lands in
+    /// the log. It survives the TERM of `p stop` (a trap, which the command does not
+    /// inherit) so it can still record the status. With a timeout, a watchdog in the same
+    /// process group stops the job as `p stop` would.
+    static let wrapper = [
+        #"J=$1; W=$2; trap "true" TERM INT"#,
+        #"if cd "$W" 2>/dev/null; then :; else echo "p: cannot enter the work directory $W" >> "$J/output.log"; echo 126 > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode"; exit 126; fi"#,
+        #"if [ "$3" -gt 0 ]; then ( trap "" TERM INT; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
+        #"if [ -f "$J/env" ]; then . "$J/env"; fi"#,
+        #""${SHELL:-/bin/sh}" "$J/cmd" < /dev/null >> "$J/output.log" 2>&1; c=$?"#,
+        #"date +%s > "$J/ended_at"; echo $c > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode""#,
+    ].joined(separator: "; ")
+
+    /// Creates the job's directories and files from stdin (`cwd`, `worker`, `env` by the
+    /// lengths given, then `cmd` to the end), starts the wrapper detached, prints
+    /// `p-start <pid> <started_at> <boot_id>` on stderr and, when `$8` is 1, goes on to
+    /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
+    /// envLength timeout grace follow wrapper`. Exit 90-92 when the job could not start.
+    static let launch = [
+        #"umask 077; o=0; mkdir -p "$1/jobs/$2" "$1/workdirs/$2" || exit 90"#,
+        #"R=$(cd "$1" && pwd) || exit 90; J=$R/jobs/$2; W=$R/workdirs/$2"#,
+        #"chmod 700 "$R" "$R/jobs" "$R/workdirs" 2>/dev/null"#,
+        #"dd ibs=1 count=$3 of="$J/cwd" 2>/dev/null; dd ibs=1 count=$4 of="$J/worker" 2>/dev/null"#,
+        #"if [ "$5" -gt 0 ]; then dd ibs=1 count=$5 of="$J/env" 2>/dev/null; fi"#,
+        #"cat > "$J/cmd" || exit 91"#,
+        #"printf "%s\n" "$9" > "$J/run"; date +%s > "$J/started_at"; : > "$J/output.log""#,
+        #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
+        #"if command -v setsid > /dev/null 2>&1; then setsid nohup sh "$J/run" "$J" "$W" "$6" "$7" < /dev/null > /dev/null 2>&1 & elif command -v perl > /dev/null 2>&1; then perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" nohup sh "$J/run" "$J" "$W" "$6" "$7" < /dev/null > /dev/null 2>&1 & else echo "p: the worker has neither setsid nor perl" >&2; exit 92; fi"#,
+        #"p=$!; echo $p > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
+        #"printf "p-start %s %s %s\n" $p "$(cat "$J/started_at")" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2"#,
+        #"if [ "$8" = 1 ]; then "# + factsFunction + "; " + followPart + "; fi",
+    ].joined(separator: "; ")
+
+    /// Streams a job's output from an offset: arguments `J offset`. Prints `p-end missing`
+    /// when the job's directory is gone.
+    static let follow = [
+        #"J=$1; o=$2; if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#,
+        factsFunction,
+        #"p=$(cat "$J/pid" 2>/dev/null)"#,
+        followPart,
+    ].joined(separator: "; ")
+
+    /// At most `max` bytes of the log from `offset` (or, with `lines` > 0, its last lines),
+    /// then the trailer on stderr: arguments `J offset max lines`. The size is measured
+    /// before the read, so the facts describe at least the bytes returned.
+    static let poll = [
+        #"J=$1; if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#,
+        factsFunction,
+        #"f=$(facts); n=$(wc -c < "$J/output.log")"#,
+        #"if [ "$4" -gt 0 ]; then head -c $n "$J/output.log" | tail -n "$4"; else tail -c +$(($2+1)) "$J/output.log" | head -c "$3"; fi"#,
+        #"printf "p-end %s %s\n" $n "$f" >&2"#,
+    ].joined(separator: "; ")
+
+    /// One line per job for reconciliation: `boot <id>`, then `job <id> <facts>` or
+    /// `job <id> missing`. Arguments: `R ids...`.
+    static let reconcile = [
+        #"R=$1; shift"#,
+        factsFunction,
+        #"printf "boot %s\n" "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo -)""#,
+        #"for i in "$@"; do J=$R/jobs/$i; if [ -d "$J" ]; then printf "job %s %s\n" "$i" "$(facts)"; else printf "job %s missing\n" "$i"; fi; done"#,
+    ].joined(separator: "; ")
+
+    /// Stops a job: the `stopped` marker first, then the signal to the whole process
+    /// group, KILL after the grace period, and waits until no process of the group is left.
+    /// Prints `ended` when the job had already ended, else `stopped`, then the trailer on
+    /// stderr. Arguments: `J signal grace`.
+    static let stop = [
+        #"J=$1; if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#,
+        factsFunction,
+        #"p=$(cat "$J/pid" 2>/dev/null)"#,
+        #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then echo ended; else echo $2 > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -$2 -$p 2>/dev/null; n=0; while kill -0 -$p 2>/dev/null && [ $n -lt $(($3*10)) ]; do sleep 0.1; n=$((n+1)); done; if kill -0 -$p 2>/dev/null; then kill -KILL -$p 2>/dev/null; fi; n=0; while kill -0 -$p 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done; echo stopped; fi"#,
+        #"printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#,
+    ].joined(separator: "; ")
+
+    /// Waits until a job has ended, checking every 0.2 s on the worker, then prints the
+    /// trailer on stderr. Arguments: `J`.
+    static let wait = [
+        #"J=$1; if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#,
+        factsFunction,
+        #"p=$(cat "$J/pid" 2>/dev/null)"#,
+        #"while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do if [ -f "$J/exitcode" ]; then break; fi; sleep 0.2; done"#,
+        #"printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#,
+    ].joined(separator: "; ")
+
+    /// Removes the files of jobs: arguments `R ids...`. Write permission is restored first,
+    /// since build tools leave read-only trees (Go's module cache) that `rm -rf` refuses.
+    static let remove =
+        #"R=$1; shift; for i in "$@"; do chmod -R u+w "$R/workdirs/$i" 2>/dev/null; rm -rf "$R/jobs/$i" "$R/workdirs/$i"; done"#
+
+    /// What `p worker register` reports: `key value` lines.
+    static let probe = [
+        #"printf "os %s\n" "$(uname -sr)"; printf "arch %s\n" "$(uname -m)"; printf "shell %s\n" "${SHELL:-/bin/sh}""#,
+        #"for t in rsync setsid tail nohup; do printf "has-%s %s\n" $t "$(command -v $t || echo -)"; done"#,
+        #"if tail --pid=$$ -c 0 /dev/null > /dev/null 2>&1; then echo "tail-pid yes"; else echo "tail-pid no"; fi"#,
+    ].joined(separator: "; ")
+}

@@ -1,0 +1,63 @@
+/// The client configuration, `config.yaml`: the registered workers and the default one.
+public struct WorkerConfig: Codable, Sendable, Equatable {
+    /// The worker used when a command names none.
+    public var defaultWorker: String?
+    /// The registered workers, in registration order.
+    public var workers: [Worker]
+
+    enum CodingKeys: String, CodingKey {
+        case defaultWorker = "default_worker"
+        case workers
+    }
+
+    /// A configuration.
+    public init(defaultWorker: String? = nil, workers: [Worker] = []) {
+        self.defaultWorker = defaultWorker
+        self.workers = workers
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        defaultWorker = try container.decodeIfPresent(String.self, forKey: .defaultWorker)
+        workers = try container.decodeIfPresent([Worker].self, forKey: .workers) ?? []
+    }
+
+    /// The worker named `name`, or the default one when `name` is nil.
+    /// - Throws: `RemoteJobsError.noWorkers` or `.unknownWorker`.
+    public func worker(named name: String?) throws(RemoteJobsError) -> Worker {
+        guard !workers.isEmpty else { throw .noWorkers }
+        let wanted = name ?? defaultWorker ?? workers[0].name
+        guard let worker = workers.first(where: { $0.name == wanted }) else {
+            throw .unknownWorker(name: wanted, known: workers.map(\.name))
+        }
+        return worker
+    }
+
+    /// Adds a worker; the first one becomes the default.
+    /// - Throws: `.workerExists`, `.invalidWorkerName`.
+    public mutating func register(_ worker: Worker) throws(RemoteJobsError) {
+        guard Worker.isValidName(worker.name) else { throw .invalidWorkerName(worker.name) }
+        guard !workers.contains(where: { $0.name == worker.name }) else { throw .workerExists(name: worker.name) }
+        workers.append(worker)
+        if defaultWorker == nil || !workers.contains(where: { $0.name == defaultWorker }) {
+            defaultWorker = worker.name
+        }
+    }
+
+    /// Removes a worker; if it was the default, the first remaining one becomes it.
+    public mutating func remove(_ name: String) throws(RemoteJobsError) {
+        guard workers.contains(where: { $0.name == name }) else {
+            throw .unknownWorker(name: name, known: workers.map(\.name))
+        }
+        workers.removeAll { $0.name == name }
+        if defaultWorker == name { defaultWorker = workers.first?.name }
+    }
+
+    /// Makes `name` the default worker.
+    public mutating func setDefault(_ name: String) throws(RemoteJobsError) {
+        guard workers.contains(where: { $0.name == name }) else {
+            throw .unknownWorker(name: name, known: workers.map(\.name))
+        }
+        defaultWorker = name
+    }
+}
