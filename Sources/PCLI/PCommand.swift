@@ -5,8 +5,16 @@ public struct PCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "p",
         abstract: "Run commands on remote workers over SSH, keep them running, watch them.",
+        discussion: """
+            Run a command as a job:      p -- make test        (p <worker> -- ..., p -d -- ... to detach)
+            Register a worker first:     p worker register user@host
+            """,
         version: PVersion.current,
-        subcommands: [RemoteShell.self, FileTransfer.self, RunMany.self]
+        subcommands: [
+            Run.self, List.self, Logs.self, Stop.self, Pull.self, Remove.self, Prune.self, WorkerCommand.self,
+            RemoteShell.self, FileTransfer.self, RunMany.self,
+        ],
+        defaultSubcommand: Run.self
     )
 
     public init() {}

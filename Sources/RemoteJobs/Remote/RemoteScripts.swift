@@ -10,9 +10,9 @@
 enum RemoteScripts {
     /// Prints `alive exitcode stopped ended_at` of job directory `$J` (`-` for absent),
     /// checking the process before reading `exitcode`, so a job that ends in between is
-    /// seen with its code.
+    /// seen with its code. A zombie (dead, not yet reaped by init) is not alive.
     private static let factsFunction =
-        #"facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then a=1; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
+        #"facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then case $(ps -o stat= -p "$p" 2>/dev/null) in Z*) ;; *) a=1 ;; esac; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
 
     /// Streams `output.log` of `$J` from byte offset `$o` to stdout until the job's process
     /// leader is gone (GNU tail's `--pid`), then prints the trailer
@@ -86,14 +86,15 @@ enum RemoteScripts {
     ].joined(separator: "; ")
 
     /// Stops a job: the `stopped` marker first, then the signal to the whole process
-    /// group, KILL after the grace period, and waits until no process of the group is left.
-    /// Prints `ended` when the job had already ended, else `stopped`, then the trailer on
+    /// group, KILL after the grace period, and waits until no process of the group is left
+    /// (zombies, dead but not yet reaped by init, do not count). Prints `ended` when the job had already ended, else `stopped`, then the trailer on
     /// stderr. Arguments: `J signal grace`.
     static let stop = [
         #"J=$1; if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#,
         factsFunction,
         #"p=$(cat "$J/pid" 2>/dev/null)"#,
-        #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then echo ended; else echo $2 > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -$2 -$p 2>/dev/null; n=0; while kill -0 -$p 2>/dev/null && [ $n -lt $(($3*10)) ]; do sleep 0.1; n=$((n+1)); done; if kill -0 -$p 2>/dev/null; then kill -KILL -$p 2>/dev/null; fi; n=0; while kill -0 -$p 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done; echo stopped; fi"#,
+        #"alive() { kill -0 -$p 2>/dev/null || return 1; command -v ps > /dev/null 2>&1 || return 0; ps -A -o pgid= -o stat= | grep -Eq "^ *$p +[^Z]"; }"#,
+        #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then echo ended; else echo $2 > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -$2 -$p 2>/dev/null; n=0; while alive && [ $n -lt $(($3*10)) ]; do sleep 0.1; n=$((n+1)); done; if alive; then kill -KILL -$p 2>/dev/null; fi; n=0; while alive && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done; echo stopped; fi"#,
         #"printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#,
     ].joined(separator: "; ")
 

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import RemoteJobs
+
+/// `p logs <id>`: a job's output.
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a job's output so far, or follow it with -f.",
+        discussion: """
+            Output is byte-exact (binary output and invalid UTF-8 pass through unchanged). \
+            With -f, following a job whose earlier stream was cut (a dropped network, or \
+            Ctrl+C) resumes where that stream stood; Ctrl+C stops following, not the job.
+            """
+    )
+
+    @Argument(help: "The job's id (any unique prefix of at least 4 characters).")
+    var id: String
+
+    @Flag(name: [.short, .long], help: "Follow the output until the job ends.")
+    var follow = false
+
+    @Option(name: .long, help: "Print only the last N lines (then follow, with -f).")
+    var tail: Int?
+
+    func validate() throws {
+        if let tail, tail < 1 { throw ValidationError("--tail needs a number of lines of at least 1.") }
+    }
+
+    func run() async throws {
+        try await reportingErrors { try await execute() }
+    }
+
+    private func execute() async throws -> Int32 {
+        let engine = EngineFactory.make()
+        defer { Task { await engine.close() } }
+        let write: ([UInt8]) -> Void = { FileDescriptorWriter.write($0, to: STDOUT_FILENO) }
+        var start: UInt64?
+        if let tail {
+            let poll = try await engine.tail(id, lines: tail)
+            write(poll.chunk)
+            guard follow, poll.record.status.isRunning else { return 0 }
+            start = poll.newOffset
+        }
+        guard follow else {
+            _ = try await engine.output(id, output: write)
+            return 0
+        }
+        let record = try engine.record(id)
+        if start == nil, let resume = record.resumeOffset, resume > 0 {
+            Report.note("[Resuming job \(record.shortID) at byte \(resume), where the last stream stopped; `p logs \(record.shortID)` shows all]")
+        }
+        let from = start
+        let id = record.id
+        do {
+            let ended = try await InterruptWatcher.run {
+                try await engine.follow(id, from: from) { FileDescriptorWriter.write($0, to: STDOUT_FILENO) }
+            }
+            Report.note(JobFormatting.endLine(ended))
+            return 0
+        } catch is CancellationError {
+            Report.note("\n[Stopped following job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
+            return 130
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import RemoteJobs
+
+/// `p [worker] -- command...`: run a command as a job and stream its output.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command on a worker as a job and stream its output (the default command).",
+        discussion: """
+            The words after `--` are joined with spaces and run by the worker user's shell, as \
+            `ssh host <words>` would run them. The job survives this process and the network: \
+            Ctrl+C detaches (the job keeps running); `p logs -f <id>` watches it again.
+
+            Examples:
+              p -- make -j8 test
+              p beefy -- 'cd sub && ./run.sh > out.txt'
+              p -d -e SEED=42 --timeout 2h -- ./train.py
+            """
+    )
+
+    @Argument(help: "The worker's name (default: the default worker).")
+    var worker: String?
+
+    @Flag(name: [.customShort("n"), .customLong("no-sync")], help: "Run without syncing the current directory; the job starts in an empty work directory.")
+    var noSync = false
+
+    @Flag(name: [.short, .long], help: "Start the job, print its id, and return at once.")
+    var detach = false
+
+    @Option(name: [.short, .customLong("env")], help: "Set KEY=VALUE for the job (repeatable); values travel in a file only the user can read.")
+    var environment: [String] = []
+
+    @Option(help: "Stop the job as `p stop` does when it runs longer than this (90s, 5m, 2h).")
+    var timeout: DurationArgument?
+
+    @Option(help: "Time between TERM and KILL when --timeout stops the job.")
+    var grace = DurationArgument(.seconds(10))
+
+    @Argument(parsing: .postTerminator, help: "The command, after `--`.")
+    var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty, !command.joined().trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("Give the command to run after `--`, for example: p -- make test")
+        }
+        for entry in environment {
+            do {
+                _ = try JobRequest.parseEnvironment(entry)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors { try await execute() }
+    }
+
+    private func execute() async throws -> Int32 {
+        let request = JobRequest(
+            command: command.joined(separator: " "), worker: worker,
+            environment: try environment.map { try JobRequest.parseEnvironment($0) },
+            timeout: timeout?.duration, grace: grace.duration)
+        if !noSync {
+            Report.note("p: directory sync is not available yet; the job runs in an empty work directory (-n says so explicitly).")
+        }
+        let engine = EngineFactory.make()
+        defer { Task { await engine.close() } }
+        if detach {
+            let record = try await engine.submit(request)
+            print(record.id)
+            return 0
+        }
+        let started = StartedJob()
+        do {
+            let record = try await InterruptWatcher.run {
+                try await engine.run(request, onStart: { started.set($0) }) { bytes in
+                    FileDescriptorWriter.write(bytes, to: STDOUT_FILENO)
+                }
+            }
+            Report.note(JobFormatting.endLine(record))
+            return JobFormatting.exitCode(record)
+        } catch is CancellationError {
+            guard let record = started.get() else { return 130 }
+            Report.note("\n[Detached from job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
+            return 130
+        }
+    }
+}
+
+/// The record of a job once it started, shared with the streaming task.
+final class StartedJob: @unchecked Sendable {
+    // Guarded by `lock`; written once by the streaming task, read after it ended.
+    private let lock = NSLock()
+    private var record: JobRecord?
+
+    func set(_ record: JobRecord) { lock.withLock { self.record = record } }
+    func get() -> JobRecord? { lock.withLock { record } }
+}

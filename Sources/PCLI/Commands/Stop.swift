@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import RemoteJobs
+
+extension JobSignal: ExpressibleByArgument {
+    public init?(argument: String) {
+        let name = argument.uppercased()
+        self.init(rawValue: name.hasPrefix("SIG") ? String(name.dropFirst(3)) : name)
+    }
+}
+
+/// `p stop <id>...`: stop running jobs.
+struct Stop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stop running jobs: TERM to the job's whole process group, KILL after a grace period."
+    )
+
+    @Argument(help: "The jobs' ids (unique prefixes).")
+    var ids: [String]
+
+    @Option(help: "How long to wait after the signal before KILL.")
+    var grace = DurationArgument(.seconds(10))
+
+    @Option(help: "The signal to send first: TERM, INT, HUP, or KILL (at once).")
+    var signal: JobSignal = .term
+
+    func validate() throws {
+        if ids.isEmpty { throw ValidationError("Give the id of the job to stop (see `p ls`).") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let engine = EngineFactory.make()
+            defer { Task { await engine.close() } }
+            var status: Int32 = 0
+            for id in ids {
+                do {
+                    let record = try await engine.cancel(id, signal: signal, grace: grace.duration)
+                    print("\(record.shortID)  \(record.status.display)")
+                } catch let error as RemoteJobsError where !error.isConnectionFailure {
+                    Report.error("\(error)")
+                    status = 1
+                }
+            }
+            return status
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import RemoteJobs
+import SSHTransport
+
+/// The engine the commands use: XDG paths, sessions that ask on the terminal for
+/// passphrases, passwords and (when allowed) unknown host keys.
+enum EngineFactory {
+    /// How an unknown host key is treated by this command.
+    enum HostKeys {
+        /// As `~/.ssh/config` says, strict by default.
+        case configured
+        /// Record it after asking on the terminal; refuse without one.
+        case askOnTerminal
+        /// Record it without asking (`--accept-new-host-key`).
+        case acceptNew
+    }
+
+    static func make(hostKeys: HostKeys = .configured, connectTimeout: Duration = .seconds(10)) -> JobEngine {
+        JobEngine(options: options(hostKeys: hostKeys, connectTimeout: connectTimeout))
+    }
+
+    static func options(hostKeys: HostKeys, connectTimeout: Duration = .seconds(10)) -> SSHSessionOptions {
+        let interactive = TerminalPrompt.isAvailable
+        let policy: SSHHostKeyPolicy?
+        switch hostKeys {
+        case .configured: policy = nil
+        case .acceptNew: policy = .acceptNew
+        case .askOnTerminal:
+            policy =
+                interactive
+                ? .ask { question in
+                    TerminalPrompt.confirm(
+                        "The authenticity of host '\(question.host)' can't be established.\n"
+                            + "\(question.keyType) key fingerprint is \(question.fingerprint).\n"
+                            + "Record it in \(question.knownHostsFile) and continue?")
+                } : .strict
+        }
+        let credentials =
+            interactive
+            ? SSHCredentials(
+                passphrase: { TerminalPrompt.ask("Enter passphrase for \($0): ", echo: false) },
+                password: { TerminalPrompt.ask("\($0)@\($1)'s password: ", echo: false) },
+                keyboardInteractive: { _, instruction, prompts in
+                    if !instruction.isEmpty { FileHandle.standardError.write(Data((instruction + "\n").utf8)) }
+                    var answers: [String] = []
+                    for prompt in prompts {
+                        guard let answer = TerminalPrompt.ask(prompt.text, echo: prompt.echo) else { return nil }
+                        answers.append(answer)
+                    }
+                    return answers
+                }) : SSHCredentials()
+        return SSHSessionOptions(hostKeyPolicy: policy, credentials: credentials, connectTimeout: connectTimeout)
+    }
+}

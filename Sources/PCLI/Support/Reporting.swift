@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import RemoteJobs
+import SSHTransport
+
+/// Messages on stderr, prefixed `p:`.
+enum Report {
+    static func error(_ message: String) {
+        FileDescriptorWriter.write(Array("p: \(message)\n".utf8), to: STDERR_FILENO)
+    }
+
+    static func note(_ message: String) {
+        FileDescriptorWriter.write(Array("\(message)\n".utf8), to: STDERR_FILENO)
+    }
+}
+
+/// Runs a command's body and turns its errors into SPEC.md's exit codes: 255 when the
+/// connection failed, 1 for usage and state errors; the message goes to stderr.
+func reportingErrors(_ body: () async throws -> Int32) async throws -> Never {
+    let status: Int32
+    do {
+        status = try await body()
+    } catch let error as RemoteJobsError {
+        Report.error(describe(error))
+        throw ExitCode(error.isConnectionFailure ? 255 : 1)
+    } catch let error as SSHError {
+        Report.error("\(error)")
+        throw ExitCode(255)
+    } catch let error as DecodingError {
+        Report.error("a job record is corrupt: \(error)")
+        throw ExitCode(1)
+    } catch is CancellationError {
+        throw ExitCode(130)
+    }
+    throw ExitCode(status)
+}
+
+/// The error's message, with advice where the command line can act on it.
+func describe(_ error: RemoteJobsError) -> String {
+    if case .connection(_, _, .hostKeyUnknown) = error {
+        return "\(error)\nTo trust this host, run `p worker register` on a terminal to confirm its key, or add --accept-new-host-key."
+    }
+    return "\(error)"
+}

@@ -1,0 +1,82 @@
+import Foundation
+import RemoteJobs
+
+/// How jobs look in `p ls` and in messages.
+enum JobFormatting {
+    /// `3s`, `2m05s`, `1h02m`, `3d04h`.
+    static func duration(_ seconds: TimeInterval?) -> String {
+        guard let seconds else { return "-" }
+        let total = Int(seconds.rounded(.down))
+        switch total {
+        case ..<60: return "\(total)s"
+        case ..<3600: return String(format: "%dm%02ds", total / 60, total % 60)
+        case ..<86400: return String(format: "%dh%02dm", total / 3600, (total % 3600) / 60)
+        default: return String(format: "%dd%02dh", total / 86400, (total % 86400) / 3600)
+        }
+    }
+
+    /// A path with the home directory shown as `~`.
+    static func abbreviate(_ path: String, home: String = ProcessInfo.processInfo.environment["HOME"] ?? "") -> String {
+        guard !home.isEmpty, home != "/" else { return path }
+        if path == home { return "~" }
+        if path.hasPrefix(home + "/") { return "~" + path.dropFirst(home.count) }
+        return path
+    }
+
+    /// A command on one line: control characters (newlines in a heredoc) shown as spaces.
+    static func oneLine(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
+    }
+
+    /// The `p ls` table.
+    static func table(_ records: [JobRecord], unreachable: Set<String>, now: Date = Date()) -> Table {
+        Table(
+            columns: [
+                .init(title: "ID"), .init(title: "WORKER", flexible: true, minimum: 6),
+                .init(title: "CWD", flexible: true, minimum: 10), .init(title: "COMMAND", flexible: true, minimum: 12),
+                .init(title: "STATUS"), .init(title: "DURATION"),
+            ],
+            rows: records.map { record in
+                let status =
+                    record.status.isRunning && unreachable.contains(record.worker) ? "unreachable" : record.status.display
+                return [
+                    record.shortID, record.worker, abbreviate(record.cwd), oneLine(record.command), status,
+                    duration(record.duration(now: now)),
+                ]
+            })
+    }
+
+    /// The terminal's width, when stdout is one.
+    static var terminalWidth: Int? {
+        guard isatty(STDOUT_FILENO) == 1 else { return nil }
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init) ?? 80
+    }
+
+    /// How a job ended, for the line `p` prints after streaming: `[Job done: exit 0]`.
+    static func endLine(_ record: JobRecord) -> String {
+        switch record.status {
+        case .done, .failed: return "[Job done: exit \(record.status.exitCode ?? 0)]"
+        case .stopped(let signal, let code, _):
+            return "[Job stopped (\(signal))" + (code.map { ": exit \($0)]" } ?? "]")
+        case .unknown(let reason): return "[Job ended without an exit code: \(reason)]"
+        case .running: return "[Job still running]"
+        }
+    }
+
+    /// The exit code `p -- ...` ends with for an ended job.
+    static func exitCode(_ record: JobRecord) -> Int32 {
+        switch record.status {
+        case .done: return 0
+        case .failed(let code, _): return code
+        case .stopped(let signal, let code, _): return code ?? (signal == "KILL" ? 137 : 143)
+        case .unknown, .running: return 1
+        }
+    }
+
+    /// What to type to watch or stop a job again.
+    static func resumeHints(_ record: JobRecord) -> String {
+        "  watch it:  p logs -f \(record.shortID)\n  stop it:   p stop \(record.shortID)"
+    }
+}
