@@ -1,0 +1,50 @@
+import ArgumentParser
+import Testing
+
+@testable import PCLI
+
+@Suite("Parsing p's command lines")
+struct CommandParsingTests {
+    @Test func bareCommandRunsOnTheDefaultWorker() throws {
+        let run = try #require(try PCommand.parseAsRoot(["--", "make", "-j8", "test"]) as? Run)
+        #expect(run.worker == nil)
+        #expect(run.command == ["make", "-j8", "test"])
+    }
+
+    @Test func workerAndFlagsBeforeTheSeparator() throws {
+        let run = try #require(
+            try PCommand.parseAsRoot(["beefy", "-d", "-n", "-e", "A=1", "--timeout", "1h30m", "--", "echo", "-d"]) as? Run)
+        #expect(run.worker == "beefy")
+        #expect(run.detach && run.noSync)
+        #expect(run.environment == ["A=1"])
+        #expect(run.timeout == DurationArgument(.seconds(5400)))
+        #expect(run.command == ["echo", "-d"])
+    }
+
+    @Test func missingCommandIsAUsageError() {
+        #expect(throws: (any Error).self) { try PCommand.parseAsRoot(["beefy"]) }
+        #expect(throws: (any Error).self) { try PCommand.parseAsRoot(["-e", "1X=2", "--", "true"]) }
+    }
+
+    @Test func subcommandsParse() throws {
+        #expect(try PCommand.parseAsRoot(["ls", "-a", "--json"]) is List)
+        let logs = try #require(try PCommand.parseAsRoot(["logs", "-f", "--tail", "5", "abcd"]) as? Logs)
+        #expect(logs.follow && logs.tail == 5 && logs.id == "abcd")
+        let stop = try #require(try PCommand.parseAsRoot(["stop", "--signal", "kill", "abcd"]) as? Stop)
+        #expect(stop.signal == .kill)
+        #expect(try PCommand.parseAsRoot(["worker", "register", "me@host:2222", "-n", "box"]) is WorkerCommand.Register)
+    }
+
+    @Test(arguments: [
+        ("90", 90.0), ("90s", 90), ("5m", 300), ("1h30m", 5400), ("2d", 172_800), ("500ms", 0.5), ("1.5h", 5400),
+    ])
+    func durations(text: String, seconds: Double) throws {
+        let parsed = try #require(DurationArgument.parse(text))
+        #expect(parsed == .milliseconds(Int64(seconds * 1000)))
+    }
+
+    @Test(arguments: ["", "m", "5x", "-3s", "1h-", "five"])
+    func badDurations(text: String) {
+        #expect(DurationArgument.parse(text) == nil)
+    }
+}

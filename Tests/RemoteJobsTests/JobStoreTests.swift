@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@testable import RemoteJobs
+
+@Suite("Job records on disk")
+struct JobStoreTests {
+    let directory: String
+    let store: JobStore
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "p-store-\(UUID().uuidString)"
+        store = JobStore(paths: PPaths(configDirectory: directory + "/config", dataDirectory: directory + "/data"))
+    }
+
+    func record(_ id: String, status: JobStatus = .running, submitted: TimeInterval = 0) -> JobRecord {
+        JobRecord(
+            id: id, worker: "w", connection: "me@host:2222", root: ".p", command: "echo 'a b' \"c\"\nexit 3",
+            cwd: "/home/me/src", submittedAt: Date(timeIntervalSince1970: 1_700_000_000 + submitted),
+            startedAt: Date(timeIntervalSince1970: 1_700_000_001), pid: 42, bootID: "b", status: status)
+    }
+
+    @Test(arguments: [
+        JobStatus.running, .done(endedAt: Date(timeIntervalSince1970: 1_700_000_100)),
+        .failed(exitCode: 137, endedAt: nil), .stopped(signal: "TERM", exitCode: 143, endedAt: nil),
+        .stopped(signal: "KILL", exitCode: nil, endedAt: Date(timeIntervalSince1970: 1_700_000_100)),
+        .unknown(reason: "the worker rebooted"),
+    ])
+    func everyStatusRoundTrips(status: JobStatus) throws {
+        let original = record("0b6d3c1e-0000-4000-8000-000000000001", status: status)
+        try store.save(original)
+        #expect(try store.load(original.id) == original)
+        let mode = try FileManager.default.attributesOfItem(atPath: store.path(of: original.id))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func corruptRecordsAreReportedAndSkipped() throws {
+        try store.save(record("aaaa0000-0000-4000-8000-000000000001"))
+        try store.save(record("bbbb0000-0000-4000-8000-000000000002", submitted: 5))
+        try Data("{\"id\": \"cccc\", truncated".utf8).write(to: URL(fileURLWithPath: store.path(of: "cccc0000-0000-4000-8000-000000000003")))
+        try Data(#"{"id":"dddd0000-0000-4000-8000-000000000004","worker":"w","connection":"c","command":"x","cwd":"/","submitted_at":"2026-01-01T00:00:00Z","status":"failed"}"#.utf8)
+            .write(to: URL(fileURLWithPath: store.path(of: "dddd0000-0000-4000-8000-000000000004")))
+        let (records, problems) = store.loadAll()
+        #expect(records.map(\.id) == ["aaaa0000-0000-4000-8000-000000000001", "bbbb0000-0000-4000-8000-000000000002"])
+        #expect(problems.count == 2)
+        #expect(problems.contains { $0.path.hasSuffix("cccc0000-0000-4000-8000-000000000003.json") })
+    }
+
+    @Test func prefixesResolve() throws {
+        try store.save(record("abcd1234-0000-4000-8000-000000000001"))
+        try store.save(record("abcd5678-0000-4000-8000-000000000002"))
+        #expect(try store.resolve("abcd1") == "abcd1234-0000-4000-8000-000000000001")
+        #expect(try store.resolve("ABCD5") == "abcd5678-0000-4000-8000-000000000002")
+        #expect(throws: RemoteJobsError.ambiguousJob(prefix: "abcd", candidates: [
+            "abcd1234-0000-4000-8000-000000000001", "abcd5678-0000-4000-8000-000000000002",
+        ])) { try store.resolve("abcd") }
+        #expect(throws: RemoteJobsError.unknownJob(prefix: "ffff")) { try store.resolve("ffff") }
+        #expect(throws: RemoteJobsError.invalidJobID("abc")) { try store.resolve("abc") }
+        #expect(throws: RemoteJobsError.invalidJobID("../../etc")) { try store.resolve("../../etc") }
+    }
+
+    @Test func concurrentWritersNeverTearARecord() async throws {
+        let id = "eeee0000-0000-4000-8000-000000000005"
+        let store = self.store
+        let base = record(id)
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    var copy = base
+                    copy.command = String(repeating: "x", count: index * 997)
+                    try? store.save(copy)
+                }
+            }
+        }
+        let loaded = try #require(try store.load(id))
+        #expect(loaded.command.allSatisfy { $0 == "x" })
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.directory).filter { $0.hasSuffix(".partial") }
+        #expect(leftovers.isEmpty)
+    }
+}
