@@ -44,7 +44,7 @@ extension JobEngine {
         let arguments = [
             worker.remoteRoot, record.id, "\(cwd.count)", "\(name.count)", "\(environment.count)",
             "\(record.timeoutSeconds ?? 0)", "\(max(0, Int(request.grace.components.seconds)))",
-            follow ? "1" : "0", RemoteScripts.wrapper,
+            follow ? "1" : "0", RemoteScripts.wrapper, RemoteScripts.evalCommandFile,
         ]
         // The record exists before the job does, so a job can never run unrecorded.
         try records.save(record)

@@ -76,7 +76,8 @@ extension JobEngine {
 
     func resolveTarget(_ worker: Worker) throws(RemoteJobsError) -> SSHTarget {
         do {
-            return try SSHTarget.resolve(worker.connection)
+            guard let sshConfigFile else { return try SSHTarget.resolve(worker.connection) }
+            return try SSHTarget.resolve(worker.connection, config: SSHConfig.load(path: sshConfigFile))
         } catch {
             throw .connection(worker: worker.name, jobID: nil, error)
         }

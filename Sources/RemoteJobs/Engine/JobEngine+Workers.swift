@@ -45,7 +45,7 @@ extension JobEngine {
                     let clock = ContinuousClock()
                     let start = clock.now
                     do {
-                        let target = try SSHTarget.resolve(worker.connection)
+                        let target = try self.resolveTarget(worker)
                         let session = try await SSHSession.connect(to: target, options: options)
                         defer { session.close() }
                         let connected = clock.now

@@ -18,16 +18,20 @@ public final class JobEngine: Sendable {
     public let records: JobStore
     let pool: SSHSessionPool
     let options: SSHSessionOptions
+    let sshConfigFile: String?
 
     /// An engine over the files `paths` names.
     /// - Parameters:
     ///   - paths: where the configuration and the records are (XDG by default).
     ///   - options: how sessions connect (host-key policy, credentials, timeouts).
     ///   - pool: the limits of the session pool.
+    ///   - sshConfigFile: the ssh_config file connection strings are resolved through;
+    ///     nil means `~/.ssh/config`.
     public init(
         paths: PPaths = PPaths(), options: SSHSessionOptions = SSHSessionOptions(),
-        pool: SSHSessionPool.Configuration = SSHSessionPool.Configuration()
+        pool: SSHSessionPool.Configuration = SSHSessionPool.Configuration(), sshConfigFile: String? = nil
     ) {
+        self.sshConfigFile = sshConfigFile
         self.paths = paths
         self.workers = WorkerStore(paths: paths)
         self.records = JobStore(paths: paths)

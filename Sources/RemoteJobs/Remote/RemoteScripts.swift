@@ -21,10 +21,15 @@ enum RemoteScripts {
         #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then tail -c +$((o+1)) "$J/output.log"; elif kill -0 "$p" 2>/dev/null; then tail -s 0.05 --pid="$p" -f -c +$((o+1)) "$J/output.log"; else tail -c +$((o+1)) "$J/output.log"; fi; printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#
 
     /// The job's wrapper, written to `R/jobs/ID/run` and started with `setsid nohup`:
-    /// arguments `J W timeout grace`. It runs the command file with the user's shell in the
-    /// workdir, its output appended to the log; records the exact status (128+N for signal
-    /// N) atomically; its own stdout and stderr go nowhere, so no message of its own lands in
-    /// the log. It survives the TERM of `p stop` (a trap, which the command does not
+    /// arguments `J W timeout grace runner`. It runs the command file with the user's shell
+    /// in the workdir: a Bourne-family shell evaluates the file's text as `sh -c` would
+    /// (`runner` is `evalCommandFile`, so a trailing backslash or `$0` behave as with
+    /// `ssh host words`, and the text is on no argv); other shells (fish, csh) run the file.
+    /// The command's output is appended to the log, and its exact status (128+N for signal
+    /// N) recorded atomically. The wrapper's own stdout and stderr go nowhere, and the log
+    /// redirection is made in a subshell that execs the command (dash prints "Killed" on the
+    /// stderr of the command it waited for), so no message of its own lands in the log.
+    /// It survives the TERM of `p stop` (a trap, which the command does not
     /// inherit) so it can still record the status. With a timeout, a watchdog in the same
     /// process group stops the job as `p stop` would.
     static let wrapper = [
@@ -32,7 +37,8 @@ enum RemoteScripts {
         #"if cd "$W" 2>/dev/null; then :; else echo "p: cannot enter the work directory $W" >> "$J/output.log"; echo 126 > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode"; exit 126; fi"#,
         #"if [ "$3" -gt 0 ]; then ( trap "" TERM INT; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
         #"if [ -f "$J/env" ]; then . "$J/env"; fi"#,
-        #""${SHELL:-/bin/sh}" "$J/cmd" < /dev/null >> "$J/output.log" 2>&1; c=$?"#,
+        #"S=${SHELL:-/bin/sh}; case ${S##*/} in bash | sh | dash | zsh | ksh | mksh | ash | yash | posh) set -- "$S" -c "$5" "$J/cmd" ;; *) set -- "$S" "$J/cmd" ;; esac"#,
+        #"( exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?"#,
         #"date +%s > "$J/ended_at"; echo $c > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode""#,
     ].joined(separator: "; ")
 
@@ -40,7 +46,7 @@ enum RemoteScripts {
     /// lengths given, then `cmd` to the end), starts the wrapper detached, prints
     /// `p-start <pid> <started_at> <boot_id>` on stderr and, when `$8` is 1, goes on to
     /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
-    /// envLength timeout grace follow wrapper`. Exit 90-92 when the job could not start.
+    /// envLength timeout grace follow wrapper evalCommandFile`. Exit 90-92 when the job could not start.
     static let launch = [
         #"umask 077; o=0; mkdir -p "$1/jobs/$2" "$1/workdirs/$2" || exit 90"#,
         #"R=$(cd "$1" && pwd) || exit 90; J=$R/jobs/$2; W=$R/workdirs/$2"#,
@@ -50,11 +56,16 @@ enum RemoteScripts {
         #"cat > "$J/cmd" || exit 91"#,
         #"printf "%s\n" "$9" > "$J/run"; date +%s > "$J/started_at"; : > "$J/output.log""#,
         #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
-        #"if command -v setsid > /dev/null 2>&1; then setsid nohup sh "$J/run" "$J" "$W" "$6" "$7" < /dev/null > /dev/null 2>&1 & elif command -v perl > /dev/null 2>&1; then perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" nohup sh "$J/run" "$J" "$W" "$6" "$7" < /dev/null > /dev/null 2>&1 & else echo "p: the worker has neither setsid nor perl" >&2; exit 92; fi"#,
+        #"if command -v setsid > /dev/null 2>&1; then setsid nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" < /dev/null > /dev/null 2>&1 & elif command -v perl > /dev/null 2>&1; then perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" < /dev/null > /dev/null 2>&1 & else echo "p: the worker has neither setsid nor perl" >&2; exit 92; fi"#,
         #"p=$!; echo $p > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
         #"printf "p-start %s %s %s\n" $p "$(cat "$J/started_at")" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2"#,
         #"if [ "$8" = 1 ]; then "# + factsFunction + "; " + followPart + "; fi",
     ].joined(separator: "; ")
+
+    /// What a Bourne-family shell runs the command file with: its text evaluated as `-c`
+    /// would, with the file's path as `$0`. Passed as an argument, since the scripts
+    /// themselves contain no single quotes.
+    static let evalCommandFile = #"eval "$(cat "$0")""#
 
     /// Streams a job's output from an offset: arguments `J offset`. Prints `p-end missing`
     /// when the job's directory is gone.

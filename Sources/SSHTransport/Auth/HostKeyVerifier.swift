@@ -16,7 +16,7 @@ struct HostKeyVerifier {
         self.target = target
         self.knownHosts = knownHosts
         for file in target.knownHostsFiles { knownHosts.load(path: file) }
-        let known = knownHosts.knownHostKeyMethods(host: target.host, port: target.port)
+        let known = knownHosts.knownHostKeyMethods(host: target.knownHostsLookup.host, port: target.knownHostsLookup.port)
         self.knownMethods = known
         let supported = session.supportedHostKeyMethods
         let preferred = known.filter(supported.contains)
@@ -34,7 +34,8 @@ struct HostKeyVerifier {
         let keyType = reader.string() ?? "unknown"
         let fingerprint = session.hostKeyFingerprint()
         let file = target.knownHostsFiles.first ?? "~/.ssh/known_hosts"
-        switch knownHosts.check(host: target.host, port: target.port, key: key, hostKeyType: type) {
+        switch knownHosts.check(
+            host: target.knownHostsLookup.host, port: target.knownHostsLookup.port, key: key, hostKeyType: type) {
         case .match:
             return
         case .mismatch:

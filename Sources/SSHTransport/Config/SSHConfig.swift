@@ -206,6 +206,8 @@ public struct SSHHostSettings: Sendable, Equatable {
     public var connectTimeout: Int?
     public var serverAliveInterval: Int?
     public var serverAliveCountMax: Int?
+    /// `HostKeyAlias`: the name to look the host key up under instead of the host's.
+    public var hostKeyAlias: String?
 
     /// An empty set of settings.
     public init() {}
@@ -225,6 +227,7 @@ public struct SSHHostSettings: Sendable, Equatable {
         case "connecttimeout": if connectTimeout == nil { connectTimeout = Int(value) }
         case "serveraliveinterval": if serverAliveInterval == nil { serverAliveInterval = Int(value) }
         case "serveralivecountmax": if serverAliveCountMax == nil { serverAliveCountMax = Int(value) }
+        case "hostkeyalias": if hostKeyAlias == nil { hostKeyAlias = value }
         default: break
         }
     }

@@ -37,6 +37,9 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
     public var serverAliveInterval: Int?
     /// `ServerAliveCountMax` (OpenSSH's default is 3).
     public var serverAliveCountMax: Int
+    /// `HostKeyAlias`: the name the host key is looked up and recorded under, used as is
+    /// (no port added), as OpenSSH does. Useful behind a tunnel or a proxy.
+    public var hostKeyAlias: String?
 
     /// A target with explicit values and OpenSSH's defaults for the rest.
     public init(host: String, port: Int = 22, user: String? = nil, identityFiles: [String] = []) {
@@ -56,6 +59,7 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
         self.connectTimeout = nil
         self.serverAliveInterval = nil
         self.serverAliveCountMax = 3
+        self.hostKeyAlias = nil
     }
 
     /// Resolves a connection string through the user's `~/.ssh/config`.
@@ -113,6 +117,7 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
         target.connectTimeout = settings.connectTimeout.flatMap { $0 > 0 ? .seconds($0) : nil }
         target.serverAliveInterval = settings.serverAliveInterval
         target.serverAliveCountMax = settings.serverAliveCountMax ?? 3
+        target.hostKeyAlias = settings.hostKeyAlias
         return target
     }
 
@@ -122,8 +127,12 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
         return port == 22 ? "\(user)@\(shownHost)" : "\(user)@\(shownHost):\(port)"
     }
 
-    /// The name used in known_hosts: `host`, or `[host]:port` off port 22.
-    var knownHostsName: String { port == 22 ? host : "[\(host)]:\(port)" }
+    /// The name used in known_hosts: the `HostKeyAlias`, else `host`, or `[host]:port` off
+    /// port 22.
+    var knownHostsName: String { hostKeyAlias ?? (port == 22 ? host : "[\(host)]:\(port)") }
+
+    /// The host and port to look up in known_hosts (an alias is looked up as is).
+    var knownHostsLookup: (host: String, port: Int) { hostKeyAlias.map { ($0, 22) } ?? (host, port) }
 }
 
 /// The parts of a connection string, before configuration is applied.

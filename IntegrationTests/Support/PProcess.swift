@@ -1,0 +1,72 @@
+import Foundation
+
+/// A `p` process started by a test, with its own environment, stdout and stderr captured to
+/// files, waited for without blocking a thread of the cooperative pool.
+final class PProcess: @unchecked Sendable {
+    // Immutable after init, apart from `finished`, which only `wait()` sets (one caller).
+    let pid: pid_t
+    private let stdoutPath: String
+    private let stderrPath: String
+    private var finished: Int32?
+
+    struct Result: Sendable {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: String
+        var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    init(_ arguments: [String], environment: [String: String], stdin: String = "/dev/null") throws {
+        let base = NSTemporaryDirectory() + "p-proc-" + UUID().uuidString
+        stdoutPath = base + ".out"
+        stderrPath = base + ".err"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let program = try Shell.pExecutable
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0)=\($1)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw TestFailure("cannot start p: \(String(cString: strerror(spawned)))") }
+        self.pid = pid
+    }
+
+    /// Sends a signal (SIGINT is Ctrl+C).
+    func signal(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    /// The output so far.
+    var stdoutSoFar: [UInt8] { (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: stdoutPath)))) ?? [] }
+    var stderrSoFar: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the process to exit (at most `timeout`, then kills it and fails).
+    func wait(timeout: Duration = .seconds(60)) async throws -> Result {
+        let deadline = ContinuousClock.now + timeout
+        var status: Int32 = 0
+        while true {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid { break }
+            if ContinuousClock.now > deadline {
+                kill(pid, SIGKILL)
+                throw TestFailure("p \(pid) did not finish within \(timeout); stderr: \(stderrSoFar)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let signal = status & 0x7f
+        let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        defer {
+            unlink(stdoutPath)
+            unlink(stderrPath)
+        }
+        return Result(status: code, stdout: stdoutSoFar, stderr: stderrSoFar)
+    }
+}
