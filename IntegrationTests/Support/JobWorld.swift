@@ -15,7 +15,9 @@ struct JobWorld: Sendable {
 
     /// A world whose `worker` is registered (in config.yaml) with a root of its own.
     /// - Parameter extraHosts: more `Host` blocks for the ssh config (a proxy, say).
-    static func make(sshd given: TestSSHD? = nil, extraHosts: String = "", register: Bool = true) async throws -> JobWorld {
+    static func make(sshd given: TestSSHD? = nil, extraHosts: String = "", register: Bool = true) async throws
+        -> JobWorld
+    {
         let sshd: TestSSHD
         if let given { sshd = given } else { sshd = try await TestSSHD.shared() }
         let directory = try TestSSHD.makeTemporaryDirectory()
@@ -24,7 +26,8 @@ struct JobWorld: Sendable {
         let config = home + "/.ssh/config"
         try (hostBlock(name: "worker", sshd: sshd, port: sshd.port) + extraHosts).write(
             toFile: config, atomically: true, encoding: .utf8)
-        let world = JobWorld(sshd: sshd, directory: directory, home: home, root: directory + "/worker-root", sshConfigFile: config)
+        let world = JobWorld(
+            sshd: sshd, directory: directory, home: home, root: directory + "/worker-root", sshConfigFile: config)
         if register {
             try world.store.update { config throws(RemoteJobsError) in
                 try config.register(Worker(name: "worker", connection: "worker", root: world.root))

@@ -62,7 +62,8 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
         case .workerExists(let name):
             return "a worker named '\(name)' is already registered; choose another name with -n or remove it first."
         case .workerBusy(let name, let jobs):
-            return "worker '\(name)' still has \(jobs.count) running job(s) (\(jobs.map { String($0.prefix(8)) }.joined(separator: ", "))); stop them first with `p stop <id>`."
+            return
+                "worker '\(name)' still has \(jobs.count) running job(s) (\(jobs.map { String($0.prefix(8)) }.joined(separator: ", "))); stop them first with `p stop <id>`."
         case .invalidWorkerName(let name):
             return "'\(name)' cannot be a worker name: use letters, digits, '.', '_' and '-'."
         case .unknownJob(let prefix):
@@ -84,7 +85,10 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
         case .remoteFailure(let worker, let action, let detail):
             return "could not \(action) on worker '\(worker)': \(detail)"
         case .connection(let worker, let jobID, let error):
-            let job = jobID.map { " The job \($0.prefix(8)) keeps running on the worker; `p logs -f \($0.prefix(8))` resumes its output." } ?? ""
+            let job =
+                jobID.map {
+                    " The job \($0.prefix(8)) keeps running on the worker; `p logs -f \($0.prefix(8))` resumes its output."
+                } ?? ""
             return "worker '\(worker)': \(error)\(job)"
         case .invalidArgument(let message):
             return message

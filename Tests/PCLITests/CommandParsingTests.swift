@@ -13,7 +13,8 @@ struct CommandParsingTests {
 
     @Test func workerAndFlagsBeforeTheSeparator() throws {
         let run = try #require(
-            try PCommand.parseAsRoot(["beefy", "-d", "-n", "-e", "A=1", "--timeout", "1h30m", "--", "echo", "-d"]) as? Run)
+            try PCommand.parseAsRoot(["beefy", "-d", "-n", "-e", "A=1", "--timeout", "1h30m", "--", "echo", "-d"])
+                as? Run)
         #expect(run.worker == "beefy")
         #expect(run.detach && run.noSync)
         #expect(run.environment == ["A=1"])
@@ -32,7 +33,8 @@ struct CommandParsingTests {
         #expect(logs.follow && logs.tail == 5 && logs.id == "abcd")
         let stop = try #require(try PCommand.parseAsRoot(["stop", "--signal", "kill", "abcd"]) as? Stop)
         #expect(stop.signal == .kill)
-        #expect(try PCommand.parseAsRoot(["worker", "register", "me@host:2222", "-n", "box"]) is WorkerCommand.Register)
+        #expect(
+            try PCommand.parseAsRoot(["worker", "register", "me@host:2222", "-n", "box"]) is WorkerCommand.Register)
     }
 
     @Test(arguments: [

@@ -9,7 +9,8 @@ struct TableTests {
     let records = [
         JobRecord(
             id: "0123abcd-0000-4000-8000-000000000001", worker: "beefy", connection: "c", root: ".p",
-            command: "make -j8 test && ./scripts/run-the-whole-integration-suite --verbose", cwd: "/home/me/src/project",
+            command: "make -j8 test && ./scripts/run-the-whole-integration-suite --verbose",
+            cwd: "/home/me/src/project",
             submittedAt: Date(timeIntervalSince1970: 0), startedAt: Date(timeIntervalSince1970: 0),
             status: .failed(exitCode: 2, endedAt: Date(timeIntervalSince1970: 125))),
         JobRecord(
@@ -21,20 +22,23 @@ struct TableTests {
     @Test func goldenWideTable() {
         let lines = JobFormatting.table(records, unreachable: ["cloud"], now: Date(timeIntervalSince1970: 3700))
             .render(width: nil)
-        #expect(lines == [
-            "ID         WORKER   CWD                    COMMAND                                                                STATUS        DURATION",
-            "0123abcd   beefy    /home/me/src/project   make -j8 test && ./scripts/run-the-whole-integration-suite --verbose   failed [2]    2m05s",
-            "4567abcd   cloud    /srv                   cat <<EOF hi EOF                                                       unreachable   1h01m",
-        ])
+        #expect(
+            lines == [
+                "ID         WORKER   CWD                    COMMAND                                                                STATUS        DURATION",
+                "0123abcd   beefy    /home/me/src/project   make -j8 test && ./scripts/run-the-whole-integration-suite --verbose   failed [2]    2m05s",
+                "4567abcd   cloud    /srv                   cat <<EOF hi EOF                                                       unreachable   1h01m",
+            ])
     }
 
     @Test(arguments: [80, 100])
     func fitsTheWidthWithEllipses(width: Int) {
-        let lines = JobFormatting.table(records, unreachable: [], now: Date(timeIntervalSince1970: 3700)).render(width: width)
+        let lines = JobFormatting.table(records, unreachable: [], now: Date(timeIntervalSince1970: 3700)).render(
+            width: width)
         for line in lines { #expect(line.count <= width, "\(line)") }
         #expect(lines[1].contains("…"))
         // Below the columns' minimums the table stays readable rather than fitting.
-        let narrow = JobFormatting.table(records, unreachable: [], now: Date(timeIntervalSince1970: 3700)).render(width: 20)
+        let narrow = JobFormatting.table(records, unreachable: [], now: Date(timeIntervalSince1970: 3700)).render(
+            width: 20)
         #expect(narrow[1] == "0123abcd   beefy    /home/me/…   make -j8 te…   failed [2]   2m05s")
         #expect(lines[1].hasPrefix("0123abcd"))
         #expect(lines[1].hasSuffix("failed [2]   2m05s"))

@@ -30,16 +30,21 @@ struct JobStoreTests {
         let original = record("0b6d3c1e-0000-4000-8000-000000000001", status: status)
         try store.save(original)
         #expect(try store.load(original.id) == original)
-        let mode = try FileManager.default.attributesOfItem(atPath: store.path(of: original.id))[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: store.path(of: original.id))[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
 
     @Test func corruptRecordsAreReportedAndSkipped() throws {
         try store.save(record("aaaa0000-0000-4000-8000-000000000001"))
         try store.save(record("bbbb0000-0000-4000-8000-000000000002", submitted: 5))
-        try Data("{\"id\": \"cccc\", truncated".utf8).write(to: URL(fileURLWithPath: store.path(of: "cccc0000-0000-4000-8000-000000000003")))
-        try Data(#"{"id":"dddd0000-0000-4000-8000-000000000004","worker":"w","connection":"c","command":"x","cwd":"/","submitted_at":"2026-01-01T00:00:00Z","status":"failed"}"#.utf8)
-            .write(to: URL(fileURLWithPath: store.path(of: "dddd0000-0000-4000-8000-000000000004")))
+        try Data("{\"id\": \"cccc\", truncated".utf8).write(
+            to: URL(fileURLWithPath: store.path(of: "cccc0000-0000-4000-8000-000000000003")))
+        try Data(
+            #"{"id":"dddd0000-0000-4000-8000-000000000004","worker":"w","connection":"c","command":"x","cwd":"/","submitted_at":"2026-01-01T00:00:00Z","status":"failed"}"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: store.path(of: "dddd0000-0000-4000-8000-000000000004")))
         let (records, problems) = store.loadAll()
         #expect(records.map(\.id) == ["aaaa0000-0000-4000-8000-000000000001", "bbbb0000-0000-4000-8000-000000000002"])
         #expect(problems.count == 2)
@@ -51,9 +56,13 @@ struct JobStoreTests {
         try store.save(record("abcd5678-0000-4000-8000-000000000002"))
         #expect(try store.resolve("abcd1") == "abcd1234-0000-4000-8000-000000000001")
         #expect(try store.resolve("ABCD5") == "abcd5678-0000-4000-8000-000000000002")
-        #expect(throws: RemoteJobsError.ambiguousJob(prefix: "abcd", candidates: [
-            "abcd1234-0000-4000-8000-000000000001", "abcd5678-0000-4000-8000-000000000002",
-        ])) { try store.resolve("abcd") }
+        #expect(
+            throws: RemoteJobsError.ambiguousJob(
+                prefix: "abcd",
+                candidates: [
+                    "abcd1234-0000-4000-8000-000000000001", "abcd5678-0000-4000-8000-000000000002",
+                ])
+        ) { try store.resolve("abcd") }
         #expect(throws: RemoteJobsError.unknownJob(prefix: "ffff")) { try store.resolve("ffff") }
         #expect(throws: RemoteJobsError.invalidJobID("abc")) { try store.resolve("abc") }
         #expect(throws: RemoteJobsError.invalidJobID("../../etc")) { try store.resolve("../../etc") }
@@ -74,7 +83,9 @@ struct JobStoreTests {
         }
         let loaded = try #require(try store.load(id))
         #expect(loaded.command.allSatisfy { $0 == "x" })
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.directory).filter { $0.hasSuffix(".partial") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.directory).filter {
+            $0.hasSuffix(".partial")
+        }
         #expect(leftovers.isEmpty)
     }
 }

@@ -13,7 +13,8 @@ struct ReconcilerTests {
 
     func reconcile(_ facts: JobFacts?, boot: String? = "boot-1", record: JobRecord? = nil) -> JobStatus {
         let record = record ?? running
-        let worker = facts.map { WorkerFacts(bootID: boot, jobs: [record.id: $0]) } ?? WorkerFacts(bootID: boot, jobs: [:])
+        let worker =
+            facts.map { WorkerFacts(bootID: boot, jobs: [record.id: $0]) } ?? WorkerFacts(bootID: boot, jobs: [:])
         return Reconciler.reconcile(record, with: worker, now: now).status
     }
 
@@ -22,7 +23,8 @@ struct ReconcilerTests {
     }
 
     @Test func otherExitCodesFail() {
-        #expect(reconcile(JobFacts(exists: true, exitCode: 137, endedAt: ended)) == .failed(exitCode: 137, endedAt: ended))
+        #expect(
+            reconcile(JobFacts(exists: true, exitCode: 137, endedAt: ended)) == .failed(exitCode: 137, endedAt: ended))
     }
 
     @Test func stoppedMarkerWinsOverTheExitCode() {
@@ -42,11 +44,15 @@ struct ReconcilerTests {
     }
 
     @Test func vanishedProcessIsUnknown() {
-        #expect(reconcile(JobFacts(exists: true, processAlive: false)) == .unknown(reason: "the process vanished without an exit code"))
+        #expect(
+            reconcile(JobFacts(exists: true, processAlive: false))
+                == .unknown(reason: "the process vanished without an exit code"))
     }
 
     @Test func rebootIsUnknownEvenIfThePidIsTaken() {
-        #expect(reconcile(JobFacts(exists: true, processAlive: true), boot: "boot-2") == .unknown(reason: "the worker rebooted"))
+        #expect(
+            reconcile(JobFacts(exists: true, processAlive: true), boot: "boot-2")
+                == .unknown(reason: "the worker rebooted"))
     }
 
     @Test func anExitCodeWrittenBeforeTheRebootStillCounts() {

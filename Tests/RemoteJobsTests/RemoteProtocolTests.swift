@@ -12,9 +12,15 @@ struct RemoteProtocolTests {
             let bytes = Array(text.utf8)
             _ = lines.feed(Array(bytes[..<split]))
             _ = lines.feed(Array(bytes[split...]))
-            #expect(lines.start == .init(pid: 123, startedAt: Date(timeIntervalSince1970: 1_700_000_000), bootID: "abc-def"))
+            #expect(
+                lines.start == .init(pid: 123, startedAt: Date(timeIntervalSince1970: 1_700_000_000), bootID: "abc-def")
+            )
             #expect(lines.end?.logSize == 42)
-            #expect(lines.end?.facts == JobFacts(exists: true, exitCode: 3, stoppedBy: "TERM", endedAt: Date(timeIntervalSince1970: 1_700_000_005), processAlive: false))
+            #expect(
+                lines.end?.facts
+                    == JobFacts(
+                        exists: true, exitCode: 3, stoppedBy: "TERM",
+                        endedAt: Date(timeIntervalSince1970: 1_700_000_005), processAlive: false))
             #expect(lines.otherText == "noise\n")
         }
     }
@@ -47,7 +53,8 @@ struct RemoteProtocolTests {
 
     @Test func environmentFileQuotesValues() throws {
         let request = JobRequest(
-            command: "x", environment: [try JobRequest.parseEnvironment("A=it's $HOME"), try JobRequest.parseEnvironment("B=")])
+            command: "x",
+            environment: [try JobRequest.parseEnvironment("A=it's $HOME"), try JobRequest.parseEnvironment("B=")])
         #expect(String(decoding: request.environmentFile, as: UTF8.self) == "export A='it'\\''s $HOME'\nexport B=''\n")
         #expect(throws: RemoteJobsError.invalidEnvironment("1A=x")) { try JobRequest.parseEnvironment("1A=x") }
         #expect(throws: RemoteJobsError.invalidEnvironment("NOVALUE")) { try JobRequest.parseEnvironment("NOVALUE") }
@@ -57,7 +64,9 @@ struct RemoteProtocolTests {
         #expect(try JobEngine.normalizedRelativePath("out/./a/../b.txt") == "out/b.txt")
         #expect(try JobEngine.normalizedRelativePath(".") == "")
         for path in ["../x", "/etc/passwd", "a/../../x", "~/x"] {
-            #expect(throws: RemoteJobsError.pathOutsideWorkdir(path: path)) { try JobEngine.normalizedRelativePath(path) }
+            #expect(throws: RemoteJobsError.pathOutsideWorkdir(path: path)) {
+                try JobEngine.normalizedRelativePath(path)
+            }
         }
     }
 }

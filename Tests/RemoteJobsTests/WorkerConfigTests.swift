@@ -12,29 +12,32 @@ struct WorkerConfigTests {
 
     @Test func readsTheSpecExample() throws {
         let store = store()
-        try FileManager.default.createDirectory(atPath: (store.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (store.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try """
-            default_worker: beefy
-            workers:
-              - name: beefy
-                connection: user@192.168.1.50
-              - name: cloud
-                connection: user@cloud-host.example.com
-                root: /scratch/p
-            """.write(toFile: store.path, atomically: true, encoding: .utf8)
+        default_worker: beefy
+        workers:
+          - name: beefy
+            connection: user@192.168.1.50
+          - name: cloud
+            connection: user@cloud-host.example.com
+            root: /scratch/p
+        """.write(toFile: store.path, atomically: true, encoding: .utf8)
         let config = try store.load()
         #expect(config.defaultWorker == "beefy")
-        #expect(config.workers == [
-            Worker(name: "beefy", connection: "user@192.168.1.50"),
-            Worker(name: "cloud", connection: "user@cloud-host.example.com", root: "/scratch/p"),
-        ])
+        #expect(
+            config.workers == [
+                Worker(name: "beefy", connection: "user@192.168.1.50"),
+                Worker(name: "cloud", connection: "user@cloud-host.example.com", root: "/scratch/p"),
+            ])
         #expect(try config.worker(named: nil).name == "beefy")
         #expect(try config.worker(named: "cloud").remoteRoot == "/scratch/p")
     }
 
     @Test func invalidYAMLSaysWhere() throws {
         let store = store()
-        try FileManager.default.createDirectory(atPath: (store.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (store.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try "workers:\n  - name: x\n".write(toFile: store.path, atomically: true, encoding: .utf8)
         #expect {
             try store.load()
@@ -54,7 +57,9 @@ struct WorkerConfigTests {
         var config = try store.load()
         #expect(config.defaultWorker == "a")
         #expect(config.workers[1].remoteRoot == "jobs")
-        #expect(throws: RemoteJobsError.workerExists(name: "a")) { try config.register(Worker(name: "a", connection: "x")) }
+        #expect(throws: RemoteJobsError.workerExists(name: "a")) {
+            try config.register(Worker(name: "a", connection: "x"))
+        }
         #expect(throws: RemoteJobsError.invalidWorkerName("bad name")) {
             try config.register(Worker(name: "bad name", connection: "x"))
         }

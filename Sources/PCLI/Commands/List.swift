@@ -33,7 +33,9 @@ struct List: AsyncParsableCommand {
                 Report.error("worker '\(worker)' is unreachable; its jobs are shown as last known (\(reason))")
             }
             if json {
-                let listed = listing.records.map { ListedJob(record: $0, reachable: listing.unreachable[$0.worker] == nil) }
+                let listed = listing.records.map {
+                    ListedJob(record: $0, reachable: listing.unreachable[$0.worker] == nil)
+                }
                 let encoder = JSONEncoder()
                 encoder.dateEncodingStrategy = .iso8601
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -47,7 +47,9 @@ struct Logs: AsyncParsableCommand {
         }
         let record = try engine.record(id)
         if start == nil, let resume = record.resumeOffset, resume > 0 {
-            Report.note("[Resuming job \(record.shortID) at byte \(resume), where the last stream stopped; `p logs \(record.shortID)` shows all]")
+            Report.note(
+                "[Resuming job \(record.shortID) at byte \(resume), where the last stream stopped; `p logs \(record.shortID)` shows all]"
+            )
         }
         let from = start
         let id = record.id
@@ -58,7 +60,8 @@ struct Logs: AsyncParsableCommand {
             Report.note(JobFormatting.endLine(ended))
             return 0
         } catch is CancellationError {
-            Report.note("\n[Stopped following job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
+            Report.note(
+                "\n[Stopped following job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
             return 130
         }
     }

@@ -57,7 +57,9 @@ struct Prune: AsyncParsableCommand {
             defer { Task { await engine.close() } }
             let result = await engine.prune(includeUnknown: force, dryRun: dryRun)
             for record in result.removed {
-                print("\(dryRun ? "would remove" : "removed") \(record.shortID)  \(record.status.display)  \(JobFormatting.oneLine(record.command))")
+                print(
+                    "\(dryRun ? "would remove" : "removed") \(record.shortID)  \(record.status.display)  \(JobFormatting.oneLine(record.command))"
+                )
             }
             for (worker, reason) in result.failures.sorted(by: { $0.key < $1.key }) {
                 Report.error("kept the jobs of worker '\(worker)': \(reason)")

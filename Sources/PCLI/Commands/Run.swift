@@ -22,13 +22,17 @@ struct Run: AsyncParsableCommand {
     @Argument(help: "The worker's name (default: the default worker).")
     var worker: String?
 
-    @Flag(name: [.customShort("n"), .customLong("no-sync")], help: "Run without syncing the current directory; the job starts in an empty work directory.")
+    @Flag(
+        name: [.customShort("n"), .customLong("no-sync")],
+        help: "Run without syncing the current directory; the job starts in an empty work directory.")
     var noSync = false
 
     @Flag(name: [.short, .long], help: "Start the job, print its id, and return at once.")
     var detach = false
 
-    @Option(name: [.short, .customLong("env")], help: "Set KEY=VALUE for the job (repeatable); values travel in a file only the user can read.")
+    @Option(
+        name: [.short, .customLong("env")],
+        help: "Set KEY=VALUE for the job (repeatable); values travel in a file only the user can read.")
     var environment: [String] = []
 
     @Option(help: "Stop the job as `p stop` does when it runs longer than this (90s, 5m, 2h).")
@@ -63,7 +67,9 @@ struct Run: AsyncParsableCommand {
             environment: try environment.map { try JobRequest.parseEnvironment($0) },
             timeout: timeout?.duration, grace: grace.duration)
         if !noSync {
-            Report.note("p: directory sync is not available yet; the job runs in an empty work directory (-n says so explicitly).")
+            Report.note(
+                "p: directory sync is not available yet; the job runs in an empty work directory (-n says so explicitly)."
+            )
         }
         let engine = EngineFactory.make()
         defer { Task { await engine.close() } }
@@ -83,7 +89,8 @@ struct Run: AsyncParsableCommand {
             return JobFormatting.exitCode(record)
         } catch is CancellationError {
             guard let record = started.get() else { return 130 }
-            Report.note("\n[Detached from job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
+            Report.note(
+                "\n[Detached from job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
             return 130
         }
     }

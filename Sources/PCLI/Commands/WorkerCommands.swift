@@ -40,7 +40,9 @@ struct WorkerCommand: AsyncParsableCommand {
                 defer { Task { await engine.close() } }
                 let probe = try await engine.register(Worker(name: workerName, connection: connection, root: root))
                 let config = try engine.workers.load()
-                print("registered worker '\(workerName)' (\(connection))\(config.defaultWorker == workerName ? ", the default" : "")")
+                print(
+                    "registered worker '\(workerName)' (\(connection))\(config.defaultWorker == workerName ? ", the default" : "")"
+                )
                 print("  system: \(probe.system) \(probe.architecture), shell \(probe.shell)")
                 print("  rsync:  \(probe.rsync ?? "not installed")")
                 for note in probe.missing { print("  note:   \(note)") }
@@ -80,7 +82,9 @@ struct WorkerCommand: AsyncParsableCommand {
                     print(try Self.json(config, checks))
                     return 0
                 }
-                var columns: [Table.Column] = [.init(title: "NAME"), .init(title: "CONNECTION", flexible: true), .init(title: "DEFAULT")]
+                var columns: [Table.Column] = [
+                    .init(title: "NAME"), .init(title: "CONNECTION", flexible: true), .init(title: "DEFAULT"),
+                ]
                 if check { columns += [.init(title: "REACHABLE"), .init(title: "CONNECT"), .init(title: "LATENCY")] }
                 let rows = config.workers.enumerated().map { index, worker in
                     var row = [worker.name, worker.connection, worker.name == config.defaultWorker ? "*" : ""]
@@ -92,7 +96,9 @@ struct WorkerCommand: AsyncParsableCommand {
                     }
                     return row
                 }
-                print(Table(columns: columns, rows: rows).render(width: JobFormatting.terminalWidth).joined(separator: "\n"))
+                print(
+                    Table(columns: columns, rows: rows).render(width: JobFormatting.terminalWidth).joined(
+                        separator: "\n"))
                 for result in checks ?? [] where result.failure != nil {
                     Report.error("worker '\(result.worker.name)': \(result.failure!)")
                 }
@@ -108,7 +114,8 @@ struct WorkerCommand: AsyncParsableCommand {
         static func json(_ config: WorkerConfig, _ checks: [WorkerCheck]?) throws -> String {
             let entries: [[String: Any]] = config.workers.enumerated().map { index, worker in
                 var entry: [String: Any] = [
-                    "name": worker.name, "connection": worker.connection, "default": worker.name == config.defaultWorker,
+                    "name": worker.name, "connection": worker.connection,
+                    "default": worker.name == config.defaultWorker,
                 ]
                 if let root = worker.root { entry["root"] = root }
                 if let check = checks?[index] {

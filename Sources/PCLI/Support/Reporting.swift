@@ -38,7 +38,8 @@ func reportingErrors(_ body: () async throws -> Int32) async throws -> Never {
 /// The error's message, with advice where the command line can act on it.
 func describe(_ error: RemoteJobsError) -> String {
     if case .connection(_, _, .hostKeyUnknown) = error {
-        return "\(error)\nTo trust this host, run `p worker register` on a terminal to confirm its key, or add --accept-new-host-key."
+        return
+            "\(error)\nTo trust this host, run `p worker register` on a terminal to confirm its key, or add --accept-new-host-key."
     }
     return "\(error)"
 }

@@ -38,7 +38,8 @@ enum JobFormatting {
             ],
             rows: records.map { record in
                 let status =
-                    record.status.isRunning && unreachable.contains(record.worker) ? "unreachable" : record.status.display
+                    record.status.isRunning && unreachable.contains(record.worker)
+                    ? "unreachable" : record.status.display
                 return [
                     record.shortID, record.worker, abbreviate(record.cwd), oneLine(record.command), status,
                     duration(record.duration(now: now)),

@@ -38,7 +38,8 @@ struct Table {
             for index in cells.indices {
                 let isLast = index == cells.count - 1
                 let cell = Self.fit(cells[index], width: widths[index])
-                line += isLast ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) + Self.separator
+                line +=
+                    isLast ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) + Self.separator
             }
             return String(line.reversed().drop(while: { $0 == " " }).reversed())
         }

@@ -53,8 +53,10 @@ extension JobEngine {
         let result: ScriptResult
         do {
             result = try await runScript(
-                RemoteScripts.launch, arguments: arguments, stdin: cwd + name + environment + Array(request.command.utf8),
-                on: worker, jobID: record.id, stdout: {
+                RemoteScripts.launch, arguments: arguments,
+                stdin: cwd + name + environment + Array(request.command.utf8),
+                on: worker, jobID: record.id,
+                stdout: {
                     output($0)
                     offset += UInt64($0.count)
                 },

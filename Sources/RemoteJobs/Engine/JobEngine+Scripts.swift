@@ -9,14 +9,16 @@ struct ScriptResult {
 
 extension JobEngine {
     /// Runs one of `RemoteScripts` on a pooled session: writes `stdin`, hands stdout to
-    /// `stdout` as it arrives, parses the control lines on stderr (calling `onStart` for a
+    /// `stdout` as it arrives (with `framed`, only what follows the script's `p-log-begin`
+    /// line, see `StdoutFramer`), parses the control lines on stderr (calling `onStart` for a
     /// `p-start`), and returns the exit status. A session found dead before the script
     /// started is replaced once (the script cannot have run).
     /// - Throws: `RemoteJobsError.connection` (naming `jobID`) when the connection fails;
     ///   `CancellationError` when the calling task is cancelled.
     func runScript(
         _ script: String, arguments: [String], stdin: [UInt8] = [], on worker: Worker, jobID: String?,
-        stdout: ([UInt8]) -> Void = { _ in }, onStart: (ControlLines.Start) throws -> Void = { _ in }
+        framed: Bool = true, stdout: ([UInt8]) -> Void = { _ in },
+        onStart: (ControlLines.Start) throws -> Void = { _ in }
     ) async throws -> ScriptResult {
         let target = try resolveTarget(worker)
         let command = ShellQuote.command(script: script, arguments: arguments)
@@ -35,7 +37,7 @@ extension JobEngine {
                     throw error
                 }
                 do {
-                    let result = try await drive(exec, stdin: stdin, stdout: stdout, onStart: onStart)
+                    let result = try await drive(exec, stdin: stdin, framed: framed, stdout: stdout, onStart: onStart)
                     await pool.release(lease)
                     return result
                 } catch {
@@ -51,15 +53,22 @@ extension JobEngine {
     }
 
     private func drive(
-        _ exec: SSHExec, stdin: [UInt8], stdout: ([UInt8]) -> Void, onStart: (ControlLines.Start) throws -> Void
+        _ exec: SSHExec, stdin: [UInt8], framed: Bool, stdout: ([UInt8]) -> Void,
+        onStart: (ControlLines.Start) throws -> Void
     ) async throws -> ScriptResult {
         if !stdin.isEmpty { try await exec.write(stdin) }
         try await exec.closeInput()
         var control = ControlLines()
+        var framer = StdoutFramer()
         while let chunk = try await exec.nextChunk() {
             switch chunk.stream {
             case .stdout:
-                stdout(chunk.bytes)
+                if framed {
+                    let bytes = framer.feed(chunk.bytes)
+                    if !bytes.isEmpty { stdout(bytes) }
+                } else {
+                    stdout(chunk.bytes)
+                }
             case .stderr:
                 if let start = control.feed(chunk.bytes) { try onStart(start) }
             }
@@ -68,9 +77,11 @@ extension JobEngine {
     }
 
     /// Runs a script and returns its stdout, for the small answers (reconcile, probe).
-    func collectScript(_ script: String, arguments: [String], on worker: Worker) async throws -> (String, ScriptResult) {
+    func collectScript(_ script: String, arguments: [String], on worker: Worker) async throws -> (String, ScriptResult)
+    {
         var bytes: [UInt8] = []
-        let result = try await runScript(script, arguments: arguments, on: worker, jobID: nil, stdout: { bytes += $0 })
+        let result = try await runScript(
+            script, arguments: arguments, on: worker, jobID: nil, framed: false, stdout: { bytes += $0 })
         return (String(decoding: bytes, as: UTF8.self), result)
     }
 

@@ -18,7 +18,8 @@ extension JobEngine {
         do {
             result = try await runScript(
                 RemoteScripts.follow, arguments: [Self.jobDirectory(record), "\(offset)"],
-                on: worker(of: record), jobID: record.id, stdout: {
+                on: worker(of: record), jobID: record.id,
+                stdout: {
                     output($0)
                     offset += UInt64($0.count)
                 })
@@ -63,25 +64,28 @@ extension JobEngine {
                 guard let end = result.control.end else {
                     throw RemoteJobsError.remoteFailure(
                         worker: worker.name, action: "follow job \(record.shortID)",
-                        detail: result.control.otherText.isEmpty ? "the stream ended with \(result.status)" : result.control.otherText)
+                        detail: result.control.otherText.isEmpty
+                            ? "the stream ended with \(result.status)" : result.control.otherText)
                 }
                 if offset < end.logSize {
                     result = try await runScript(
                         RemoteScripts.poll,
                         arguments: [Self.jobDirectory(record), "\(offset)", "\(end.logSize - offset)", "0"],
-                        on: worker, jobID: record.id, stdout: {
-                    output($0)
-                    offset += UInt64($0.count)
-                })
+                        on: worker, jobID: record.id,
+                        stdout: {
+                            output($0)
+                            offset += UInt64($0.count)
+                        })
                     continue
                 }
                 if end.facts.exitCode == nil && end.facts.processAlive {
                     result = try await runScript(
                         RemoteScripts.follow, arguments: [Self.jobDirectory(record), "\(offset)"],
-                        on: worker, jobID: record.id, stdout: {
-                    output($0)
-                    offset += UInt64($0.count)
-                })
+                        on: worker, jobID: record.id,
+                        stdout: {
+                            output($0)
+                            offset += UInt64($0.count)
+                        })
                     continue
                 }
                 record = Reconciler.reconcile(record, with: WorkerFacts(bootID: nil, jobs: [record.id: end.facts]))
@@ -102,7 +106,8 @@ extension JobEngine {
     /// The job's output from `offset` to the end as it stands now, streamed to `output`
     /// (`p logs`), without waiting for more.
     /// - Returns: the record, reconciled with what the worker said.
-    public func output(_ idPrefix: String, from offset: UInt64 = 0, output: ([UInt8]) -> Void) async throws -> JobRecord {
+    public func output(_ idPrefix: String, from offset: UInt64 = 0, output: ([UInt8]) -> Void) async throws -> JobRecord
+    {
         let record = try record(idPrefix)
         let result = try await runScript(
             RemoteScripts.poll, arguments: [Self.jobDirectory(record), "\(offset)", "\(Int64.max)", "0"],
@@ -122,7 +127,8 @@ extension JobEngine {
         let settled = try settle(record, with: result)
         let size = result.control.end?.logSize ?? 0
         let newOffset = since + UInt64(chunk.count)
-        return JobPoll(record: settled, chunk: chunk, offset: since, newOffset: newOffset, more: size > newOffset, logSize: size)
+        return JobPoll(
+            record: settled, chunk: chunk, offset: since, newOffset: newOffset, more: size > newOffset, logSize: size)
     }
 
     /// The last `lines` lines of the job's output, with the job's status (`p logs --tail`).
@@ -161,7 +167,8 @@ extension JobEngine {
         } else {
             throw RemoteJobsError.remoteFailure(
                 worker: record.worker, action: "read job \(record.shortID)",
-                detail: result.control.otherText.isEmpty ? "the script ended with \(result.status)" : result.control.otherText)
+                detail: result.control.otherText.isEmpty
+                    ? "the script ended with \(result.status)" : result.control.otherText)
         }
         let updated = Reconciler.reconcile(record, with: WorkerFacts(bootID: nil, jobs: [record.id: facts]))
         if updated != record { try records.save(updated) }

@@ -57,7 +57,9 @@ extension JobEngine {
                                 failure: nil)
                         )
                     } catch {
-                        return (index, WorkerCheck(worker: worker, connectTime: nil, roundTrip: nil, failure: "\(error)"))
+                        return (
+                            index, WorkerCheck(worker: worker, connectTime: nil, roundTrip: nil, failure: "\(error)")
+                        )
                     }
                 }
             }

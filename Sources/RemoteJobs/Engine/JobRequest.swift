@@ -31,7 +31,8 @@ public struct JobRequest: Sendable, Equatable {
 
     public static func == (lhs: JobRequest, rhs: JobRequest) -> Bool {
         lhs.command == rhs.command && lhs.worker == rhs.worker && lhs.cwd == rhs.cwd && lhs.timeout == rhs.timeout
-            && lhs.grace == rhs.grace && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
+            && lhs.grace == rhs.grace
+            && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 
     /// Parses `KEY=VALUE`.

@@ -29,7 +29,9 @@ public struct JobFacts: Sendable, Equatable {
     public var processAlive: Bool
 
     /// Facts of a job.
-    public init(exists: Bool, exitCode: Int32? = nil, stoppedBy: String? = nil, endedAt: Date? = nil, processAlive: Bool = false) {
+    public init(
+        exists: Bool, exitCode: Int32? = nil, stoppedBy: String? = nil, endedAt: Date? = nil, processAlive: Bool = false
+    ) {
         self.exists = exists
         self.exitCode = exitCode
         self.stoppedBy = stoppedBy

@@ -9,7 +9,9 @@ enum AtomicFile {
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(RemoteJobsError) {
         let directory = (path as NSString).deletingLastPathComponent
         try createDirectory(directory)
-        let temporary = directory + "/." + (path as NSString).lastPathComponent + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).partial"
+        let temporary =
+            directory + "/." + (path as NSString).lastPathComponent
+            + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).partial"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .localFile(path: temporary, action: "create", errno: errno) }
         var written = 0

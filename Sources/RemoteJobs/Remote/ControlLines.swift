@@ -49,7 +49,9 @@ struct ControlLines {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
         guard fields.count == 4, fields[0] == "p-start", let pid = Int(fields[1]), let started = Double(fields[2])
         else { return nil }
-        return Start(pid: pid, startedAt: Date(timeIntervalSince1970: started), bootID: fields[3] == "-" ? nil : String(fields[3]))
+        return Start(
+            pid: pid, startedAt: Date(timeIntervalSince1970: started),
+            bootID: fields[3] == "-" ? nil : String(fields[3]))
     }
 
     static func parseEnd(_ line: String) -> End? {

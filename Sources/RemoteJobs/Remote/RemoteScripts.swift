@@ -14,11 +14,12 @@ enum RemoteScripts {
     private static let factsFunction =
         #"facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then case $(ps -o stat= -p "$p" 2>/dev/null) in Z*) ;; *) a=1 ;; esac; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
 
-    /// Streams `output.log` of `$J` from byte offset `$o` to stdout until the job's process
+    /// Streams `output.log` of `$J` from byte offset `$o` to stdout (after the line
+    /// `p-log-begin`, see `StdoutFramer`) until the job's process
     /// leader is gone (GNU tail's `--pid`), then prints the trailer
     /// `p-end <size> <alive> <exitcode> <stopped> <ended_at>` on stderr.
     private static let followPart =
-        #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then tail -c +$((o+1)) "$J/output.log"; elif kill -0 "$p" 2>/dev/null; then tail -s 0.05 --pid="$p" -f -c +$((o+1)) "$J/output.log"; else tail -c +$((o+1)) "$J/output.log"; fi; printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#
+        #"echo p-log-begin; if [ -f "$J/exitcode" ] || [ -z "$p" ]; then tail -c +$((o+1)) "$J/output.log"; elif kill -0 "$p" 2>/dev/null; then tail -s 0.05 --pid="$p" -f -c +$((o+1)) "$J/output.log"; else tail -c +$((o+1)) "$J/output.log"; fi; printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#
 
     /// The job's wrapper, written to `R/jobs/ID/run` and started with `setsid nohup`:
     /// arguments `J W timeout grace runner`. It runs the command file with the user's shell
@@ -76,14 +77,14 @@ enum RemoteScripts {
         followPart,
     ].joined(separator: "; ")
 
-    /// At most `max` bytes of the log from `offset` (or, with `lines` > 0, its last lines),
-    /// then the trailer on stderr: arguments `J offset max lines`. The size is measured
+    /// At most `max` bytes of the log from `offset` (or, with `lines` > 0, its last lines)
+    /// after the line `p-log-begin`, then the trailer on stderr: arguments `J offset max lines`. The size is measured
     /// before the read, so the facts describe at least the bytes returned.
     static let poll = [
         #"J=$1; if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#,
         factsFunction,
         #"f=$(facts); n=$(wc -c < "$J/output.log")"#,
-        #"if [ "$4" -gt 0 ]; then head -c $n "$J/output.log" | tail -n "$4"; else tail -c +$(($2+1)) "$J/output.log" | head -c "$3"; fi"#,
+        #"echo p-log-begin; if [ "$4" -gt 0 ]; then head -c $n "$J/output.log" | tail -n "$4"; else tail -c +$(($2+1)) "$J/output.log" | head -c "$3"; fi"#,
         #"printf "p-end %s %s\n" $n "$f" >&2"#,
     ].joined(separator: "; ")
 

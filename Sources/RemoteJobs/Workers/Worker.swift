@@ -27,7 +27,8 @@ public struct Worker: Codable, Sendable, Equatable {
     public static func isValidName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first != "-", name.count <= 64 else { return false }
         return name.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                || "._-".unicodeScalars.contains($0)
         }
     }
 }

@@ -18,8 +18,12 @@ public struct WorkerProbe: Sendable, Equatable {
     /// What is missing, as sentences; empty when the worker has everything.
     public var missing: [String] {
         var notes: [String] = []
-        if rsync == nil { notes.append("rsync is not installed: directory sync will use SFTP (slower for large trees)") }
-        if !hasSetsid { notes.append("setsid is missing: install util-linux, or perl, so jobs get their own process group") }
+        if rsync == nil {
+            notes.append("rsync is not installed: directory sync will use SFTP (slower for large trees)")
+        }
+        if !hasSetsid {
+            notes.append("setsid is missing: install util-linux, or perl, so jobs get their own process group")
+        }
         if !tailFollowsPid {
             notes.append("tail has no --pid (not GNU coreutils): live output needs GNU tail")
         }

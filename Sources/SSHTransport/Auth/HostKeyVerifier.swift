@@ -16,7 +16,8 @@ struct HostKeyVerifier {
         self.target = target
         self.knownHosts = knownHosts
         for file in target.knownHostsFiles { knownHosts.load(path: file) }
-        let known = knownHosts.knownHostKeyMethods(host: target.knownHostsLookup.host, port: target.knownHostsLookup.port)
+        let known = knownHosts.knownHostKeyMethods(
+            host: target.knownHostsLookup.host, port: target.knownHostsLookup.port)
         self.knownMethods = known
         let supported = session.supportedHostKeyMethods
         let preferred = known.filter(supported.contains)
@@ -35,7 +36,8 @@ struct HostKeyVerifier {
         let fingerprint = session.hostKeyFingerprint()
         let file = target.knownHostsFiles.first ?? "~/.ssh/known_hosts"
         switch knownHosts.check(
-            host: target.knownHostsLookup.host, port: target.knownHostsLookup.port, key: key, hostKeyType: type) {
+            host: target.knownHostsLookup.host, port: target.knownHostsLookup.port, key: key, hostKeyType: type)
+        {
         case .match:
             return
         case .mismatch:
