@@ -88,6 +88,14 @@ struct JobWorld: Sendable {
     /// `R/jobs/ID` of a job on the worker (the worker is this machine).
     func jobDirectory(_ id: String) -> String { root + "/jobs/" + id }
 
+    /// Waits until the job's log on the worker contains `text` (so that its shell finished
+    /// starting up before a test kills it: a login script killed halfway can leave locks).
+    func waitForOutput(_ id: String, _ text: String) async throws {
+        try await Self.eventually("job \(id.prefix(8)) printed \(text)") {
+            ((try? String(contentsOfFile: jobDirectory(id) + "/output.log", encoding: .utf8)) ?? "").contains(text)
+        }
+    }
+
     /// Waits until `condition` holds (checked every 50 ms), failing after `timeout`.
     static func eventually(
         _ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool

@@ -22,7 +22,7 @@ enum RemoteScripts {
         #"echo p-log-begin; if [ -f "$J/exitcode" ] || [ -z "$p" ]; then tail -c +$((o+1)) "$J/output.log"; elif kill -0 "$p" 2>/dev/null; then tail -s 0.05 --pid="$p" -f -c +$((o+1)) "$J/output.log"; else tail -c +$((o+1)) "$J/output.log"; fi; printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#
 
     /// The job's wrapper, written to `R/jobs/ID/run` and started with `setsid nohup`:
-    /// arguments `J W timeout grace runner`. It runs the command file with the user's shell
+    /// arguments `J W timeout grace runner umask`. It runs the command file with the user's shell
     /// in the workdir: a Bourne-family shell evaluates the file's text as `sh -c` would
     /// (`runner` is `evalCommandFile`, so a trailing backslash or `$0` behave as with
     /// `ssh host words`, and the text is on no argv); other shells (fish, csh) run the file.
@@ -30,16 +30,17 @@ enum RemoteScripts {
     /// N) recorded atomically. The wrapper's own stdout and stderr go nowhere, and the log
     /// redirection is made in a subshell that execs the command (dash prints "Killed" on the
     /// stderr of the command it waited for), so no message of its own lands in the log.
+    /// p's files are private (umask 077), but the command runs with the login's own umask.
     /// It survives the TERM of `p stop` (a trap, which the command does not
     /// inherit) so it can still record the status. With a timeout, a watchdog in the same
     /// process group stops the job as `p stop` would.
     static let wrapper = [
-        #"J=$1; W=$2; trap "true" TERM INT"#,
+        #"J=$1; W=$2; U=${6:-022}; trap "true" TERM INT"#,
         #"if cd "$W" 2>/dev/null; then :; else echo "p: cannot enter the work directory $W" >> "$J/output.log"; echo 126 > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode"; exit 126; fi"#,
         #"if [ "$3" -gt 0 ]; then ( trap "" TERM INT; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
         #"if [ -f "$J/env" ]; then . "$J/env"; fi"#,
         #"S=${SHELL:-/bin/sh}; case ${S##*/} in bash | sh | dash | zsh | ksh | mksh | ash | yash | posh) set -- "$S" -c "$5" "$J/cmd" ;; *) set -- "$S" "$J/cmd" ;; esac"#,
-        #"( exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?"#,
+        #"( umask "$U"; exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?"#,
         #"date +%s > "$J/ended_at"; echo $c > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode""#,
     ].joined(separator: "; ")
 
@@ -49,7 +50,7 @@ enum RemoteScripts {
     /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
     /// envLength timeout grace follow wrapper evalCommandFile`. Exit 90-92 when the job could not start.
     static let launch = [
-        #"umask 077; o=0; mkdir -p "$1/jobs/$2" "$1/workdirs/$2" || exit 90"#,
+        #"m=$(umask); umask 077; o=0; mkdir -p "$1/jobs/$2" "$1/workdirs/$2" || exit 90"#,
         #"R=$(cd "$1" && pwd) || exit 90; J=$R/jobs/$2; W=$R/workdirs/$2"#,
         #"chmod 700 "$R" "$R/jobs" "$R/workdirs" 2>/dev/null"#,
         #"dd ibs=1 count=$3 of="$J/cwd" 2>/dev/null; dd ibs=1 count=$4 of="$J/worker" 2>/dev/null"#,
@@ -57,7 +58,7 @@ enum RemoteScripts {
         #"cat > "$J/cmd" || exit 91"#,
         #"printf "%s\n" "$9" > "$J/run"; date +%s > "$J/started_at"; : > "$J/output.log""#,
         #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
-        #"if command -v setsid > /dev/null 2>&1; then setsid nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" < /dev/null > /dev/null 2>&1 & elif command -v perl > /dev/null 2>&1; then perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" < /dev/null > /dev/null 2>&1 & else echo "p: the worker has neither setsid nor perl" >&2; exit 92; fi"#,
+        #"if command -v setsid > /dev/null 2>&1; then setsid nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" < /dev/null > /dev/null 2>&1 & elif command -v perl > /dev/null 2>&1; then perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" < /dev/null > /dev/null 2>&1 & else echo "p: the worker has neither setsid nor perl" >&2; exit 92; fi"#,
         #"p=$!; echo $p > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
         #"printf "p-start %s %s %s\n" $p "$(cat "$J/started_at")" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2"#,
         #"if [ "$8" = 1 ]; then "# + factsFunction + "; " + followPart + "; fi",
