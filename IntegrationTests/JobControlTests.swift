@@ -114,17 +114,7 @@ struct JobControlTests {
     }
 
     @Test func unreachableWorkerIsShownAndLeftAlone() async throws {
-        let world = try await JobWorld.make(
-            extraHosts: """
-                Host gone
-                    HostName 127.0.0.1
-                    Port \(try TestSSHD.freePort())
-                    ConnectTimeout 2
-
-                """)
-        try world.store.update { config throws(RemoteJobsError) in
-            try config.register(Worker(name: "gone", connection: "gone", root: world.root))
-        }
+        let world = try await JobWorld.makeWithUnreachableWorker()
         let record = JobRecord(
             id: "7e57a11e-0000-4000-8000-000000000001", worker: "gone", connection: "gone", root: world.root,
             command: "make", cwd: "/src", startedAt: Date(), pid: 1)

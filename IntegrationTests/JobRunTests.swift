@@ -94,7 +94,7 @@ struct JobRunTests {
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "-e", "P_SECRET=\(secret)", "-e", "EMPTY=", "--",
-                "sleep 2; printf '%s|%s' \"$P_SECRET\" \"${EMPTY-unset}\""))
+                "until [ -f go ]; do sleep 0.05; done; printf '%s|%s' \"$P_SECRET\" \"${EMPTY-unset}\""))
         // While it runs, no process on the worker shows the secret or the command.
         let processes = try Shell.run("ps", ["-eo", "args"])
         #expect(!processes.contains("s3cret"))
@@ -109,6 +109,8 @@ struct JobRunTests {
             let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
             #expect(mode == 0o700, "\(path)")
         }
+        #expect(try world.records.load(id)?.status.isRunning == true)
+        try Data().write(to: URL(fileURLWithPath: world.root + "/workdirs/" + id + "/go"))
         let logs = try await world.p("logs", "-f", id)
         #expect(logs.stdoutText == secret + "|")
         let recordText = try String(contentsOfFile: world.records.path(of: id), encoding: .utf8)
@@ -118,9 +120,11 @@ struct JobRunTests {
     @Test func detachPrintsTheIdAndLogsShowTheOutput() async throws {
         let world = try await JobWorld.make()
         let id = try JobWorld.id(
-            try await world.p("-n", "-d", "--", "printf 'a\\nb\\n'; sleep 2; printf 'c\\377\\nd\\ne'"))
+            try await world.p(
+                "-n", "-d", "--", "printf 'a\\nb\\n'; until [ -f go ]; do sleep 0.05; done; printf 'c\\377\\nd\\ne'"))
         let listed = try await world.p("ls", "-q")
         #expect(listed.stdoutText == id + "\n", "-d returned while the job runs")
+        try Data().write(to: URL(fileURLWithPath: world.root + "/workdirs/" + id + "/go"))
         let followed = try await world.p("logs", "-f", String(id.prefix(6)))
         #expect(followed.stdout == Array("a\nb\nc".utf8) + [0xFF] + Array("\nd\ne".utf8))
         #expect(followed.stderr.contains("[Job done: exit 0]"))

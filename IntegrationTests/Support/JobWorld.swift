@@ -13,7 +13,7 @@ struct JobWorld: Sendable {
     let root: String
     let sshConfigFile: String
 
-    /// A world whose `worker` is registered (in config.yaml) with a root of its own.
+    /// A world whose ssh alias `worker` is registered as worker `box` (in config.yaml) with a root of its own.
     /// - Parameter extraHosts: more `Host` blocks for the ssh config (a proxy, say).
     static func make(sshd given: TestSSHD? = nil, extraHosts: String = "", register: Bool = true) async throws
         -> JobWorld
@@ -26,14 +26,47 @@ struct JobWorld: Sendable {
         let config = home + "/.ssh/config"
         try (hostBlock(name: "worker", sshd: sshd, port: sshd.port) + extraHosts).write(
             toFile: config, atomically: true, encoding: .utf8)
-        let world = JobWorld(
-            sshd: sshd, directory: directory, home: home, root: directory + "/worker-root", sshConfigFile: config)
+        let account = try workerAccount(sshd)
+        let root = (account.home.map { $0 + "/p-tests" } ?? directory) + "/worker-root-" + UUID().uuidString.prefix(8)
+        let world = JobWorld(sshd: sshd, directory: directory, home: home, root: root, sshConfigFile: config)
         if register {
             try world.store.update { config throws(RemoteJobsError) in
-                try config.register(Worker(name: "worker", connection: "worker", root: world.root))
+                try config.register(Worker(name: "box", connection: "worker", root: world.root))
             }
         }
         return world
+    }
+
+    /// A world with a second worker, `gone`, whose port nothing listens on.
+    static func makeWithUnreachableWorker() async throws -> JobWorld {
+        let world = try await make(
+            extraHosts: """
+                Host gone
+                    HostName 127.0.0.1
+                    Port \(try TestSSHD.freePort())
+                    ConnectTimeout 2
+
+                """)
+        try world.store.update { config throws(RemoteJobsError) in
+            try config.register(Worker(name: "gone", connection: "gone", root: world.root))
+        }
+        return world
+    }
+
+    /// The account jobs run as on the test worker, and its home when it is not the
+    /// tests' own. Run as root against the local sshd, the tests use an account of their
+    /// own with a stock home: a login script of the developer's (root's `.bashrc` running
+    /// `pyenv init` on every command, say) would slow every job and interfere with jobs
+    /// killed halfway through it, as it would with OpenSSH.
+    static func workerAccount(_ sshd: TestSSHD) throws -> (user: String, home: String?) {
+        guard getuid() == 0, !sshd.isExternal else { return (sshd.user, nil) }
+        let user = "ptestjobs"
+        if getpwnam(user) == nil {
+            _ = try? Shell.run("useradd", ["-m", "-s", "/bin/bash", user])
+            try Shell.run("usermod", ["-p", "*", user])
+        }
+        guard let entry = getpwnam(user) else { throw TestFailure("cannot create the test account \(user)") }
+        return (user, String(cString: entry.pointee.pw_dir))
     }
 
     /// An ssh config block for the test sshd (or a proxy in front of it, on `port`).
@@ -42,7 +75,7 @@ struct JobWorld: Sendable {
         Host \(name)
             HostName \(sshd.host)
             Port \(port)
-            User \(sshd.user)
+            User \((try? workerAccount(sshd).user) ?? sshd.user)
             IdentityFile \(sshd.identityFile)
             IdentitiesOnly yes
             UserKnownHostsFile \(sshd.knownHostsFile)

@@ -159,12 +159,32 @@ final class TestSSHD: @unchecked Sendable {
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
-    /// Stops the listener and every session it serves (as when the machine goes away).
+    /// Stops the listener and every session it serves (as when the machine goes away):
+    /// all its descendants, since a session's unprivileged child outlives its parent.
     func stop() {
         guard let pid else { return }
-        _ = try? Shell.run("pkill", ["-KILL", "-P", String(pid)])
+        kill(pid, SIGSTOP)
+        for descendant in Self.descendants(of: pid) { kill(descendant, SIGKILL) }
         kill(pid, SIGKILL)
         try? FileManager.default.removeItem(atPath: stateDirectory + "/sshd.pid")
+    }
+
+    /// Every process below `pid` in the process tree.
+    static func descendants(of pid: pid_t) -> [pid_t] {
+        let table = ((try? Shell.run("ps", ["-A", "-o", "pid=,ppid="])) ?? "").split(separator: "\n").compactMap {
+            line -> (pid_t, pid_t)? in
+            let fields = line.split(separator: " ")
+            guard fields.count == 2, let child = pid_t(fields[0]), let parent = pid_t(fields[1]) else { return nil }
+            return (child, parent)
+        }
+        var found: [pid_t] = []
+        var frontier = [pid]
+        while let next = frontier.popLast() {
+            let children = table.filter { $0.1 == next }.map(\.0)
+            found += children
+            frontier += children
+        }
+        return found
     }
 
     /// Starts the server again on the same port with the same keys.

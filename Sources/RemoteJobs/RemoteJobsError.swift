@@ -65,6 +65,9 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
             return
                 "worker '\(name)' still has \(jobs.count) running job(s) (\(jobs.map { String($0.prefix(8)) }.joined(separator: ", "))); stop them first with `p stop <id>`."
         case .invalidWorkerName(let name):
+            if Worker.reservedNames.contains(name) {
+                return "'\(name)' is a p command, so it cannot name a worker; choose another name with -n."
+            }
             return "'\(name)' cannot be a worker name: use letters, digits, '.', '_' and '-'."
         case .unknownJob(let prefix):
             return "no job has an id starting with '\(prefix)'. See `p ls -a`."

@@ -78,9 +78,10 @@ struct WorkerCommand: AsyncParsableCommand {
                     return 0
                 }
                 let checks = check ? try await engine.check() : nil
+                let anyUnreachable = (checks ?? []).contains { $0.failure != nil }
                 if json {
                     print(try Self.json(config, checks))
-                    return 0
+                    return anyUnreachable ? 255 : 0
                 }
                 var columns: [Table.Column] = [
                     .init(title: "NAME"), .init(title: "CONNECTION", flexible: true), .init(title: "DEFAULT"),
@@ -102,7 +103,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 for result in checks ?? [] where result.failure != nil {
                     Report.error("worker '\(result.worker.name)': \(result.failure!)")
                 }
-                return (checks ?? []).contains { $0.failure != nil } ? 255 : 0
+                return anyUnreachable ? 255 : 0
             }
         }
 

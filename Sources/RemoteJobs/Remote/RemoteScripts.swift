@@ -35,7 +35,7 @@ enum RemoteScripts {
     /// inherit) so it can still record the status. With a timeout, a watchdog in the same
     /// process group stops the job as `p stop` would.
     static let wrapper = [
-        #"J=$1; W=$2; U=${6:-022}; trap "true" TERM INT"#,
+        #"J=$1; W=$2; U=${6:-022}; trap "true" TERM INT; echo $$ > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
         #"if cd "$W" 2>/dev/null; then :; else echo "p: cannot enter the work directory $W" >> "$J/output.log"; echo 126 > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode"; exit 126; fi"#,
         #"if [ "$3" -gt 0 ]; then ( trap "" TERM INT; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
         #"if [ -f "$J/env" ]; then . "$J/env"; fi"#,
@@ -45,10 +45,12 @@ enum RemoteScripts {
     ].joined(separator: "; ")
 
     /// Creates the job's directories and files from stdin (`cwd`, `worker`, `env` by the
-    /// lengths given, then `cmd` to the end), starts the wrapper detached, prints
+    /// lengths given, then `cmd` to the end), starts the wrapper detached (from a subshell
+    /// that exits at once, so the job is never a descendant of the SSH session, and its own
+    /// session and process group; it writes its pid, which the launcher waits for), prints
     /// `p-start <pid> <started_at> <boot_id>` on stderr and, when `$8` is 1, goes on to
     /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
-    /// envLength timeout grace follow wrapper evalCommandFile`. Exit 90-92 when the job could not start.
+    /// envLength timeout grace follow wrapper evalCommandFile`. Exit 90-93 when the job could not start.
     static let launch = [
         #"m=$(umask); umask 077; o=0; mkdir -p "$1/jobs/$2" "$1/workdirs/$2" || exit 90"#,
         #"R=$(cd "$1" && pwd) || exit 90; J=$R/jobs/$2; W=$R/workdirs/$2"#,
@@ -58,8 +60,9 @@ enum RemoteScripts {
         #"cat > "$J/cmd" || exit 91"#,
         #"printf "%s\n" "$9" > "$J/run"; date +%s > "$J/started_at"; : > "$J/output.log""#,
         #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
-        #"if command -v setsid > /dev/null 2>&1; then setsid nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" < /dev/null > /dev/null 2>&1 & elif command -v perl > /dev/null 2>&1; then perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" < /dev/null > /dev/null 2>&1 & else echo "p: the worker has neither setsid nor perl" >&2; exit 92; fi"#,
-        #"p=$!; echo $p > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
+        #"if command -v setsid > /dev/null 2>&1; then D=setsid; elif command -v perl > /dev/null 2>&1; then D=perl; else echo "p: the worker has neither setsid nor perl" >&2; exit 92; fi"#,
+        #"( if [ $D = setsid ]; then setsid nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" < /dev/null > /dev/null 2>&1 & else perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" nohup sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" < /dev/null > /dev/null 2>&1 & fi )"#,
+        #"n=0; until [ -s "$J/pid" ] || [ $n -ge 1000 ]; do sleep 0.01; n=$((n+1)); done; p=$(cat "$J/pid" 2>/dev/null); if [ -z "$p" ]; then echo "p: the job did not start" >&2; exit 93; fi"#,
         #"printf "p-start %s %s %s\n" $p "$(cat "$J/started_at")" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2"#,
         #"if [ "$8" = 1 ]; then "# + factsFunction + "; " + followPart + "; fi",
     ].joined(separator: "; ")

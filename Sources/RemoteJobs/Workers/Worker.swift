@@ -23,9 +23,16 @@ public struct Worker: Codable, Sendable, Equatable {
         return root
     }
 
-    /// Whether `name` is usable: letters, digits, `.`, `_`, `-`, not starting with `-`.
+    /// Names `p` itself uses as commands, so `p <name> -- ...` could not name a worker.
+    public static let reservedNames: Set<String> = [
+        "run", "ls", "logs", "stop", "pull", "rm", "prune", "worker", "help", "mcp", "wait",
+    ]
+
+    /// Whether `name` is usable: letters, digits, `.`, `_`, `-`, not starting with `-`, and
+    /// not one of p's commands.
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first != "-", name.count <= 64 else { return false }
+        guard let first = name.unicodeScalars.first, first != "-", name.count <= 64, !reservedNames.contains(name)
+        else { return false }
         return name.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
                 || "._-".unicodeScalars.contains($0)

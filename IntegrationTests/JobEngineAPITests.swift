@@ -1,0 +1,98 @@
+import Foundation
+import RemoteJobs
+import Testing
+
+/// The Swift API programs use: submit, poll, tail, follow, wait, cancel, list.
+@Suite("The RemoteJobs API", .timeLimit(.minutes(3)))
+struct JobEngineAPITests {
+    @Test func pollReassemblesTheOutputInBoundedPieces() async throws {
+        let world = try await JobWorld.make()
+        let engine = world.engine()
+        let record = try await engine.submit(
+            JobRequest(
+                command: "echo started; sleep 0.5; head -c 300000 /dev/zero | tr '\\0' 'x'; printf '\\377end'",
+                cwd: "/client"))
+        #expect(record.status == .running)
+        #expect(record.pid != nil)
+        var offset: UInt64 = 0
+        var output: [UInt8] = []
+        var polls = 0
+        while true {
+            let poll = try await engine.poll(record.id, since: offset, maxBytes: 65536)
+            #expect(poll.chunk.count <= 65536)
+            #expect(poll.offset == offset)
+            output += poll.chunk
+            offset = poll.newOffset
+            polls += 1
+            if !poll.record.status.isRunning && !poll.more { break }
+            if poll.chunk.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(
+            output == Array("started\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 300_000) + [0xFF]
+                + Array("end".utf8))
+        #expect(polls >= 5, "300 KB in 64 KB pieces")
+        let tail = try await engine.tail(record.id, lines: 1)
+        #expect(tail.chunk.suffix(4) == [0xFF] + Array("end".utf8))
+        #expect(tail.newOffset == offset)
+        #expect(tail.offset + UInt64(tail.chunk.count) == offset)
+        #expect(await engine.sessionsOpened == 1, "one pooled session serves every call")
+        await engine.close()
+    }
+
+    @Test func waitCancelListAndEvents() async throws {
+        let world = try await JobWorld.make()
+        let engine = world.engine()
+        let quick = try await engine.submit(JobRequest(command: "exit 5"))
+        let ended = try await engine.wait(quick.id)
+        #expect(ended.status.exitCode == 5)
+        #expect(ended.status.name == "failed")
+
+        let slow = try await engine.submit(JobRequest(command: "echo started; sleep 300"))
+        try await world.waitForOutput(slow.id, "started")
+        #expect(await engine.list().records.map(\.id) == [slow.id])
+        let cancelled = try await engine.cancel(slow.id, signal: .term, grace: .seconds(5))
+        #expect(cancelled.status.name == "stopped")
+        await #expect(throws: RemoteJobsError.jobNotRunning(id: slow.id, status: "stopped")) {
+            _ = try await engine.cancel(slow.id)
+        }
+        let all = await engine.list(all: true)
+        #expect(Set(all.records.map(\.id)) == [quick.id, slow.id])
+        #expect(all.unreachable.isEmpty)
+
+        let streamed = try await engine.submit(JobRequest(command: "printf 'a'; sleep 0.3; printf 'b'"))
+        var bytes: [UInt8] = []
+        var last: JobRecord?
+        for try await event in engine.events(of: streamed.id) {
+            switch event {
+            case .output(let chunk): bytes += chunk
+            case .ended(let record): last = record
+            }
+        }
+        #expect(bytes == Array("ab".utf8))
+        #expect(last?.status.name == "done")
+
+        let run = try await engine.run(JobRequest(command: "echo via run; exit 4")) { _ in }
+        #expect(run.status.exitCode == 4)
+        #expect(await engine.sessionsOpened == 1)
+        await engine.close()
+    }
+
+    @Test func badArgumentsAreClearErrors() async throws {
+        let world = try await JobWorld.make()
+        let engine = world.engine()
+        await #expect(throws: RemoteJobsError.invalidJobID("xyz")) { _ = try await engine.poll("xyz", since: 0) }
+        await #expect(throws: RemoteJobsError.unknownJob(prefix: "abcd")) {
+            _ = try await engine.poll("abcd", since: 0)
+        }
+        await #expect(throws: RemoteJobsError.noWorkers) {
+            _ = try await JobEngine(
+                paths: PPaths(configDirectory: world.directory + "/none", dataDirectory: world.directory + "/none")
+            )
+            .submit(JobRequest(command: "true"))
+        }
+        await #expect(throws: RemoteJobsError.invalidEnvironment("1BAD=x")) {
+            _ = try await engine.submit(JobRequest(command: "true", environment: [(key: "1BAD", value: "x")]))
+        }
+        await engine.close()
+    }
+}
