@@ -10,9 +10,10 @@
 enum RemoteScripts {
     /// Prints `alive exitcode stopped ended_at` of job directory `$J` (`-` for absent),
     /// checking the process before reading `exitcode`, so a job that ends in between is
-    /// seen with its code. A zombie (dead, not yet reaped by init) is not alive.
+    /// seen with its code. A zombie (dead, not yet reaped by init) is not alive, nor is one
+    /// reaped between the two checks.
     private static let factsFunction =
-        #"facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then case $(ps -o stat= -p "$p" 2>/dev/null) in Z*) ;; *) a=1 ;; esac; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
+        #"facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then if command -v ps > /dev/null 2>&1; then case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) ;; *) a=1 ;; esac; else a=1; fi; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
 
     /// Streams `output.log` of `$J` from byte offset `$o` to stdout (after the line
     /// `p-log-begin`, see `StdoutFramer`) until the job's process
