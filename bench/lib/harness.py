@@ -42,8 +42,31 @@ class Worker:
                         "--watch-pid", str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(self.dir, "sshd/ssh_host_ed25519_key.pub")) as f:
             self.host_key = " ".join(f.read().split()[:2])
-        self.user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+        self.user = self.account()
+        if self.user != subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip():
+            # The benchmark login reads and writes test files here, like /tmp.
+            os.chmod(self.dir, 0o1777)
         self.proxies = []
+
+    @staticmethod
+    def account():
+        """The login the benchmarks use. Run as root, an account of their own with a stock
+        home (`pbench`, created if missing), so that the developer's login scripts (a
+        `.bashrc` running `pyenv init` on every command, say) do not dominate what is
+        measured; otherwise the current user. P_BENCH_USER overrides."""
+        if os.environ.get("P_BENCH_USER"):
+            return os.environ["P_BENCH_USER"]
+        if os.getuid() != 0:
+            return subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+        if subprocess.run(["id", "pbench"], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "-m", "-s", "/bin/bash", "pbench"], check=True)
+            subprocess.run(["usermod", "-p", "*", "pbench"], check=True)
+        return "pbench"
+
+    def home(self):
+        """The login's home directory on the worker (this machine)."""
+        import pwd
+        return pwd.getpwnam(self.user).pw_dir
 
     def config(self, port=None, extra=""):
         """An ssh_config file for `bench` at `port` (the sshd's, or a proxy's)."""
@@ -84,10 +107,10 @@ class Worker:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def timed(argv, stdout=subprocess.DEVNULL):
+def timed(argv, stdout=subprocess.DEVNULL, env=None):
     """Wall time and peak RSS (bytes) of one run; fails loudly on a non-zero exit."""
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -96,19 +119,35 @@ def timed(argv, stdout=subprocess.DEVNULL):
     return elapsed, usage.ru_maxrss * 1024
 
 
-def compare(title, contenders, runs, baseline, before=None):
+def compare(title, contenders, runs, baseline, before=None, env=None):
     """Runs each contender `runs` times, alternating, and prints medians and ratios to the
     baseline. `contenders` maps a name to an argv; `before`, if given, runs (untimed)
-    before each run."""
+    before each run; `env` maps a contender's name to its environment."""
     times = {name: [] for name in contenders}
     for _ in range(runs):
         for name, argv in contenders.items():
             if before:
                 before()
-            times[name].append(timed(argv)[0])
+            times[name].append(timed(argv, env=(env or {}).get(name))[0])
     base = statistics.median(times[baseline])
     print(f"\n{title}  ({runs} runs each, alternating; median)")
     for name, values in times.items():
         median = statistics.median(values)
         print(f"  {name:<34} {median * 1000:9.1f} ms   {median / base:5.2f}x {baseline}")
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def p_client(worker, port=None, extra=""):
+    """A client world for the `p` CLI: a HOME whose ~/.ssh/config names the worker `bench`
+    (through `port`, a proxy's, if given) and XDG directories with `bench` registered as
+    the default worker (root ~/.p-bench). Returns the environment to run p with."""
+    home = tempfile.mkdtemp(prefix="p-bench-client-", dir=worker.dir)
+    os.makedirs(os.path.join(home, ".ssh"))
+    shutil.copy(worker.config(port, extra), os.path.join(home, ".ssh", "config"))
+    os.makedirs(os.path.join(home, "config", "p"))
+    with open(os.path.join(home, "config", "p", "config.yaml"), "w") as f:
+        f.write("default_worker: bench\nworkers:\n- name: bench\n  connection: bench\n  root: ~/.p-bench\n")
+    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
+               XDG_DATA_HOME=os.path.join(home, "data"))
+    env.pop("SSH_AUTH_SOCK", None)
+    return env

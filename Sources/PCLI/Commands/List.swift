@@ -36,10 +36,7 @@ struct List: AsyncParsableCommand {
                 let listed = listing.records.map {
                     ListedJob(record: $0, reachable: listing.unreachable[$0.worker] == nil)
                 }
-                let encoder = JSONEncoder()
-                encoder.dateEncodingStrategy = .iso8601
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(listed), as: UTF8.self))
+                print(String(decoding: try JobStore.encoder.encode(listed), as: UTF8.self))
             } else if quiet {
                 for record in listing.records { print(record.id) }
             } else {

@@ -30,7 +30,8 @@ enum JobFormatting {
 
     /// The `p ls` table.
     static func table(_ records: [JobRecord], unreachable: Set<String>, now: Date = Date()) -> Table {
-        Table(
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        return Table(
             columns: [
                 .init(title: "ID"), .init(title: "WORKER", flexible: true, minimum: 6),
                 .init(title: "CWD", flexible: true, minimum: 10), .init(title: "COMMAND", flexible: true, minimum: 12),
@@ -41,7 +42,7 @@ enum JobFormatting {
                     record.status.isRunning && unreachable.contains(record.worker)
                     ? "unreachable" : record.status.display
                 return [
-                    record.shortID, record.worker, abbreviate(record.cwd), oneLine(record.command), status,
+                    record.shortID, record.worker, abbreviate(record.cwd, home: home), oneLine(record.command), status,
                     duration(record.duration(now: now)),
                 ]
             })

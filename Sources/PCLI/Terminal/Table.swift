@@ -18,12 +18,13 @@ struct Table {
     /// The lines of the table, header first, each at most `width` characters where the
     /// minimums allow (nil width: no limit).
     func render(width: Int?) -> [String] {
-        var widths = columns.indices.map { index in
-            ([columns[index].title] + rows.map { $0[index] }).map(\.count).max() ?? 0
-        }
+        let lines = [columns.map(\.title)] + rows
+        // Character counts are O(n) on String: take each once.
+        let counts = lines.map { $0.map(\.count) }
+        var widths = columns.indices.map { index in counts.map { $0[index] }.max() ?? 0 }
         if let width {
             var excess = widths.reduce(0, +) + Self.separator.count * (columns.count - 1) - width
-            // Shrink the widest flexible column first, one character at a time in bulk.
+            // Shrink the widest flexible column first, down to the next widest or its minimum.
             while excess > 0 {
                 let candidates = columns.indices.filter { columns[$0].flexible && widths[$0] > columns[$0].minimum }
                 guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { break }
@@ -33,15 +34,23 @@ struct Table {
                 excess -= cut
             }
         }
-        return ([columns.map(\.title)] + rows).map { cells in
+        let padding = String(repeating: " ", count: (widths.max() ?? 0) + Self.separator.count)
+        return zip(lines, counts).map { cells, lengths in
             var line = ""
+            var pendingSpaces = 0
             for index in cells.indices {
-                let isLast = index == cells.count - 1
-                let cell = Self.fit(cells[index], width: widths[index])
-                line +=
-                    isLast ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) + Self.separator
+                let fitted =
+                    lengths[index] > widths[index] ? Self.fit(cells[index], width: widths[index]) : cells[index]
+                let length = min(lengths[index], widths[index])
+                if length > 0 {
+                    line += padding.prefix(pendingSpaces)
+                    line += fitted
+                    pendingSpaces = 0
+                }
+                // Spaces are written only before a following non-empty cell: no trailing blanks.
+                pendingSpaces += widths[index] - length + Self.separator.count
             }
-            return String(line.reversed().drop(while: { $0 == " " }).reversed())
+            return line
         }
     }
 
@@ -50,11 +59,5 @@ struct Table {
         guard text.count > width else { return text }
         guard width > 1 else { return String(text.prefix(width)) }
         return String(text.prefix(width - 1)) + "…"
-    }
-}
-
-extension String {
-    fileprivate func padding(toLength length: Int, withPad pad: String, startingAt _: Int) -> String {
-        count >= length ? self : self + String(repeating: pad, count: length - count)
     }
 }

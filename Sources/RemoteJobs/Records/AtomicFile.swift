@@ -50,15 +50,26 @@ enum AtomicFile {
 
     /// The bytes of `path`, or nil when it does not exist.
     static func read(_ path: String) throws(RemoteJobsError) -> [UInt8]? {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            if errno == ENOENT || !FileManager.default.fileExists(atPath: path) { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
             throw .localFile(path: path, action: "open", errno: errno)
         }
-        defer { try? handle.close() }
-        do {
-            return [UInt8](try handle.readToEnd() ?? Data())
-        } catch {
-            throw .localFile(path: path, action: "read", errno: EIO)
+        defer { close(fd) }
+        var info = stat()
+        var bytes = [UInt8](repeating: 0, count: fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) + 1 : 4096)
+        var filled = 0
+        while true {
+            if filled == bytes.count { bytes += [UInt8](repeating: 0, count: bytes.count) }
+            let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .localFile(path: path, action: "read", errno: errno)
+            }
+            if count == 0 { break }
+            filled += count
         }
+        bytes.removeSubrange(filled...)
+        return bytes
     }
 }

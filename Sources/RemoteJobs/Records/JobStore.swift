@@ -93,16 +93,17 @@ public struct JobStore: Sendable {
     /// The file of `id`'s record.
     public func path(of id: String) -> String { directory + "/" + id + ".json" }
 
-    static let encoder: JSONEncoder = {
+    /// The encoder of records (and of `p ls --json`).
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom(RecordDates.encode)
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom(RecordDates.decode)
         return decoder
     }()
 }

@@ -8,19 +8,24 @@
 /// output.log,exitcode,ended_at,stopped,run}` and `R/workdirs/ID/`, directories 0700, files
 /// 0600 (`umask 077`).
 enum RemoteScripts {
-    /// Prints `alive exitcode stopped ended_at` of job directory `$J` (`-` for absent),
+    /// `up`: whether the job's process-group leader `$p` is alive (a zombie, dead but not
+    /// yet reaped by init, is not, nor is one reaped between the two checks); `facts`:
+    /// prints `alive exitcode stopped ended_at` of job directory `$J` (`-` for absent),
     /// checking the process before reading `exitcode`, so a job that ends in between is
-    /// seen with its code. A zombie (dead, not yet reaped by init) is not alive, nor is one
-    /// reaped between the two checks.
+    /// seen with its code.
     private static let factsFunction =
-        #"facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then if command -v ps > /dev/null 2>&1; then case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) ;; *) a=1 ;; esac; else a=1; fi; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
+        #"up() { [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1; command -v ps > /dev/null 2>&1 || return 0; case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) return 1 ;; esac; return 0; }; facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if up; then a=1; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
 
     /// Streams `output.log` of `$J` from byte offset `$o` to stdout (after the line
-    /// `p-log-begin`, see `StdoutFramer`) until the job's process
-    /// leader is gone (GNU tail's `--pid`), then prints the trailer
-    /// `p-end <size> <alive> <exitcode> <stopped> <ended_at>` on stderr.
+    /// `p-log-begin`, see `StdoutFramer`) until the job ended, then prints the trailer
+    /// `p-end <size> <alive> <exitcode> <stopped> <ended_at>` on stderr. It polls the log's
+    /// size every 50 ms and copies exactly the new bytes, so it needs nothing beyond POSIX
+    /// tools, ends as soon as `exitcode` appears (a process-based end, like GNU tail's
+    /// `--pid`, waits for init to reap the zombie), and the log is complete by then: the
+    /// last read goes to the size measured after `exitcode` was seen. Liveness (for a job
+    /// killed without an exit code) is checked every half second.
     private static let followPart =
-        #"echo p-log-begin; if [ -f "$J/exitcode" ] || [ -z "$p" ]; then tail -c +$((o+1)) "$J/output.log"; elif kill -0 "$p" 2>/dev/null; then tail -s 0.05 --pid="$p" -f -c +$((o+1)) "$J/output.log"; else tail -c +$((o+1)) "$J/output.log"; fi; printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#
+        #"echo p-log-begin; i=0; while :; do x=0; if [ -f "$J/exitcode" ]; then x=1; elif [ $((i % 10)) = 0 ]; then if up; then :; else x=1; fi; fi; n=$(($(wc -c < "$J/output.log"))); if [ $n -gt $o ]; then tail -c +$((o+1)) "$J/output.log" | head -c $((n-o)); o=$n; fi; if [ $x = 1 ]; then break; fi; i=$((i+1)); sleep 0.05; done; printf "p-end %s %s\n" $(wc -c < "$J/output.log") "$(facts)" >&2"#
 
     /// The job's wrapper, written to `R/jobs/ID/run` and started with `setsid nohup`:
     /// arguments `J W timeout grace runner umask`. It runs the command file with the user's shell
