@@ -5,30 +5,17 @@ import Testing
 /// Stopping, reconciling, listing, pulling and removing jobs through the CLI.
 @Suite("Controlling jobs with p", .timeLimit(.minutes(3)))
 struct JobControlTests {
-    /// Processes (not zombies) in the process group `pgid`.
-    static func livingProcesses(inGroup pgid: String) throws -> [String] {
-        try Shell.run("ps", ["-A", "-o", "pgid=,stat=,args="]).split(separator: "\n").filter { line in
-            let fields = line.split(separator: " ", maxSplits: 2)
-            return fields.count >= 2 && fields[0] == pgid && !fields[1].hasPrefix("Z")
-        }.map(String.init)
-    }
-
-    func pid(_ world: JobWorld, _ id: String) throws -> String {
-        try String(contentsOfFile: world.jobDirectory(id) + "/pid", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     @Test func stopTerminatesTheWholeProcessGroup() async throws {
         let world = try await JobWorld.make()
         let id = try JobWorld.id(try await world.p("-n", "-d", "--", "sleep 300 & sleep 301 & echo started; wait"))
         try await JobWorld.eventually("the job started its children") {
-            try Self.livingProcesses(inGroup: try pid(world, id)).count >= 3
+            try await world.livingProcesses(inGroup: try await world.group(of: id)).count >= 3
         }
-        let group = try pid(world, id)
+        let group = try await world.group(of: id)
         let stopped = try await world.p("stop", String(id.prefix(8)))
         #expect(stopped.status == 0, "\(stopped.stderr)")
         #expect(stopped.stdoutText.contains("stopped"))
-        #expect(try Self.livingProcesses(inGroup: group).isEmpty)
+        #expect(try await world.livingProcesses(inGroup: group).isEmpty)
         let record = try #require(try world.records.load(id))
         guard case .stopped(let signal, let code, let ended) = record.status else {
             Issue.record("expected stopped, got \(record.status)")
@@ -45,11 +32,11 @@ struct JobControlTests {
     @Test func graceEndsInKillAndSignalKillIsImmediate() async throws {
         let world = try await JobWorld.make()
         let stubborn = try JobWorld.id(try await world.p("-n", "-d", "--", "trap '' TERM; echo started; sleep 300"))
-        let group = try pid(world, stubborn)
+        let group = try await world.group(of: stubborn)
         try await world.waitForOutput(stubborn, "started")
         let stopped = try await world.p("stop", "--grace", "1s", stubborn)
         #expect(stopped.status == 0)
-        #expect(try Self.livingProcesses(inGroup: group).isEmpty)
+        #expect(try await world.livingProcesses(inGroup: group).isEmpty)
         guard case .stopped(_, let code, _)? = try world.records.load(stubborn)?.status else {
             Issue.record("not stopped")
             return
@@ -57,21 +44,21 @@ struct JobControlTests {
         #expect(code == nil, "killed with its wrapper, so no exit code")
 
         let other = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 300"))
-        let otherGroup = try pid(world, other)
+        let otherGroup = try await world.group(of: other)
         try await world.waitForOutput(other, "started")
         let killed = try await world.p("stop", "--signal", "KILL", other)
         #expect(killed.status == 0)
-        #expect(try Self.livingProcesses(inGroup: otherGroup).isEmpty)
+        #expect(try await world.livingProcesses(inGroup: otherGroup).isEmpty)
         #expect(try world.records.load(other)?.status.name == "stopped")
     }
 
     @Test func jobKilledOutsidePIsUnknown() async throws {
         let world = try await JobWorld.make()
         let id = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 300"))
-        let group = try pid(world, id)
+        let group = try await world.group(of: id)
         try await world.waitForOutput(id, "started")
-        kill(-pid_t(group)!, SIGKILL)
-        try await JobWorld.eventually("the group is gone") { try Self.livingProcesses(inGroup: group).isEmpty }
+        try await world.killOutsideP(id)
+        try await JobWorld.eventually("the group is gone") { try await world.livingProcesses(inGroup: group).isEmpty }
         let listing = try await world.p("ls", "-a")
         #expect(listing.stdoutText.contains("unknown"), "\(listing.stdoutText)")
         #expect(try world.records.load(id)?.status == .unknown(reason: "the process vanished without an exit code"))
@@ -141,9 +128,8 @@ struct JobControlTests {
         try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
         let file = try await world.p("pull", id, "blob", local + "/blob.bin")
         #expect(file.status == 0, "\(file.stderr)")
-        #expect(
-            try Data(contentsOf: URL(fileURLWithPath: local + "/blob.bin"))
-                == Data(contentsOf: URL(fileURLWithPath: world.root + "/workdirs/" + id + "/blob")))
+        let original = try await world.onWorker("cat '\(world.root)/workdirs/\(id)/blob'").stdout
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: local + "/blob.bin"))) == original)
         let directory = try await world.p("pull", id, "out", local)
         #expect(directory.status == 0, "\(directory.stderr)")
         #expect(try String(contentsOfFile: local + "/out/a.txt", encoding: .utf8) == "one")
@@ -161,17 +147,17 @@ struct JobControlTests {
     @Test func removeRefusesRunningJobsUnlessForcedAndTakesTheFiles() async throws {
         let world = try await JobWorld.make()
         let running = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 300"))
-        let group = try pid(world, running)
+        let group = try await world.group(of: running)
         try await world.waitForOutput(running, "started")
         let refused = try await world.p("rm", running)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("still running"))
-        #expect(FileManager.default.fileExists(atPath: world.jobDirectory(running)))
+        #expect(try await world.existsOnWorker(world.jobDirectory(running)))
         let forced = try await world.p("rm", "--force", running)
         #expect(forced.status == 0, "\(forced.stderr)")
-        #expect(try Self.livingProcesses(inGroup: group).isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: world.jobDirectory(running)))
-        #expect(!FileManager.default.fileExists(atPath: world.root + "/workdirs/" + running))
+        #expect(try await world.livingProcesses(inGroup: group).isEmpty)
+        #expect(try await !world.existsOnWorker(world.jobDirectory(running)))
+        #expect(try await !world.existsOnWorker(world.root + "/workdirs/" + running))
         #expect(try world.records.load(running) == nil)
         let unknownID = try await world.p("rm", "ffff")
         #expect(unknownID.status == 1)
@@ -184,7 +170,7 @@ struct JobControlTests {
         let running = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 300"))
         let vanished = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 301"))
         try await world.waitForOutput(vanished, "started")
-        kill(-pid_t(try pid(world, vanished))!, SIGKILL)
+        try await world.killOutsideP(vanished)
         try await JobWorld.eventually("the jobs ended") {
             let listing = await world.engine().list(all: true)
             return listing.records.filter(\.status.isRunning).map(\.id) == [running]
@@ -197,7 +183,7 @@ struct JobControlTests {
         let pruned = try await world.p("prune")
         #expect(pruned.status == 0)
         #expect(Set(world.records.loadAll().records.map(\.id)) == [running, vanished])
-        #expect(!FileManager.default.fileExists(atPath: world.jobDirectory(done)))
+        #expect(try await !world.existsOnWorker(world.jobDirectory(done)))
         let forced = try await world.p("prune", "--force")
         #expect(forced.stdoutText.contains("removed \(vanished.prefix(8))"))
         #expect(world.records.loadAll().records.map(\.id) == [running])

@@ -10,9 +10,9 @@ struct JobFaultTests {
     static let counting =
         "echo started; for i in $(seq 1 40); do echo line $i; if [ $i = 3 ]; then until [ -f go ]; do sleep 0.05; done; fi; done; echo finished"
 
-    static func letItFinish(_ world: JobWorld) throws {
+    static func letItFinish(_ world: JobWorld) async throws {
         let id = try #require(world.records.loadAll().records.first?.id)
-        try Data().write(to: URL(fileURLWithPath: world.root + "/workdirs/" + id + "/go"))
+        try await world.letGo(id)
     }
     static let expected = "started\n" + (1...40).map { "line \($0)\n" }.joined() + "finished\n"
 
@@ -33,7 +33,7 @@ struct JobFaultTests {
         }
         proxy.blackhole()
         let cut = try await process.wait(timeout: .seconds(30))
-        try Self.letItFinish(world)
+        try await Self.letItFinish(world)
         #expect(cut.status == 255, "\(cut.stderr)")
         let record = try #require(world.records.loadAll().records.first)
         #expect(cut.stderr.contains(record.shortID), "the error names the job: \(cut.stderr)")
@@ -62,7 +62,7 @@ struct JobFaultTests {
         }
         try sshd.restart()
         let cut = try await process.wait(timeout: .seconds(40))
-        try Self.letItFinish(world)
+        try await Self.letItFinish(world)
         #expect(cut.status == 255, "\(cut.stderr)")
         let record = try #require(world.records.loadAll().records.first)
         #expect(cut.stderr.contains(record.shortID))

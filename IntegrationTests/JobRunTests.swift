@@ -96,21 +96,18 @@ struct JobRunTests {
                 "-n", "-d", "-e", "P_SECRET=\(secret)", "-e", "EMPTY=", "--",
                 "until [ -f go ]; do sleep 0.05; done; printf '%s|%s' \"$P_SECRET\" \"${EMPTY-unset}\""))
         // While it runs, no process on the worker shows the secret or the command.
-        let processes = try Shell.run("ps", ["-eo", "args"])
+        let processes = try await world.workerText("ps -eo args")
         #expect(!processes.contains("s3cret"))
         #expect(!processes.contains("P_SECRET"))
         let directory = world.jobDirectory(id)
         for file in ["cmd", "env", "cwd", "worker", "pid", "output.log"] {
-            let mode =
-                try FileManager.default.attributesOfItem(atPath: directory + "/" + file)[.posixPermissions] as? Int
-            #expect(mode == 0o600, "\(file)")
+            #expect(try await world.workerText("stat -c %a '\(directory)/\(file)'") == "600", "\(file)")
         }
         for path in [world.root, world.root + "/jobs", directory, world.root + "/workdirs/" + id] {
-            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
-            #expect(mode == 0o700, "\(path)")
+            #expect(try await world.workerText("stat -c %a '\(path)'") == "700", "\(path)")
         }
         #expect(try world.records.load(id)?.status.isRunning == true)
-        try Data().write(to: URL(fileURLWithPath: world.root + "/workdirs/" + id + "/go"))
+        try await world.letGo(id)
         let logs = try await world.p("logs", "-f", id)
         #expect(logs.stdoutText == secret + "|")
         let recordText = try String(contentsOfFile: world.records.path(of: id), encoding: .utf8)
@@ -124,7 +121,7 @@ struct JobRunTests {
                 "-n", "-d", "--", "printf 'a\\nb\\n'; until [ -f go ]; do sleep 0.05; done; printf 'c\\377\\nd\\ne'"))
         let listed = try await world.p("ls", "-q")
         #expect(listed.stdoutText == id + "\n", "-d returned while the job runs")
-        try Data().write(to: URL(fileURLWithPath: world.root + "/workdirs/" + id + "/go"))
+        try await world.letGo(id)
         let followed = try await world.p("logs", "-f", String(id.prefix(6)))
         #expect(followed.stdout == Array("a\nb\nc".utf8) + [0xFF] + Array("\nd\ne".utf8))
         #expect(followed.stderr.contains("[Job done: exit 0]"))
@@ -146,7 +143,7 @@ struct JobRunTests {
                 "-n", "-d", "--", "head -c 3000000 /dev/urandom > data.bin; cat data.bin; cp data.bin ../../data.bin"))
         let followed = try await world.p("logs", "-f", id)
         #expect(followed.status == 0)
-        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: world.root + "/data.bin")))
+        let original = try await world.onWorker("cat '\(world.root)/data.bin'").stdout
         #expect(followed.stdout.count == 3_000_000)
         #expect(followed.stdout == original, "the streamed bytes differ")
         let again = try await world.p("logs", id)

@@ -27,7 +27,15 @@ struct JobWorld: Sendable {
         try (hostBlock(name: "worker", sshd: sshd, port: sshd.port) + extraHosts).write(
             toFile: config, atomically: true, encoding: .utf8)
         let account = try workerAccount(sshd)
-        let root = (account.home.map { $0 + "/p-tests" } ?? directory) + "/worker-root-" + UUID().uuidString.prefix(8)
+        var base = account.home.map { $0 + "/p-tests" } ?? directory
+        if sshd.isExternal {
+            // The worker is another machine: its own home, asked over SSH.
+            let probe = JobWorld(sshd: sshd, directory: directory, home: home, root: "", sshConfigFile: config)
+            base =
+                try await probe.onWorker("echo $HOME").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+                + "/p-tests"
+        }
+        let root = base + "/worker-root-" + UUID().uuidString.prefix(8)
         let world = JobWorld(sshd: sshd, directory: directory, home: home, root: root, sshConfigFile: config)
         if register {
             try world.store.update { config throws(RemoteJobsError) in
@@ -121,11 +129,55 @@ struct JobWorld: Sendable {
     /// `R/jobs/ID` of a job on the worker (the worker is this machine).
     func jobDirectory(_ id: String) -> String { root + "/jobs/" + id }
 
+    /// Runs a shell command on the worker as the jobs' account, over a connection of its
+    /// own, so tests inspect the worker the same way whether it is this machine or a
+    /// container (`P_TEST_SSH_TARGET`).
+    func onWorker(_ command: String) async throws -> SSHExecResult {
+        let target = try SSHTarget.resolve("worker", config: SSHConfig.load(path: sshConfigFile))
+        let session = try await SSHSession.connect(to: target, options: TestSSHD.options())
+        defer { session.close() }
+        return try await session.run(command)
+    }
+
+    /// The text a worker command printed, without the final newline.
+    func workerText(_ command: String) async throws -> String {
+        try await onWorker(command).stdoutText.trimmingCharacters(in: .newlines)
+    }
+
+    /// Whether a path exists on the worker.
+    func existsOnWorker(_ path: String) async throws -> Bool {
+        try await onWorker("test -e '\(path)'").status == .exited(0)
+    }
+
+    /// The process-group id of a job (its `pid` file).
+    func group(of id: String) async throws -> String {
+        try await workerText("cat '\(jobDirectory(id))/pid'")
+    }
+
+    /// Processes (not zombies) in a process group on the worker.
+    func livingProcesses(inGroup pgid: String) async throws -> [String] {
+        try await workerText("ps -A -o pgid=,stat=,args=").split(separator: "\n").filter { line in
+            let fields = line.split(separator: " ", maxSplits: 2)
+            return fields.count >= 2 && fields[0] == pgid && !fields[1].hasPrefix("Z")
+        }.map(String.init)
+    }
+
+    /// Kills a job's whole process group outside p, as a user or the OOM killer might.
+    func killOutsideP(_ id: String) async throws {
+        let pgid = try await group(of: id)
+        _ = try await onWorker("kill -KILL -\(pgid)")
+    }
+
+    /// Creates the `go` file a test job waits for in its workdir.
+    func letGo(_ id: String) async throws {
+        _ = try await onWorker("touch '\(root)/workdirs/\(id)/go'")
+    }
+
     /// Waits until the job's log on the worker contains `text` (so that its shell finished
     /// starting up before a test kills it: a login script killed halfway can leave locks).
     func waitForOutput(_ id: String, _ text: String) async throws {
         try await Self.eventually("job \(id.prefix(8)) printed \(text)") {
-            ((try? String(contentsOfFile: jobDirectory(id) + "/output.log", encoding: .utf8)) ?? "").contains(text)
+            try await workerText("cat '\(jobDirectory(id))/output.log'").contains(text)
         }
     }
 

@@ -159,3 +159,17 @@ struct ConnectionStringTests {
         #expect(!SSHConfigPattern.listMatches(["!bad"], host: "good"))
     }
 }
+
+@Suite("HostKeyAlias")
+struct HostKeyAliasTests {
+    @Test func aliasReplacesTheKnownHostsName() throws {
+        let config = try SSHConfig.parse("Host tunnel\n  HostName 127.0.0.1\n  Port 4022\n  HostKeyAlias [box]:2222\n")
+        let target = try SSHTarget.resolve("tunnel", config: config)
+        #expect(target.hostKeyAlias == "[box]:2222")
+        #expect(target.knownHostsName == "[box]:2222")
+        #expect(target.knownHostsLookup.host == "[box]:2222")
+        #expect(target.knownHostsLookup.port == 22)
+        let plain = try SSHTarget.resolve("other", config: config)
+        #expect(plain.knownHostsName == "other")
+    }
+}

@@ -110,7 +110,7 @@ extension JobEngine {
     {
         let record = try record(idPrefix)
         let result = try await runScript(
-            RemoteScripts.poll, arguments: [Self.jobDirectory(record), "\(offset)", "\(Int64.max)", "0"],
+            RemoteScripts.poll, arguments: [Self.jobDirectory(record), "\(offset)", "all", "0"],
             on: worker(of: record), jobID: record.id, stdout: output)
         return try settle(record, with: result)
     }

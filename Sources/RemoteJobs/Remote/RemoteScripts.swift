@@ -87,14 +87,15 @@ enum RemoteScripts {
         followPart,
     ].joined(separator: "; ")
 
-    /// At most `max` bytes of the log from `offset` (or, with `lines` > 0, its last lines)
+    /// At most `max` bytes (`all`: no limit) of the log from `offset` (or, with `lines` > 0,
+    /// its last lines)
     /// after the line `p-log-begin`, then the trailer on stderr: arguments `J offset max lines`. The size is measured
     /// before the read, so the facts describe at least the bytes returned.
     static let poll = [
         #"J=$1; if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#,
         factsFunction,
         #"f=$(facts); n=$(wc -c < "$J/output.log")"#,
-        #"echo p-log-begin; if [ "$4" -gt 0 ]; then head -c $n "$J/output.log" | tail -n "$4"; else tail -c +$(($2+1)) "$J/output.log" | head -c "$3"; fi"#,
+        #"echo p-log-begin; if [ "$4" -gt 0 ]; then head -c $n "$J/output.log" | tail -n "$4"; elif [ "$3" = all ]; then tail -c +$(($2+1)) "$J/output.log"; else tail -c +$(($2+1)) "$J/output.log" | head -c "$3"; fi"#,
         #"printf "p-end %s %s\n" $n "$f" >&2"#,
     ].joined(separator: "; ")
 
