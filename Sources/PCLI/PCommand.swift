@@ -6,8 +6,11 @@ public struct PCommand: AsyncParsableCommand {
         commandName: "p",
         abstract: "Run commands on remote workers over SSH, keep them running, watch them.",
         discussion: """
-            Run a command as a job:      p -- make test        (p <worker> -- ..., p -d -- ... to detach)
-            Register a worker first:     p worker register user@host
+            Examples:
+              p worker register me@beefy    register a worker (the first is the default)
+              p -- make test                run a job, stream its output
+              p beefy -d -- ./train.py      start a job on a named worker, print its id
+              p ls -a                       list jobs; p logs -f <id> follows one
             """,
         version: PVersion.current,
         subcommands: [
