@@ -49,6 +49,12 @@ enum EngineFactory {
                     }
                     return answers
                 }) : SSHCredentials()
-        return SSHSessionOptions(hostKeyPolicy: policy, credentials: credentials, connectTimeout: connectTimeout)
+        // Commands that only look (ls, prune, worker ls) pass a short connect timeout; the
+        // handshake gets a bound in proportion, so a worker that accepts TCP but never
+        // speaks SSH cannot hold the listing for long. (A silent peer is bounded by the
+        // ssh config's ServerAlive settings, else 30 s.)
+        return SSHSessionOptions(
+            hostKeyPolicy: policy, credentials: credentials, connectTimeout: connectTimeout,
+            setupTimeout: max(connectTimeout * 2, .seconds(10)))
     }
 }
