@@ -71,7 +71,7 @@ struct ConnectionFailureTests {
         defer { server.stop() }
         let session = try await server.connect()
         defer { session.close() }
-        let first = try await session.exec("sleep 2")
+        let first = try await session.exec("sleep 60")
         await #expect {
             try await session.exec("true")
         } throws: { error in

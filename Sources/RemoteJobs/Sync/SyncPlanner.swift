@@ -1,0 +1,94 @@
+import Foundation
+
+/// Walks a directory the way git sees it: what `.gitignore` files (at any depth) and
+/// `.git/info/exclude` ignore is left out, `.git/` itself is kept whole, symbolic links are
+/// entries of their own (never followed), and sockets, FIFOs and devices are skipped and
+/// reported. Needs no git.
+public enum SyncPlanner {
+    /// The result of a walk.
+    public struct Plan: Sendable {
+        /// Everything to copy, parents before children.
+        public var entries: [SyncEntry]
+        /// Paths left out because they are not files, directories or links, with their kind.
+        public var skipped: [(path: String, kind: String)]
+        /// The total size of the files.
+        public var totalBytes: UInt64 { entries.reduce(0) { $0 + $1.size } }
+    }
+
+    /// Walks `root`.
+    /// - Throws: `RemoteJobsError.localFile` naming a directory or file that cannot be read.
+    public static func plan(root: String) throws(RemoteJobsError) -> Plan {
+        var plan = Plan(entries: [], skipped: [])
+        let exclude = (try? AtomicFile.read(root + "/.git/info/exclude")).flatMap { $0 }.map {
+            IgnoreFile(base: [], contents: $0)
+        }
+        try walk(root: root, relative: [], rules: IgnoreRules(exclude: exclude), insideGit: false, into: &plan)
+        return plan
+    }
+
+    private static func walk(
+        root: String, relative: [UInt8], rules: IgnoreRules, insideGit: Bool, into plan: inout Plan
+    ) throws(RemoteJobsError) {
+        let directory = relative.isEmpty ? root : root + "/" + String(decoding: relative, as: UTF8.self)
+        var rules = rules
+        if !insideGit, let contents = try AtomicFile.read(directory + "/.gitignore") {
+            rules = rules.adding(IgnoreFile(base: relative, contents: contents))
+        }
+        guard let handle = opendir(directory) else {
+            throw .localFile(path: directory, action: "read the directory", errno: errno)
+        }
+        var names: [[UInt8]] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.prefix(while: { $0 != 0 }))
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            names.append(name)
+        }
+        closedir(handle)
+        names.sort { $0.lexicographicallyPrecedes($1) }
+        for name in names {
+            let path = relative.isEmpty ? name : relative + [UInt8(ascii: "/")] + name
+            let full = directory + "/" + String(decoding: name, as: UTF8.self)
+            var info = stat()
+            guard lstat(full, &info) == 0 else {
+                if errno == ENOENT { continue }  // removed while we walked
+                throw .localFile(path: full, action: "examine", errno: errno)
+            }
+            let type = info.st_mode & S_IFMT
+            let isDirectory = type == S_IFDIR
+            let isGitDirectory = !insideGit && name == Array(".git".utf8) && relative.isEmpty
+            if !insideGit && !isGitDirectory && rules.isIgnored(path: path, name: name, isDirectory: isDirectory) {
+                continue
+            }
+            let text = String(decoding: path, as: UTF8.self)
+            let mode = UInt32(info.st_mode & 0o7777)
+            let seconds = Int64(info.st_mtim.tv_sec)
+            let nanoseconds = Int32(info.st_mtim.tv_nsec)
+            switch type {
+            case S_IFDIR:
+                plan.entries.append(
+                    SyncEntry(
+                        path: text, kind: .directory, mode: mode, modifiedSeconds: seconds,
+                        modifiedNanoseconds: nanoseconds))
+                try walk(root: root, relative: path, rules: rules, insideGit: insideGit || isGitDirectory, into: &plan)
+            case S_IFREG:
+                plan.entries.append(
+                    SyncEntry(
+                        path: text, kind: .file, mode: mode, size: UInt64(info.st_size), modifiedSeconds: seconds,
+                        modifiedNanoseconds: nanoseconds))
+            case S_IFLNK:
+                var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+                let length = readlink(full, &buffer, buffer.count - 1)
+                guard length >= 0 else { throw .localFile(path: full, action: "read the link", errno: errno) }
+                plan.entries.append(
+                    SyncEntry(
+                        path: text, kind: .symlink(target: String(decoding: buffer[..<length], as: UTF8.self)),
+                        mode: mode,
+                        modifiedSeconds: seconds, modifiedNanoseconds: nanoseconds))
+            default:
+                plan.skipped.append((text, type == S_IFSOCK ? "socket" : type == S_IFIFO ? "FIFO" : "device"))
+            }
+        }
+    }
+}
