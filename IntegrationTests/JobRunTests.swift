@@ -78,10 +78,13 @@ struct JobRunTests {
         #expect(result.status == 0)
     }
 
-    @Test func withoutNoSyncItSaysTheWorkdirIsEmpty() async throws {
+    @Test func theJobRunsInItsOwnWorkDirectory() async throws {
         let world = try await JobWorld.make()
-        let result = try await world.p("--", "ls -A | wc -l; pwd")
-        #expect(result.stderr.contains("empty work directory"))
+        let empty = world.directory + "/empty-project"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let result = try await world.p("-C", empty, "--", "ls -A | wc -l; pwd")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try world.records.loadAll().records.first?.cwd == empty)
         let lines = result.stdoutText.split(separator: "\n")
         #expect(lines.first == "0")
         let id = try #require(world.records.loadAll().records.first?.id)

@@ -27,6 +27,11 @@ struct Run: AsyncParsableCommand {
         help: "Run without syncing the current directory; the job starts in an empty work directory.")
     var noSync = false
 
+    @Option(
+        name: [.customShort("C"), .customLong("directory")],
+        help: "Copy this directory (and show it in `p ls`) instead of the current one.")
+    var directory: String?
+
     @Flag(name: [.short, .long], help: "Start the job, print its id, and return at once.")
     var detach = false
 
@@ -62,26 +67,37 @@ struct Run: AsyncParsableCommand {
     }
 
     private func execute() async throws -> Int32 {
+        let cwd = try Self.absoluteDirectory(directory)
         let request = JobRequest(
             command: command.joined(separator: " "), worker: worker,
-            environment: try environment.map { try JobRequest.parseEnvironment($0) },
-            timeout: timeout?.duration, grace: grace.duration)
-        if !noSync {
-            Report.note(
-                "p: directory sync is not available yet; the job runs in an empty work directory (-n says so explicitly)."
-            )
-        }
+            environment: try environment.map { try JobRequest.parseEnvironment($0) }, cwd: cwd,
+            timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd)
         let engine = EngineFactory.make()
         defer { Task { await engine.close() } }
+        let progress = ProgressLine()
+        let observer = SyncObserver(
+            planned: { plan in
+                guard !plan.skipped.isEmpty else { return }
+                Report.note(
+                    "p: not copying \(plan.skipped.count) special file(s) (sockets, FIFOs, devices): "
+                        + plan.skipped.prefix(5).map { "\($0.path) (\($0.kind))" }.joined(separator: ", "))
+            }, progress: progress.isEnabled ? progress.update : nil)
         if detach {
-            let record = try await engine.submit(request)
+            let record = try await engine.submit(request, sync: observer)
+            progress.finish()
             print(record.id)
             return 0
         }
         let started = StartedJob()
         do {
             let record = try await InterruptWatcher.run {
-                try await engine.run(request, onStart: { started.set($0) }) { bytes in
+                try await engine.run(
+                    request, sync: observer,
+                    onStart: {
+                        progress.finish()
+                        started.set($0)
+                    }
+                ) { bytes in
                     FileDescriptorWriter.write(bytes, to: STDOUT_FILENO)
                 }
             }
@@ -93,6 +109,21 @@ struct Run: AsyncParsableCommand {
                 "\n[Detached from job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
             return 130
         }
+    }
+}
+
+extension Run {
+    /// `path` made absolute and checked to be a directory; the current one when nil.
+    static func absoluteDirectory(_ path: String?) throws -> String {
+        let current = FileManager.default.currentDirectoryPath
+        guard let path else { return current }
+        let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: current + "/")).standardizedFileURL
+            .path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RemoteJobsError.invalidArgument("\(path) is not a directory.")
+        }
+        return absolute
     }
 }
 

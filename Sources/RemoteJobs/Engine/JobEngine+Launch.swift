@@ -6,8 +6,8 @@ extension JobEngine {
     /// this process and the network.
     /// - Throws: `RemoteJobsError` (no such worker, the job could not start, the connection
     ///   failed).
-    public func submit(_ request: JobRequest) async throws -> JobRecord {
-        try await launch(request, follow: false, onStart: { _ in }, output: { _ in })
+    public func submit(_ request: JobRequest, sync observer: SyncObserver = SyncObserver()) async throws -> JobRecord {
+        try await launch(request, follow: false, observer: observer, onStart: { _ in }, output: { _ in })
     }
 
     /// Starts a job and streams its output until it ends, in one exec on one connection
@@ -22,13 +22,15 @@ extension JobEngine {
     /// - Throws: `RemoteJobsError.connection` naming the job when the network drops (the job
     ///   runs on), `CancellationError` when detached.
     public func run(
-        _ request: JobRequest, onStart: (JobRecord) -> Void = { _ in }, output: ([UInt8]) -> Void
+        _ request: JobRequest, sync observer: SyncObserver = SyncObserver(), onStart: (JobRecord) -> Void = { _ in },
+        output: ([UInt8]) -> Void
     ) async throws -> JobRecord {
-        try await launch(request, follow: true, onStart: onStart, output: output)
+        try await launch(request, follow: true, observer: observer, onStart: onStart, output: output)
     }
 
     private func launch(
-        _ request: JobRequest, follow: Bool, onStart: (JobRecord) -> Void, output: ([UInt8]) -> Void
+        _ request: JobRequest, follow: Bool, observer: SyncObserver, onStart: (JobRecord) -> Void,
+        output: ([UInt8]) -> Void
     ) async throws -> JobRecord {
         for entry in request.environment where !JobRequest.isValidKey(entry.key) {
             throw RemoteJobsError.invalidEnvironment(entry.key + "=" + entry.value)
@@ -46,8 +48,25 @@ extension JobEngine {
             "\(record.timeoutSeconds ?? 0)", "\(max(0, Int(request.grace.components.seconds)))",
             follow ? "1" : "0", RemoteScripts.wrapper, RemoteScripts.evalCommandFile,
         ]
+        // Plan the copy before touching the network: an unreadable file stops the job here.
+        let plan = try request.syncDirectory.map { directory throws(RemoteJobsError) in
+            try SyncPlanner.plan(root: directory)
+        }
         // The record exists before the job does, so a job can never run unrecorded.
         try records.save(record)
+        if let plan, let directory = request.syncDirectory {
+            observer.planned(plan)
+            do {
+                try await sync(plan, from: directory, into: record, on: worker, progress: observer.progress)
+            } catch {
+                // No partial work directory is left looking complete, and no record of a
+                // job that never started.
+                _ = try? await runScript(
+                    RemoteScripts.remove, arguments: [record.root, record.id], on: worker, jobID: nil)
+                try? records.remove(record.id)
+                throw error
+            }
+        }
         var offset: UInt64 = 0
         var started = false
         let result: ScriptResult

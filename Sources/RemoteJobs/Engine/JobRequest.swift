@@ -15,12 +15,18 @@ public struct JobRequest: Sendable, Equatable {
     public var timeout: Duration?
     /// The grace period between TERM and KILL when the timeout stops the job.
     public var grace: Duration
+    /// The local directory to copy into the job's work directory first (git's ignore rules
+    /// apply); nil runs the job in an empty work directory.
+    public var syncDirectory: String?
 
     /// A request.
     public init(
         command: String, worker: String? = nil, environment: [(key: String, value: String)] = [],
-        cwd: String = FileManager.default.currentDirectoryPath, timeout: Duration? = nil, grace: Duration = .seconds(10)
+        cwd: String = FileManager.default.currentDirectoryPath, timeout: Duration? = nil,
+        grace: Duration = .seconds(10),
+        syncDirectory: String? = nil
     ) {
+        self.syncDirectory = syncDirectory
         self.command = command
         self.worker = worker
         self.environment = environment

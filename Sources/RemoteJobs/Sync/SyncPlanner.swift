@@ -5,12 +5,20 @@ import Foundation
 /// entries of their own (never followed), and sockets, FIFOs and devices are skipped and
 /// reported. Needs no git.
 public enum SyncPlanner {
+    /// A path left out of the copy.
+    public struct SkippedEntry: Sendable, Equatable {
+        /// The path relative to the root.
+        public var path: String
+        /// `socket`, `FIFO` or `device`.
+        public var kind: String
+    }
+
     /// The result of a walk.
     public struct Plan: Sendable {
         /// Everything to copy, parents before children.
         public var entries: [SyncEntry]
         /// Paths left out because they are not files, directories or links, with their kind.
-        public var skipped: [(path: String, kind: String)]
+        public var skipped: [SkippedEntry]
         /// The total size of the files.
         public var totalBytes: UInt64 { entries.reduce(0) { $0 + $1.size } }
     }
@@ -87,7 +95,8 @@ public enum SyncPlanner {
                         mode: mode,
                         modifiedSeconds: seconds, modifiedNanoseconds: nanoseconds))
             default:
-                plan.skipped.append((text, type == S_IFSOCK ? "socket" : type == S_IFIFO ? "FIFO" : "device"))
+                plan.skipped.append(
+                    SkippedEntry(path: text, kind: type == S_IFSOCK ? "socket" : type == S_IFIFO ? "FIFO" : "device"))
             }
         }
     }

@@ -102,19 +102,8 @@ final class LocalDestinationFile: @unchecked Sendable {
 
 /// A local directory tree as the transfer sees it.
 struct LocalTree {
-    enum Kind: Equatable {
-        case directory
-        case file(size: UInt64)
-        case symbolicLink(target: String)
-    }
-
-    struct Entry: Equatable {
-        /// Path relative to the root, `/`-separated.
-        var path: String
-        var kind: Kind
-        var permissions: UInt32
-        var modificationTime: UInt32
-    }
+    typealias Kind = SFTPTreeEntry.Kind
+    typealias Entry = SFTPTreeEntry
 
     var entries: [Entry] = []
     /// Sockets, FIFOs and devices, which are not copied.

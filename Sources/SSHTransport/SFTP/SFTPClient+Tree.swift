@@ -20,6 +20,19 @@ extension SFTPClient {
         progress: SFTPProgressHandler? = nil
     ) async throws -> [String] {
         let tree = try LocalTree.scan(localDirectory)
+        try await uploadTree(
+            localDirectory, to: remoteDirectory, entries: tree.entries, parallelism: parallelism, progress: progress)
+        return tree.skipped
+    }
+
+    /// Uploads the given entries of `localDirectory` (a selection made by the caller, parents
+    /// before children) as `remoteDirectory`, as `uploadTree(_:to:)` does for a whole tree. A
+    /// local file that changes while it is read fails the upload, naming it.
+    public func uploadTree(
+        _ localDirectory: String, to remoteDirectory: String, entries: [SFTPTreeEntry], parallelism: Int = 6,
+        progress: SFTPProgressHandler? = nil
+    ) async throws {
+        let tree = LocalTree(entries: entries)
         let files = tree.entries.filter { if case .file = $0.kind { return true } else { return false } }
         let bytes = files.reduce(UInt64(0)) { total, entry in
             if case .file(let size) = entry.kind { return total + size }
@@ -46,7 +59,6 @@ extension SFTPClient {
                 modificationTime: entry.modificationTime)
         }
         reporter.finish()
-        return tree.skipped
     }
 
     /// Downloads the remote directory `remoteDirectory` as `localDirectory` (created if

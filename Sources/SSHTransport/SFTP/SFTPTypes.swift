@@ -61,3 +61,31 @@ public struct SFTPProgress: Sendable, Equatable {
 
 /// Receives progress reports; called often, from a session's thread: keep it quick.
 public typealias SFTPProgressHandler = @Sendable (SFTPProgress) -> Void
+
+/// One entry of a local tree to upload with `SFTPClient.uploadTree(_:to:entries:)`.
+public struct SFTPTreeEntry: Sendable, Equatable {
+    /// What the entry is.
+    public enum Kind: Sendable, Equatable {
+        case directory
+        case file(size: UInt64)
+        /// A symbolic link, created as a link to `target` (never followed).
+        case symbolicLink(target: String)
+    }
+
+    /// The path relative to the tree's root, `/`-separated.
+    public var path: String
+    /// What it is.
+    public var kind: Kind
+    /// The permission bits to set.
+    public var permissions: UInt32
+    /// The modification time to set (seconds since 1970).
+    public var modificationTime: UInt32
+
+    /// An entry.
+    public init(path: String, kind: Kind, permissions: UInt32, modificationTime: UInt32) {
+        self.path = path
+        self.kind = kind
+        self.permissions = permissions
+        self.modificationTime = modificationTime
+    }
+}
