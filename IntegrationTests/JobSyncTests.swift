@@ -90,3 +90,58 @@ struct JobSyncTests {
         #expect(try FileManager.default.subpathsOfDirectory(atPath: root).sorted() == before)
     }
 }
+
+@Suite("Incremental sync", .timeLimit(.minutes(3)))
+struct IncrementalSyncTests {
+    @Test func unchangedFilesComeFromThePreviousWorkdirAndChangesTravel() async throws {
+        let world = try await JobWorld.make()
+        let root = world.directory + "/project"
+        let files = [
+            "same.txt": String(repeating: "s", count: 1000), "job-changes.txt": "original", "edited.txt": "v1",
+            "deleted.txt": "gone soon", "renamed-from.txt": "moving", "tool.sh": "#!/bin/sh\n", "dir/nested.txt": "n",
+        ]
+        for (path, text) in files {
+            try FileManager.default.createDirectory(
+                atPath: (root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: root + "/" + path, atomically: false, encoding: .utf8)
+        }
+        let first = try await world.p("-C", root, "--", "echo changed-by-the-job > job-changes.txt")
+        #expect(first.status == 0, "\(first.stderr)")
+        let firstID = try #require(world.records.loadAll().records.first?.id)
+        let base = world.root + "/workdirs/" + firstID
+        // Behind p's back: same size and mtime, other bytes. Only a copy made on the worker
+        // from this base can carry them into the next job.
+        _ = try await world.onWorker(
+            "cd '\(base)' && m=$(stat -c %Y same.txt) && printf '%1000s' | tr ' ' B > same.txt && touch -d @$m same.txt"
+        )
+
+        try "v2, longer".write(toFile: root + "/edited.txt", atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: root + "/deleted.txt")
+        try FileManager.default.moveItem(atPath: root + "/renamed-from.txt", toPath: root + "/renamed-to.txt")
+        chmod(root + "/tool.sh", 0o755)
+        try "new".write(toFile: root + "/dir/new.txt", atomically: false, encoding: .utf8)
+
+        let second = try await world.p(
+            "-C", root, "--",
+            "for f in $(find . -type f | sort); do printf '%s %s %s\\n' $f $(stat -c %a $f) \"$(head -c 12 $f)\"; done")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(
+            second.stdoutText == """
+                ./dir/nested.txt 644 n
+                ./dir/new.txt 644 new
+                ./edited.txt 644 v2, longer
+                ./job-changes.txt 644 original
+                ./renamed-to.txt 644 moving
+                ./same.txt 644 BBBBBBBBBBBB
+                ./tool.sh 755 #!/bin/sh
+
+                """)
+
+        // Without its base (removed), the next sync sends everything again.
+        let secondID = try #require(world.records.loadAll().records.first { $0.id != firstID }?.id)
+        _ = try await world.p("rm", firstID)
+        _ = try await world.p("rm", secondID)
+        let third = try await world.p("-C", root, "--", "head -c 3 same.txt; cat job-changes.txt")
+        #expect(third.stdoutText == "sssoriginal")
+    }
+}

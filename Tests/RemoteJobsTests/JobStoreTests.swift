@@ -96,10 +96,13 @@ struct RecordDatesTests {
         for seconds in [0, 951_782_400, 1_700_000_000, 1_795_441_808, 4_102_444_799] {
             let date = Date(timeIntervalSince1970: TimeInterval(seconds))
             let text = RecordDates.format(date)
-            #expect(text == ISO8601DateFormatter().string(from: date))
+            #expect(text == ISO8601DateFormatter().string(from: date).dropLast() + ".000Z")
             #expect(RecordDates.parse(text) == date)
+            #expect(RecordDates.parse(ISO8601DateFormatter().string(from: date)) == date)
         }
-        #expect(RecordDates.parse("2026-11-23T13:50:08.123Z") == RecordDates.parse("2026-11-23T13:50:08Z"))
+        let precise = Date(timeIntervalSince1970: 1_795_441_808.123)
+        #expect(RecordDates.format(precise) == "2026-11-23T13:50:08.123Z")
+        #expect(abs(RecordDates.parse("2026-11-23T13:50:08.123Z")!.timeIntervalSince(precise)) < 0.000_001)
         for bad in ["2026-11-23", "2026-13-01T00:00:00Z", "2026-11-23T13:50:08+01:00", "x026-11-23T13:50:08Z"] {
             #expect(RecordDates.parse(bad) == nil, "\(bad)")
         }

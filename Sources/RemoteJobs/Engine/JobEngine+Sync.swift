@@ -2,15 +2,30 @@ import Foundation
 import SSHTransport
 
 extension JobEngine {
-    /// Copies the planned entries of `directory` into the job's work directory over SFTP,
-    /// several files in flight at once. The directories above it are created private (0700).
+    /// Copies the planned entries of `directory` into the job's work directory. Files
+    /// unchanged since the last sync from this directory to this worker are copied on the
+    /// worker from that earlier work directory, when it still holds them exactly as p left
+    /// them; the rest travels over SFTP, several files in flight at once. The directories
+    /// above the work directory are created private (0700).
     func sync(
         _ plan: SyncPlanner.Plan, from directory: String, into record: JobRecord, on worker: Worker,
         progress: SFTPProgressHandler?
     ) async throws {
         let target = try resolveTarget(worker)
         let workdir = record.root + "/workdirs/" + record.id
-        let entries = plan.entries.map { entry in
+        let manifestPath = SyncManifest.path(in: paths, directory: directory, worker: worker.name, root: record.root)
+        var copied: Set<String> = []
+        if let manifest = SyncManifest.load(manifestPath), manifest.workdirID != record.id {
+            let lines = manifest.unchangedLines(in: plan)
+            if !lines.isEmpty {
+                copied = try await copyFromBase(
+                    record.root + "/workdirs/" + manifest.workdirID, to: workdir, lines: lines, record: record,
+                    worker: worker)
+            }
+        }
+        let merging = !copied.isEmpty
+        let toSend = plan.entries.filter { $0.kind != .file || !copied.contains($0.path) }
+        let entries = toSend.map { entry in
             let kind: SFTPTreeEntry.Kind
             switch entry.kind {
             case .file: kind = .file(size: entry.size)
@@ -29,7 +44,8 @@ extension JobEngine {
                     for path in [root, root + "/workdirs", workdir] where !(try await sftp.exists(path)) {
                         try await sftp.createDirectory(path, permissions: 0o700, intermediate: true)
                     }
-                    try await sftp.uploadTree(directory, to: workdir, entries: entries, progress: progress)
+                    try await sftp.uploadTree(
+                        directory, to: workdir, entries: entries, mergingIntoExisting: merging, progress: progress)
                     await sftp.close()
                 } catch {
                     await sftp.close()
@@ -42,5 +58,20 @@ extension JobEngine {
             }
             throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
         }
+        try SyncManifest(plan: plan, directory: directory, worker: worker.name, root: record.root, workdirID: record.id)
+            .save(manifestPath)
+    }
+
+    /// Runs `copyFromBase` on the worker; returns the paths it copied.
+    private func copyFromBase(
+        _ base: String, to workdir: String, lines: [String], record: JobRecord, worker: Worker
+    ) async throws -> Set<String> {
+        var output: [UInt8] = []
+        let input = Array(lines.joined(separator: "\n").utf8) + [0x0A]
+        let job = record.root + "/jobs/" + record.id
+        _ = try await runScript(
+            RemoteScripts.copyFromBase, arguments: [base, workdir, job], stdin: input,
+            on: worker, jobID: nil, framed: false, stdout: { output += $0 })
+        return Set(output.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) })
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Dates in records as ISO 8601 UTC seconds (`2026-11-23T13:50:08Z`), parsed and printed
+/// Dates in records as ISO 8601 UTC with milliseconds (`2026-11-23T13:50:08.123Z`; whole
+/// seconds are read too), parsed and printed
 /// by hand: Foundation's ISO 8601 strategy costs more than the rest of decoding a record,
 /// and `p ls -a` reads every record.
 enum RecordDates {
@@ -20,15 +21,19 @@ enum RecordDates {
     }
 
     static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        let milliseconds = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
+        let fraction = ((milliseconds % 1000) + 1000) % 1000
+        if milliseconds < 0 && fraction != 0 { seconds -= 1 }
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
+            + String(fraction + 1000).dropFirst() + "Z"
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS` with `Z` (fractional seconds allowed and dropped), or nil.
+    /// `YYYY-MM-DDTHH:MM:SS` with optional fractional seconds and `Z`, or nil.
     static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z"), bytes[4] == UInt8(ascii: "-"),
@@ -48,9 +53,16 @@ enum RecordDates {
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
             (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
+        var fraction = 0.0
         if bytes.count > 20 {
-            guard bytes[19] == UInt8(ascii: "."), bytes[20..<(bytes.count - 1)].allSatisfy({ (48...57).contains($0) })
+            let digits = bytes[20..<(bytes.count - 1)]
+            guard bytes[19] == UInt8(ascii: "."), !digits.isEmpty, digits.allSatisfy({ (48...57).contains($0) })
             else { return nil }
+            var scale = 0.1
+            for digit in digits.prefix(9) {
+                fraction += Double(digit - 48) * scale
+                scale /= 10
+            }
         }
         // Days from the civil date (Howard Hinnant's algorithm), no calendar object needed.
         let y = month <= 2 ? year - 1 : year
@@ -59,6 +71,6 @@ enum RecordDates {
         let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146097 + dayOfEra - 719468
-        return Date(timeIntervalSince1970: TimeInterval(days * 86400 + hour * 3600 + minute * 60 + second))
+        return Date(timeIntervalSince1970: TimeInterval(days * 86400 + hour * 3600 + minute * 60 + second) + fraction)
     }
 }

@@ -138,6 +138,21 @@ enum RemoteScripts {
     static let remove =
         #"R=$1; shift; for i in "$@"; do chmod -R u+w "$R/workdirs/$i" 2>/dev/null; rm -rf "$R/jobs/$i" "$R/workdirs/$i"; done"#
 
+    /// Copies files of an earlier work directory `B` into the new one `W` on the worker
+    /// (copy-on-write where the filesystem allows), but only those still exactly as p
+    /// left them: stdin lists `size mtime mode path` lines as the manifest recorded them,
+    /// and a file the earlier job changed (other size, mtime or mode) is not copied. Prints the copied
+    /// paths; prints nothing (and copies nothing usable) when `B` is gone or the tools
+    /// (GNU find and cp) are missing, and the caller then uploads everything. Arguments:
+    /// `B W J` (created private if missing; J holds the temporary lists).
+    static let copyFromBase = [
+        #"umask 077; mkdir -p "$2" "$3" || exit 0; W=$(cd "$2" && pwd); t=$(cd "$3" && pwd)/base"#,
+        #"if cd "$1" 2>/dev/null; then :; else cat > /dev/null; exit 0; fi"#,
+        #"LC_ALL=C sort > "$t.want"; find . -type f -printf "%s %Ts %m %P\n" 2>/dev/null | LC_ALL=C sort > "$t.have""#,
+        #"LC_ALL=C comm -12 "$t.want" "$t.have" | cut -d " " -f 4- > "$t.ok""#,
+        #"if tr "\n" "\000" < "$t.ok" | xargs -0 -r cp -p --reflink=auto --parents -t "$W" -- 2> /dev/null; then cat "$t.ok"; fi; rm -f "$t.want" "$t.have" "$t.ok""#,
+    ].joined(separator: "; ")
+
     /// What `p worker register` reports: `key value` lines.
     static let probe = [
         #"printf "os %s\n" "$(uname -sr)"; printf "arch %s\n" "$(uname -m)"; printf "shell %s\n" "${SHELL:-/bin/sh}""#,

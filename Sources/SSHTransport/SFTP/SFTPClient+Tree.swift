@@ -27,10 +27,12 @@ extension SFTPClient {
 
     /// Uploads the given entries of `localDirectory` (a selection made by the caller, parents
     /// before children) as `remoteDirectory`, as `uploadTree(_:to:)` does for a whole tree. A
-    /// local file that changes while it is read fails the upload, naming it.
+    /// local file that changes while it is read fails the upload, naming it. With
+    /// `mergingIntoExisting`, directories that already exist remotely are fine (one more
+    /// round trip per directory to find out).
     public func uploadTree(
-        _ localDirectory: String, to remoteDirectory: String, entries: [SFTPTreeEntry], parallelism: Int = 6,
-        progress: SFTPProgressHandler? = nil
+        _ localDirectory: String, to remoteDirectory: String, entries: [SFTPTreeEntry],
+        mergingIntoExisting: Bool = false, parallelism: Int = 6, progress: SFTPProgressHandler? = nil
     ) async throws {
         let tree = LocalTree(entries: entries)
         let files = tree.entries.filter { if case .file = $0.kind { return true } else { return false } }
@@ -43,7 +45,9 @@ extension SFTPClient {
         try await createDirectory(remoteDirectory, permissions: 0o755, intermediate: true)
         // Directories are made writable for the upload; their own modes come at the end.
         for entry in tree.entries where entry.kind == .directory {
-            try await createDirectory(remoteDirectory + "/" + entry.path, permissions: entry.permissions | 0o700)
+            try await createDirectory(
+                remoteDirectory + "/" + entry.path, permissions: entry.permissions | 0o700,
+                intermediate: mergingIntoExisting)
         }
         for entry in tree.entries {
             guard case .symbolicLink(let target) = entry.kind else { continue }
