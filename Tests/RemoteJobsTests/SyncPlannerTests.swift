@@ -15,21 +15,37 @@ struct SyncPlannerTests {
         return path
     }
 
+    /// Runs git with posix_spawn and waitpid (Foundation's Process waits for its exit
+    /// through a run loop, which can hang off the main thread).
     static func git(_ arguments: [String], in directory: String) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory] + arguments
-        process.environment = [
-            "HOME": directory + "/.git", "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin:/usr/local/bin",
-            "XDG_CONFIG_HOME": directory + "/.git",
+        let output = NSTemporaryDirectory() + "p-git-" + UUID().uuidString
+        defer { unlink(output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let words: [String] = ["git", "-C", directory] + arguments
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        let gitDirectory: String = directory + "/.git"
+        let variables: [String] = [
+            "HOME=\(gitDirectory)", "GIT_CONFIG_NOSYSTEM=1", "PATH=/usr/bin:/bin:/usr/local/bin",
+            "XDG_CONFIG_HOME=\(gitDirectory)",
         ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestError("git \(arguments) failed") }
-        return [UInt8](data)
+        let environment: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in environment { free(pointer) }
+        }
+        var pid: pid_t = 0
+        guard posix_spawnp(&pid, "git", &actions, nil, argv, environment) == 0 else {
+            throw TestError("cannot start git (the planner tests compare with it; install git)")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else { throw TestError("git \(arguments) failed (\(status))") }
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
     }
 
     struct TestError: Error, CustomStringConvertible {

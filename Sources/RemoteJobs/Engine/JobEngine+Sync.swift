@@ -23,8 +23,14 @@ extension JobEngine {
                     worker: worker)
             }
         }
-        let merging = !copied.isEmpty
-        let toSend = plan.entries.filter { $0.kind != .file || !copied.contains($0.path) }
+        try await makeDirectories(plan, in: workdir, record: record, worker: worker)
+        let toSend = plan.entries.filter {
+            switch $0.kind {
+            case .directory: return false
+            case .file: return !copied.contains($0.path)
+            case .symlink: return true
+            }
+        }
         let entries = toSend.map { entry in
             let kind: SFTPTreeEntry.Kind
             switch entry.kind {
@@ -45,7 +51,8 @@ extension JobEngine {
                         try await sftp.createDirectory(path, permissions: 0o700, intermediate: true)
                     }
                     try await sftp.uploadTree(
-                        directory, to: workdir, entries: entries, mergingIntoExisting: merging, progress: progress)
+                        directory, to: workdir, entries: entries, mergingIntoExisting: true, atomicFiles: false,
+                        progress: progress)
                     await sftp.close()
                 } catch {
                     await sftp.close()
@@ -60,6 +67,28 @@ extension JobEngine {
         }
         try SyncManifest(plan: plan, directory: directory, worker: worker.name, root: record.root, workdirID: record.id)
             .save(manifestPath)
+    }
+
+    /// Creates the plan's directories in one exec per distinct mode (usually one or two).
+    /// Owner rwx is added so the copy can fill them.
+    private func makeDirectories(_ plan: SyncPlanner.Plan, in workdir: String, record: JobRecord, worker: Worker)
+        async throws
+    {
+        let byMode = Dictionary(
+            grouping: plan.entries.filter { $0.kind == .directory }, by: { ($0.mode | 0o700) & 0o7777 })
+        let job = record.root + "/jobs/" + record.id
+        for (mode, directories) in byMode.sorted(by: { $0.key < $1.key }) {
+            let list: [UInt8] = directories.flatMap { Array($0.path.utf8) + [0] }
+            let result = try await runScript(
+                RemoteScripts.makeDirectories, arguments: [workdir, String(mode, radix: 8), job], stdin: list,
+                on: worker,
+                jobID: nil, framed: false)
+            guard result.status == .exited(0) else {
+                throw RemoteJobsError.remoteFailure(
+                    worker: worker.name, action: "create the work directory's folders",
+                    detail: result.control.otherText.isEmpty ? "\(result.status)" : result.control.otherText)
+            }
+        }
     }
 
     /// Runs `copyFromBase` on the worker; returns the paths it copied.

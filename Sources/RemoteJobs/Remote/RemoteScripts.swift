@@ -153,6 +153,14 @@ enum RemoteScripts {
         #"if tr "\n" "\000" < "$t.ok" | xargs -0 -r cp -p --reflink=auto --parents -t "$W" -- 2> /dev/null; then cat "$t.ok"; fi; rm -f "$t.want" "$t.have" "$t.ok""#,
     ].joined(separator: "; ")
 
+    /// Creates directories under `W` with mode `M`: stdin holds their relative paths,
+    /// NUL-separated (any byte but NUL is fine in a name). One exec for a whole tree, where
+    /// SFTP needs a round trip per directory. Arguments: `W M J` (J holds the list).
+    static let makeDirectories = [
+        #"umask 077; mkdir -p "$1" "$3" && cd "$1" || exit 1; cat > "$3/dirs""#,
+        #"xargs -0 mkdir -p -- < "$3/dirs" && xargs -0 chmod "$2" -- < "$3/dirs"; c=$?; rm -f "$3/dirs"; exit $c"#,
+    ].joined(separator: "; ")
+
     /// What `p worker register` reports: `key value` lines.
     static let probe = [
         #"printf "os %s\n" "$(uname -sr)"; printf "arch %s\n" "$(uname -m)"; printf "shell %s\n" "${SHELL:-/bin/sh}""#,

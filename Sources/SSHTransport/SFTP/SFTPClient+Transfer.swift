@@ -26,10 +26,14 @@ extension SFTPClient {
         reporter.finish()
     }
 
-    func uploadFile(_ localPath: String, to remotePath: String, reporter: TransferReporter) async throws {
+    func uploadFile(
+        _ localPath: String, to remotePath: String, reporter: TransferReporter, atomic: Bool = true
+    ) async throws {
         let source = try LocalSourceFile(path: localPath)
         defer { source.close() }
-        let temporary = Self.temporaryName(for: remotePath)
+        // Written under a temporary name and renamed, unless the caller says no one looks at
+        // the destination until the whole transfer is done (a round trip less per file).
+        let temporary = atomic ? Self.temporaryName(for: remotePath) : remotePath
         let handle = try await open(
             temporary, flags: SFTPOpenFlags.write | SFTPOpenFlags.create | SFTPOpenFlags.truncate,
             mode: Int(source.permissions | 0o200), directory: false, purpose: "uploading")
@@ -52,7 +56,7 @@ extension SFTPClient {
                 path: remotePath)
             try await close(handle, temporary)
             handleOpen = false
-            try await rename(temporary, to: remotePath)
+            if atomic { try await rename(temporary, to: remotePath) }
             reporter.fileDone()
         } catch {
             if handleOpen { try? await close(handle, temporary) }

@@ -29,10 +29,13 @@ extension SFTPClient {
     /// before children) as `remoteDirectory`, as `uploadTree(_:to:)` does for a whole tree. A
     /// local file that changes while it is read fails the upload, naming it. With
     /// `mergingIntoExisting`, directories that already exist remotely are fine (one more
-    /// round trip per directory to find out).
+    /// round trip per directory to find out). With `atomicFiles` false, files are written
+    /// under their final names (a round trip less each), for a destination nobody uses
+    /// before the upload has finished.
     public func uploadTree(
         _ localDirectory: String, to remoteDirectory: String, entries: [SFTPTreeEntry],
-        mergingIntoExisting: Bool = false, parallelism: Int = 6, progress: SFTPProgressHandler? = nil
+        mergingIntoExisting: Bool = false, atomicFiles: Bool = true, parallelism: Int = 6,
+        progress: SFTPProgressHandler? = nil
     ) async throws {
         let tree = LocalTree(entries: entries)
         let files = tree.entries.filter { if case .file = $0.kind { return true } else { return false } }
@@ -55,7 +58,7 @@ extension SFTPClient {
         }
         try await forEachFile(files.map(\.path), parallelism: parallelism) { client, path in
             try await client.uploadFile(
-                localDirectory + "/" + path, to: remoteDirectory + "/" + path, reporter: reporter)
+                localDirectory + "/" + path, to: remoteDirectory + "/" + path, reporter: reporter, atomic: atomicFiles)
         }
         for entry in tree.entries.reversed() where entry.kind == .directory {
             try await setAttributes(
