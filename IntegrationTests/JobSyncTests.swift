@@ -146,3 +146,28 @@ struct IncrementalSyncTests {
         #expect(third.stdoutText == "sssoriginal")
     }
 }
+
+@Suite("Sync with a root relative to the login directory", .timeLimit(.minutes(3)))
+struct RelativeRootSyncTests {
+    /// Workers registered without `root:` use `~/.p`, a path relative to the login
+    /// directory, which every worker-side script must resolve before changing directory.
+    @Test func defaultStyleRootWorks() async throws {
+        let world = try await JobWorld.make(register: false)
+        let relative = "p-tests/relative-" + UUID().uuidString.prefix(8)
+        try world.store.update { config throws(RemoteJobsError) in
+            try config.register(Worker(name: "box", connection: "worker", root: "~/" + relative))
+        }
+        let root = world.directory + "/project"
+        try FileManager.default.createDirectory(atPath: root + "/a/b", withIntermediateDirectories: true)
+        try "one".write(toFile: root + "/a/b/f.txt", atomically: false, encoding: .utf8)
+        let first = try await world.p("-C", root, "--", "cat a/b/f.txt; pwd")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdoutText.hasPrefix("one"))
+        #expect(first.stdoutText.contains("/" + relative + "/workdirs/"))
+        try "two".write(toFile: root + "/a/b/g.txt", atomically: false, encoding: .utf8)
+        let second = try await world.p("-C", root, "--", "cat a/b/f.txt a/b/g.txt")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdoutText == "onetwo")
+        _ = try await world.onWorker("rm -rf '\(relative)'")
+    }
+}

@@ -157,8 +157,8 @@ enum RemoteScripts {
     /// NUL-separated (any byte but NUL is fine in a name). One exec for a whole tree, where
     /// SFTP needs a round trip per directory. Arguments: `W M J` (J holds the list).
     static let makeDirectories = [
-        #"umask 077; mkdir -p "$1" "$3" && cd "$1" || exit 1; cat > "$3/dirs""#,
-        #"xargs -0 mkdir -p -- < "$3/dirs" && xargs -0 chmod "$2" -- < "$3/dirs"; c=$?; rm -f "$3/dirs"; exit $c"#,
+        #"umask 077; mkdir -p "$1" "$3" && L=$(cd "$3" && pwd)/dirs && cd "$1" || exit 1; cat > "$L""#,
+        #"xargs -0 mkdir -p -- < "$L" && xargs -0 chmod "$2" -- < "$L"; c=$?; rm -f "$L"; exit $c"#,
     ].joined(separator: "; ")
 
     /// What `p worker register` reports: `key value` lines.
