@@ -31,18 +31,20 @@ struct FileTransfer: AsyncParsableCommand {
     var destination: String
 
     func run() async throws {
-        try await withSSHErrorsReported {
+        try await reportingErrors {
             let session = try await SSHSession.connect(to: connection.resolve(host))
             defer { session.close() }
-            let sftp = try await session.sftp()
-            switch direction {
-            case .put: try await sftp.upload(source, to: destination)
-            case .get: try await sftp.download(source, to: destination)
-            case .putTree:
-                for skipped in try await sftp.uploadTree(source, to: destination) {
-                    FileHandle.standardError.write(Data("p: skipped \(skipped) (not a file, directory or link)\n".utf8))
+            try await session.withSFTP { sftp in
+                switch direction {
+                case .put: try await sftp.upload(source, to: destination)
+                case .get: try await sftp.download(source, to: destination)
+                case .putTree:
+                    for skipped in try await sftp.uploadTree(source, to: destination) {
+                        FileHandle.standardError.write(
+                            Data("p: skipped \(skipped) (not a file, directory or link)\n".utf8))
+                    }
+                case .getTree: try await sftp.downloadTree(source, to: destination)
                 }
-            case .getTree: try await sftp.downloadTree(source, to: destination)
             }
             return 0
         }
@@ -69,7 +71,7 @@ struct RunMany: AsyncParsableCommand {
     var command: [String] = []
 
     func run() async throws {
-        try await withSSHErrorsReported {
+        try await reportingErrors {
             let target = try connection.resolve(host)
             let pool = SSHSessionPool()
             let line = command.joined(separator: " ")

@@ -21,7 +21,7 @@ struct RemoteShell: AsyncParsableCommand {
     var command: [String] = []
 
     func run() async throws {
-        try await withSSHErrorsReported { try await execute() }
+        try await reportingErrors { try await execute() }
     }
 
     private func execute() async throws -> Int32 {

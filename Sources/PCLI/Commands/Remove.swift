@@ -23,18 +23,9 @@ struct Remove: AsyncParsableCommand {
         try await reportingErrors {
             let engine = EngineFactory.make()
             defer { Task { await engine.close() } }
-            var status: Int32 = 0
-            for id in ids {
-                do {
-                    let record = try engine.record(id)
-                    try await engine.remove(record.id, force: force)
-                    print("removed \(record.shortID)")
-                } catch let error as RemoteJobsError where !error.isConnectionFailure {
-                    Report.error("\(error)")
-                    status = 1
-                }
+            return try await forEachJob(ids) { id in
+                "removed \(try await engine.remove(id, force: force).shortID)"
             }
-            return status
         }
     }
 }

@@ -32,17 +32,10 @@ struct Stop: AsyncParsableCommand {
         try await reportingErrors {
             let engine = EngineFactory.make()
             defer { Task { await engine.close() } }
-            var status: Int32 = 0
-            for id in ids {
-                do {
-                    let record = try await engine.cancel(id, signal: signal, grace: grace.duration)
-                    print("\(record.shortID)  \(record.status.display)")
-                } catch let error as RemoteJobsError where !error.isConnectionFailure {
-                    Report.error("\(error)")
-                    status = 1
-                }
+            return try await forEachJob(ids) { id in
+                let record = try await engine.cancel(id, signal: signal, grace: grace.duration)
+                return "\(record.shortID)  \(record.status.display)"
             }
-            return status
         }
     }
 }

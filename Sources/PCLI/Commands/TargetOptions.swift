@@ -37,15 +37,3 @@ struct TargetOptions: ParsableArguments {
         return try SSHTarget.resolve(host, config: config)
     }
 }
-
-/// Runs `body`, turning an `SSHError` into a message on stderr and exit status 255.
-func withSSHErrorsReported(_ body: () async throws -> Int32) async throws -> Never {
-    let status: Int32
-    do {
-        status = try await body()
-    } catch let error as SSHError {
-        FileHandle.standardError.write(Data("p: \(error)\n".utf8))
-        throw ExitCode(255)
-    }
-    throw ExitCode(status)
-}

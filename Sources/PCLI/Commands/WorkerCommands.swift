@@ -91,8 +91,9 @@ struct WorkerCommand: AsyncParsableCommand {
                     var row = [worker.name, worker.connection, worker.name == config.defaultWorker ? "*" : ""]
                     if let result = checks?[index] {
                         row += [
-                            result.failure == nil ? "yes" : "no", result.connectTime.map(Self.milliseconds) ?? "-",
-                            result.roundTrip.map(Self.milliseconds) ?? "-",
+                            result.failure == nil ? "yes" : "no",
+                            result.connectTime.map { String(format: "%.0f ms", Self.milliseconds($0)) } ?? "-",
+                            result.roundTrip.map { String(format: "%.0f ms", Self.milliseconds($0)) } ?? "-",
                         ]
                     }
                     return row
@@ -107,9 +108,8 @@ struct WorkerCommand: AsyncParsableCommand {
             }
         }
 
-        static func milliseconds(_ duration: Duration) -> String {
-            let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-            return String(format: "%.0f ms", ms)
+        static func milliseconds(_ duration: Duration) -> Double {
+            (Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15).rounded()
         }
 
         static func json(_ config: WorkerConfig, _ checks: [WorkerCheck]?) throws -> String {
@@ -121,8 +121,8 @@ struct WorkerCommand: AsyncParsableCommand {
                 if let root = worker.root { entry["root"] = root }
                 if let check = checks?[index] {
                     entry["reachable"] = check.failure == nil
-                    if let time = check.connectTime { entry["connect_ms"] = Double(milliseconds(time).dropLast(3)) }
-                    if let time = check.roundTrip { entry["latency_ms"] = Double(milliseconds(time).dropLast(3)) }
+                    if let time = check.connectTime { entry["connect_ms"] = milliseconds(time) }
+                    if let time = check.roundTrip { entry["latency_ms"] = milliseconds(time) }
                     if let failure = check.failure { entry["error"] = failure }
                 }
                 return entry

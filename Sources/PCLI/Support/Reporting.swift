@@ -43,3 +43,19 @@ func describe(_ error: RemoteJobsError) -> String {
     }
     return "\(error)"
 }
+
+/// Runs `body` for each job id and prints the line it returns. A state error (an unknown
+/// id, a job that is not running) is reported and the other ids still go (exit 1); a
+/// connection failure ends the command (exit 255, through `reportingErrors`).
+func forEachJob(_ ids: [String], _ body: (String) async throws -> String) async throws -> Int32 {
+    var status: Int32 = 0
+    for id in ids {
+        do {
+            print(try await body(id))
+        } catch let error as RemoteJobsError where !error.isConnectionFailure {
+            Report.error("\(error)")
+            status = 1
+        }
+    }
+    return status
+}

@@ -35,9 +35,13 @@ extension JobEngine {
 
     /// Removes a job's record and its files on the worker.
     /// - Parameter force: stop a running job first (else it is refused).
+    /// - Returns: the record that was removed.
     /// - Throws: `RemoteJobsError.jobRunning` for a running job without `force`; a connection
     ///   error when the worker cannot be reached (the record is kept).
-    public func remove(_ idPrefix: String, force: Bool = false, grace: Duration = .seconds(10)) async throws {
+    @discardableResult
+    public func remove(_ idPrefix: String, force: Bool = false, grace: Duration = .seconds(10)) async throws
+        -> JobRecord
+    {
         var record = try record(idPrefix)
         if record.status.isRunning {
             // The record may be stale: ask the worker before refusing.
@@ -49,6 +53,7 @@ extension JobEngine {
             record = try await cancel(record.id, grace: grace)
         }
         try await removeFiles(of: [record])
+        return record
     }
 
     /// Removes the worker-side files of `jobs` (one exec per worker) and then their records.

@@ -27,8 +27,7 @@ extension JobEngine {
         let finalDestination = destination
         do {
             try await pool.withSession(target) { session in
-                let sftp = try await session.sftp()
-                do {
+                try await session.withSFTP { sftp in
                     let realBase = try await sftp.realPath(base)
                     let realRemote = try await sftp.realPath(remote)
                     guard realRemote == realBase || realRemote.hasPrefix(realBase + "/") else {
@@ -39,10 +38,6 @@ extension JobEngine {
                     } else {
                         try await sftp.download(realRemote, to: finalDestination, progress: progress)
                     }
-                    await sftp.close()
-                } catch {
-                    await sftp.close()
-                    throw error
                 }
             }
         } catch let error as SSHError {

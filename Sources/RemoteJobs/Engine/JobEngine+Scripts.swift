@@ -23,30 +23,9 @@ extension JobEngine {
         let target = try resolveTarget(worker)
         let command = ShellQuote.command(script: script, arguments: arguments)
         do {
-            for attempt in 0..<2 {
-                let lease = try await pool.lease(target)
-                let exec: SSHExec
-                do {
-                    exec = try await lease.session.exec(command)
-                } catch let error as SSHError where attempt == 0 && !lease.session.isAlive {
-                    _ = error
-                    await pool.release(lease)
-                    continue
-                } catch {
-                    await pool.release(lease)
-                    throw error
-                }
-                do {
-                    let result = try await drive(exec, stdin: stdin, framed: framed, stdout: stdout, onStart: onStart)
-                    await pool.release(lease)
-                    return result
-                } catch {
-                    exec.close()
-                    await pool.release(lease)
-                    throw error
-                }
+            return try await pool.withExec(command, on: target) { exec in
+                try await drive(exec, stdin: stdin, framed: framed, stdout: stdout, onStart: onStart)
             }
-            throw SSHError.sessionClosed(host: target.host)
         } catch let error as SSHError {
             throw RemoteJobsError.connection(worker: worker.name, jobID: jobID, error)
         }

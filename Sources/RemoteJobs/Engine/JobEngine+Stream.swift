@@ -95,9 +95,6 @@ extension JobEngine {
             try handleInterruption(error, record: &record, started: true, offset: offset)
             throw error
         }
-        if let fresh = try? records.load(record.id), fresh.status != .running, record.status.isRunning {
-            record.status = fresh.status
-        }
         record.resumeOffset = nil
         try records.save(record)
         return record

@@ -5,8 +5,8 @@ extension JobEngine {
     /// Copies the planned entries of `directory` into the job's work directory. Files
     /// unchanged since the last sync from this directory to this worker are copied on the
     /// worker from that earlier work directory, when it still holds them exactly as p left
-    /// them; the rest travels over SFTP, several files in flight at once. The directories
-    /// above the work directory are created private (0700).
+    /// them; the directories are made in one exec; the rest travels over SFTP, several
+    /// files in flight at once. The directories above the work directory are private (0700).
     func sync(
         _ plan: SyncPlanner.Plan, from directory: String, into record: JobRecord, on worker: Worker,
         progress: SFTPProgressHandler?
@@ -42,21 +42,12 @@ extension JobEngine {
                 path: entry.path, kind: kind, permissions: entry.mode,
                 modificationTime: UInt32(clamping: entry.modifiedSeconds))
         }
-        let root = record.root
         do {
             try await pool.withSession(target) { session in
-                let sftp = try await session.sftp()
-                do {
-                    for path in [root, root + "/workdirs", workdir] where !(try await sftp.exists(path)) {
-                        try await sftp.createDirectory(path, permissions: 0o700, intermediate: true)
-                    }
+                try await session.withSFTP { sftp in
                     try await sftp.uploadTree(
                         directory, to: workdir, entries: entries, mergingIntoExisting: true, atomicFiles: false,
                         progress: progress)
-                    await sftp.close()
-                } catch {
-                    await sftp.close()
-                    throw error
                 }
             }
         } catch let error as SSHError {
@@ -69,8 +60,9 @@ extension JobEngine {
             .save(manifestPath)
     }
 
-    /// Creates the plan's directories in one exec per distinct mode (usually one or two).
-    /// Owner rwx is added so the copy can fill them.
+    /// Creates the work directory (and the private directories above it) and the plan's
+    /// directories, in one exec per distinct mode (usually one or two). Owner rwx is added
+    /// so the copy can fill them.
     private func makeDirectories(_ plan: SyncPlanner.Plan, in workdir: String, record: JobRecord, worker: Worker)
         async throws
     {

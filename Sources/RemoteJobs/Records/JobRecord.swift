@@ -56,7 +56,7 @@ public struct JobRecord: Sendable, Equatable {
 
     /// How long it ran, or has been running, at `now`.
     public func duration(now: Date = Date()) -> TimeInterval? {
-        guard let start = startedAt ?? Optional(submittedAt) else { return nil }
+        let start = startedAt ?? submittedAt
         if status.isRunning { return max(0, now.timeIntervalSince(start)) }
         return status.endedAt.map { max(0, $0.timeIntervalSince(start)) }
     }

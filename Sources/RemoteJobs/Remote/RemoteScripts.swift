@@ -158,7 +158,7 @@ enum RemoteScripts {
     /// SFTP needs a round trip per directory. Arguments: `W M J` (J holds the list).
     static let makeDirectories = [
         #"umask 077; mkdir -p "$1" "$3" && L=$(cd "$3" && pwd)/dirs && cd "$1" || exit 1; cat > "$L""#,
-        #"xargs -0 mkdir -p -- < "$L" && xargs -0 chmod "$2" -- < "$L"; c=$?; rm -f "$L"; exit $c"#,
+        #"xargs -0 -r mkdir -p -- < "$L" && xargs -0 -r chmod "$2" -- < "$L"; c=$?; rm -f "$L"; exit $c"#,
     ].joined(separator: "; ")
 
     /// What `p worker register` reports: `key value` lines.

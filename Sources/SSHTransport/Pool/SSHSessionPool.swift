@@ -114,24 +114,39 @@ public actor SSHSessionPool {
     /// idle), the command is retried once on a fresh session: it cannot have run.
     /// - Throws: `SSHError`, as `SSHSession.run`.
     public func run(_ command: String, on target: SSHTarget, stdin: [UInt8] = []) async throws -> SSHExecResult {
+        try await withExec(command, on: target) { exec in try await SSHSession.collect(exec, stdin: stdin) }
+    }
+
+    /// Starts a command on a pooled session and runs `body` with it, holding the channel
+    /// slot until `body` returns; the channel is closed if `body` throws.
+    ///
+    /// A session found dead when the command is started (it died while idle) is replaced
+    /// once: the command cannot have run. `body` runs in the caller's context, so it may
+    /// use the caller's state (output sinks, counters).
+    /// - Throws: `SSHError` if no session can be opened or the command cannot start; what
+    ///   `body` throws.
+    public nonisolated func withExec<T>(
+        _ command: String, on target: SSHTarget, _ body: (SSHExec) async throws -> T
+    ) async throws -> T {
         for attempt in 0..<2 {
             let lease = try await lease(target)
             let exec: SSHExec
             do {
                 exec = try await lease.session.exec(command)
             } catch is SSHError where attempt == 0 && !lease.session.isAlive {
-                release(lease)
+                await release(lease)
                 continue
             } catch {
-                release(lease)
+                await release(lease)
                 throw error
             }
             do {
-                let result = try await SSHSession.collect(exec, stdin: stdin)
-                release(lease)
+                let result = try await body(exec)
+                await release(lease)
                 return result
             } catch {
-                release(lease)
+                exec.close()
+                await release(lease)
                 throw error
             }
         }

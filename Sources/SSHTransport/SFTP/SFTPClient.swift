@@ -364,6 +364,21 @@ extension SSHSession {
         }
         return SFTPClient(session: self, channel: channel)
     }
+
+    /// Runs `body` with an SFTP channel that is shut down afterwards, whether `body`
+    /// returns or throws.
+    /// - Throws: what `sftp()` or `body` throws.
+    public func withSFTP<T>(_ body: (SFTPClient) async throws -> T) async throws -> T {
+        let client = try await sftp()
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
 }
 
 /// SFTP open flags without exposing libssh2's constants above the LibSSH2 folder.
