@@ -40,6 +40,10 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     case connection(worker: String, jobID: String?, SSHError)
     /// An argument that cannot be used.
     case invalidArgument(String)
+    /// Another job runs in the persistent work directory `--reuse-workdir` asked for.
+    case workdirBusy(worker: String, heldBy: String)
+    /// The directory could not be copied to the worker; `detail` says which file or why.
+    case syncFailed(worker: String, detail: String)
 
     /// Whether the failure is the network's or the worker's SSH server's (exit 255 in the
     /// CLI) rather than a usage or state error (exit 1).
@@ -75,6 +79,11 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
             return "'\(prefix)' matches several jobs: \(candidates.joined(separator: ", ")). Give more characters."
         case .invalidJobID(let text):
             return "'\(text)' is not a job id: give at least 4 characters of the id `p ls` shows."
+        case .workdirBusy(let worker, let holder):
+            return
+                "job \(holder.prefix(8)) is running in this directory's persistent work directory on '\(worker)'; wait for it with --wait, or stop it with `p stop \(holder.prefix(8))`."
+        case .syncFailed(let worker, let detail):
+            return "could not copy the directory to '\(worker)': \(detail). The job was not started."
         case .jobRunning(let id):
             return "job \(id.prefix(8)) is still running; stop it with `p stop \(id.prefix(8))` or add --force."
         case .jobNotRunning(let id, let status):

@@ -14,6 +14,13 @@ struct RemoteShell: AsyncParsableCommand {
 
     @OptionGroup var connection: TargetOptions
 
+    @Option(
+        name: .customLong("connection"),
+        help:
+            "Connect to this connection string (user@host:port or an alias) instead of <host>, which is then ignored (for rsync, whose host argument cannot carry a port)."
+    )
+    var connectionString: String?
+
     @Argument(help: "The host or alias.")
     var host: String
 
@@ -25,8 +32,8 @@ struct RemoteShell: AsyncParsableCommand {
     }
 
     private func execute() async throws -> Int32 {
-        let target = try connection.resolve(host)
-        let session = try await SSHSession.connect(to: target, options: SSHSessionOptions())
+        let target = try connection.resolve(connectionString ?? host)
+        let session = try await SSHSession.connect(to: target, options: EngineFactory.options(hostKeys: .configured))
         defer { session.close() }
         let exec = try await session.exec(command.joined(separator: " "))
         let input = Task { try await StandardInput.forward(to: exec) }

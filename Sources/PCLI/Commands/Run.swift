@@ -46,12 +46,34 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Time between TERM and KILL when --timeout stops the job.")
     var grace = DurationArgument(.seconds(10))
 
+    @Option(
+        name: .customLong("sync-via"),
+        help:
+            "How the directory travels: auto (rsync when both machines have it and at least 64 files or 8 MB are to be sent, else SFTP), rsync, or sftp."
+    )
+    var syncVia: SyncTransport = .automatic
+
+    @Flag(
+        help:
+            "Run in this directory's persistent work directory on the worker, synced in place, so build caches the job leaves there (ignored by git, so never synced) survive to the next job. One job at a time."
+    )
+    var reuseWorkdir = false
+
+    @Flag(help: "With --reuse-workdir: wait while another job uses the persistent work directory, instead of failing.")
+    var wait = false
+
+    @Flag(name: [.short, .long], help: "Say what the sync did and how long it took.")
+    var verbose = false
+
     @Argument(parsing: .postTerminator, help: "The command, after `--`.")
     var command: [String] = []
 
     func validate() throws {
         guard !command.isEmpty, !command.joined().trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ValidationError("Give the command to run after `--`, for example: p -- make test")
+        }
+        if wait && !reuseWorkdir {
+            throw ValidationError("--wait only applies with --reuse-workdir.")
         }
         for entry in environment {
             do {
@@ -71,7 +93,8 @@ struct Run: AsyncParsableCommand {
         let request = JobRequest(
             command: command.joined(separator: " "), worker: worker,
             environment: try environment.map { try JobRequest.parseEnvironment($0) }, cwd: cwd,
-            timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd)
+            timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd,
+            syncTransport: syncVia, reuseWorkdir: reuseWorkdir, waitForWorkdir: wait)
         let engine = EngineFactory.make()
         defer { Task { await engine.close() } }
         let progress = ProgressLine()
@@ -81,7 +104,14 @@ struct Run: AsyncParsableCommand {
                 Report.note(
                     "p: not copying \(plan.skipped.count) special file(s) (sockets, FIFOs, devices): "
                         + plan.skipped.prefix(5).map { "\($0.path) (\($0.kind))" }.joined(separator: ", "))
-            }, progress: progress.isEnabled ? progress.update : nil)
+            }, progress: progress.isEnabled ? progress.update : nil,
+            finished: { [verbose] report in
+                progress.finish()
+                if verbose { Report.note("p: " + JobFormatting.syncSummary(report)) }
+            },
+            waitingForWorkdir: { holder in
+                Report.note("p: waiting for job \(holder.prefix(8)) to finish with the persistent work directory...")
+            })
         if detach {
             let record = try await engine.submit(request, sync: observer)
             progress.finish()
@@ -126,6 +156,8 @@ extension Run {
         return absolute
     }
 }
+
+extension SyncTransport: ExpressibleByArgument {}
 
 /// The record of a job once it started, shared with the streaming task.
 final class StartedJob: @unchecked Sendable {

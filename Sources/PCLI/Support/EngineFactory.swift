@@ -16,7 +16,18 @@ enum EngineFactory {
     }
 
     static func make(hostKeys: HostKeys = .configured, connectTimeout: Duration = .seconds(10)) -> JobEngine {
-        JobEngine(options: options(hostKeys: hostKeys, connectTimeout: connectTimeout))
+        JobEngine(
+            options: options(hostKeys: hostKeys, connectTimeout: connectTimeout),
+            rsyncRemoteShell: selfExecutable.map { [$0, "_exec"] })
+    }
+
+    /// This program's own path, so the local rsync can run it as its remote shell.
+    static var selfExecutable: String? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if length > 0 { return String(decoding: buffer[..<length], as: UTF8.self) }
+        let first = CommandLine.arguments.first ?? ""
+        return first.hasPrefix("/") ? first : nil
     }
 
     static func options(hostKeys: HostKeys, connectTimeout: Duration = .seconds(10)) -> SSHSessionOptions {

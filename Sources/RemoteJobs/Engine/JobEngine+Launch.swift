@@ -39,7 +39,9 @@ extension JobEngine {
         var record = JobRecord(
             id: UUID().uuidString.lowercased(), worker: worker.name, connection: worker.connection,
             root: worker.remoteRoot, command: request.command, cwd: request.cwd,
-            timeoutSeconds: request.timeoutSeconds)
+            timeoutSeconds: request.timeoutSeconds,
+            sharedWorkdir: request.reuseWorkdir
+                ? SyncManifest.sharedWorkdirName(directory: request.syncDirectory ?? request.cwd) : nil)
         let cwd = Array(request.cwd.utf8)
         let name = Array(worker.name.utf8)
         let environment = request.environment.isEmpty ? [] : request.environmentFile
@@ -47,6 +49,7 @@ extension JobEngine {
             worker.remoteRoot, record.id, "\(cwd.count)", "\(name.count)", "\(environment.count)",
             "\(record.timeoutSeconds ?? 0)", "\(max(0, Int(request.grace.components.seconds)))",
             follow ? "1" : "0", RemoteScripts.wrapper, RemoteScripts.evalCommandFile,
+            record.sharedWorkdir ?? record.id,
         ]
         // Plan the copy before touching the network: an unreadable file stops the job here.
         let plan = try request.syncDirectory.map { directory throws(RemoteJobsError) in
@@ -54,18 +57,16 @@ extension JobEngine {
         }
         // The record exists before the job does, so a job can never run unrecorded.
         try records.save(record)
-        if let plan, let directory = request.syncDirectory {
-            observer.planned(plan)
-            do {
-                try await sync(plan, from: directory, into: record, on: worker, progress: observer.progress)
-            } catch {
-                // No partial work directory is left looking complete, and no record of a
-                // job that never started.
-                _ = try? await runScript(
-                    RemoteScripts.remove, arguments: [record.root, record.id], on: worker, jobID: nil)
-                try? records.remove(record.id)
-                throw error
-            }
+        if let plan { observer.planned(plan) }
+        do {
+            try await prepareWorkdir(record, plan: plan, request: request, worker: worker, observer: observer)
+        } catch {
+            // No partial work directory is left looking complete, and no record of a job
+            // that never started (a persistent work directory is released with it).
+            _ = try? await runScript(
+                RemoteScripts.remove, arguments: [record.root, record.id], on: worker, jobID: nil)
+            try? records.remove(record.id)
+            throw error
         }
         var offset: UInt64 = 0
         var started = false
@@ -100,6 +101,27 @@ extension JobEngine {
         }
         guard follow else { return record }
         return try await finishFollow(record, result: result, offset: &offset, output: output)
+    }
+
+    /// Takes the persistent work directory when the request reuses one, and copies the
+    /// directory into the job's work directory.
+    private func prepareWorkdir(
+        _ record: JobRecord, plan: SyncPlanner.Plan?, request: JobRequest, worker: Worker, observer: SyncObserver
+    ) async throws {
+        if record.sharedWorkdir != nil {
+            let manifestPath = SyncManifest.path(
+                in: paths, directory: request.syncDirectory ?? request.cwd, worker: worker.name, root: record.root,
+                shared: true)
+            let previous = SyncManifest.load(manifestPath)
+            let stale = plan.flatMap { previous?.stalePaths(comparedWith: $0) } ?? []
+            try await claimSharedWorkdir(
+                record, stale: stale, on: worker, wait: request.waitForWorkdir, waiting: observer.waitingForWorkdir)
+            if let plan, let previous { try previous.merging(plan, removing: stale).save(manifestPath) }
+        }
+        if let plan, let directory = request.syncDirectory {
+            try await sync(
+                plan, from: directory, into: record, on: worker, via: request.syncTransport, observer: observer)
+        }
     }
 
     /// After a launch or a stream was cut: a job that never started leaves no record; one

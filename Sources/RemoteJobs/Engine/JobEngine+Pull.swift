@@ -16,7 +16,7 @@ extension JobEngine {
         let relative = try Self.normalizedRelativePath(remotePath)
         let worker = worker(of: record)
         let target = try resolveTarget(worker)
-        let base = record.root + "/workdirs/" + record.id
+        let base = record.workdirPath
         let remote = relative.isEmpty ? base : base + "/" + relative
         let name = relative.isEmpty ? "workdir-" + record.shortID : (relative as NSString).lastPathComponent
         var destination = localPath ?? name

@@ -2,97 +2,130 @@ import Foundation
 import SSHTransport
 
 extension JobEngine {
-    /// Copies the planned entries of `directory` into the job's work directory. Files
-    /// unchanged since the last sync from this directory to this worker are copied on the
-    /// worker from that earlier work directory, when it still holds them exactly as p left
-    /// them; the directories are made in one exec; the rest travels over SFTP, several
-    /// files in flight at once. The directories above the work directory are private (0700).
+    /// Copies the planned entries of `directory` into the job's work directory.
+    ///
+    /// A fresh work directory gets the files unchanged since the last sync from this
+    /// directory to this worker copied on the worker from that earlier work directory, when
+    /// it still holds them exactly as p left them; a persistent one (`--reuse-workdir`) keeps
+    /// the files that are already right. The directories are made in one exec; the rest
+    /// travels with rsync (through p's own SSH) when both ends have it and there is enough
+    /// to send, else over SFTP with several files in flight. A file that changed while it was read fails the sync, so the
+    /// job never starts from a torn copy.
     func sync(
         _ plan: SyncPlanner.Plan, from directory: String, into record: JobRecord, on worker: Worker,
-        progress: SFTPProgressHandler?
+        via requested: SyncTransport, observer: SyncObserver
     ) async throws {
-        let target = try resolveTarget(worker)
-        let workdir = record.root + "/workdirs/" + record.id
-        let manifestPath = SyncManifest.path(in: paths, directory: directory, worker: worker.name, root: record.root)
-        var copied: Set<String> = []
-        if let manifest = SyncManifest.load(manifestPath), manifest.workdirID != record.id {
+        let start = ContinuousClock.now
+        let rsync = try localRsync(requested, worker: worker)
+        let workdir = record.workdirPath
+        let inPlace = record.sharedWorkdir != nil
+        let manifestPath = SyncManifest.path(
+            in: paths, directory: directory, worker: worker.name, root: record.root, shared: inPlace)
+        let workerHasRsync = try await makeDirectories(plan, in: workdir, record: record, worker: worker)
+        if requested == .rsync && !workerHasRsync {
+            throw RemoteJobsError.syncFailed(
+                worker: worker.name,
+                detail: "the worker has no rsync (--sync-via rsync); install it or use --sync-via sftp")
+        }
+        let rsyncUsable = rsync != nil && workerHasRsync
+        var kept: Set<String> = []
+        var copyDest: String?
+        if inPlace {
+            // rsync compares sizes and times itself; SFTP asks the worker first.
+            if !rsyncUsable {
+                kept = try await copyFromBase(
+                    workdir, to: workdir, lines: SyncManifest.checkLines(plan), record: record, worker: worker)
+            }
+        } else if let manifest = SyncManifest.load(manifestPath), manifest.workdirID != record.id {
+            copyDest = "../" + manifest.workdirID
             let lines = manifest.unchangedLines(in: plan)
             if !lines.isEmpty {
-                copied = try await copyFromBase(
+                kept = try await copyFromBase(
                     record.root + "/workdirs/" + manifest.workdirID, to: workdir, lines: lines, record: record,
                     worker: worker)
             }
         }
-        try await makeDirectories(plan, in: workdir, record: record, worker: worker)
-        let toSend = plan.entries.filter {
-            switch $0.kind {
-            case .directory: return false
-            case .file: return !copied.contains($0.path)
-            case .symlink: return true
-            }
+        let toSend = plan.entries.filter { $0.kind == .file ? !kept.contains($0.path) : true }
+        let bytesToSend = toSend.reduce(0) { $0 + $1.size }
+        let transport: SyncTransport =
+            rsyncUsable && (requested == .rsync || inPlace || Self.worthRsync(toSend, bytes: bytesToSend))
+            ? .rsync : .sftp
+        if let rsync, transport == .rsync {
+            try await rsync.send(
+                toSend.map(\.path), from: directory, to: workdir, copyDest: copyDest, scratch: try scratchDirectory(),
+                totalBytes: bytesToSend, progress: observer.progress)
+        } else {
+            try await upload(
+                toSend.filter { $0.kind != .directory }, from: directory, to: workdir, replacing: inPlace,
+                worker: worker, progress: observer.progress)
         }
-        let entries = toSend.map { entry in
-            let kind: SFTPTreeEntry.Kind
-            switch entry.kind {
-            case .file: kind = .file(size: entry.size)
-            case .directory: kind = .directory
-            case .symlink(let linkTarget): kind = .symbolicLink(target: linkTarget)
-            }
-            return SFTPTreeEntry(
-                path: entry.path, kind: kind, permissions: entry.mode,
-                modificationTime: UInt32(clamping: entry.modifiedSeconds))
-        }
-        do {
-            try await pool.withSession(target) { session in
-                try await session.withSFTP { sftp in
-                    try await sftp.uploadTree(
-                        directory, to: workdir, entries: entries, mergingIntoExisting: true, atomicFiles: false,
-                        progress: progress)
-                }
-            }
-        } catch let error as SSHError {
-            if case .localFileFailure = error {
-                throw RemoteJobsError.invalidArgument("could not copy the work directory: \(error)")
-            }
-            throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
-        }
-        try SyncManifest(plan: plan, directory: directory, worker: worker.name, root: record.root, workdirID: record.id)
-            .save(manifestPath)
+        try Self.checkUnchanged(toSend, in: directory, worker: worker)
+        let manifest = SyncManifest(
+            plan: plan, directory: directory, worker: worker.name, root: record.root, workdirID: record.id)
+        try manifest.save(manifestPath)
+        observer.finished(
+            SyncReport(
+                transport: transport, entries: plan.entries.count, bytes: plan.totalBytes, filesKept: kept.count,
+                entriesSent: toSend.count, bytesSent: bytesToSend, duration: ContinuousClock.now - start))
     }
 
-    /// Creates the work directory (and the private directories above it) and the plan's
-    /// directories, in one exec per distinct mode (usually one or two). Owner rwx is added
-    /// so the copy can fill them.
-    private func makeDirectories(_ plan: SyncPlanner.Plan, in workdir: String, record: JobRecord, worker: Worker)
-        async throws
-    {
-        let byMode = Dictionary(
-            grouping: plan.entries.filter { $0.kind == .directory }, by: { ($0.mode | 0o700) & 0o7777 })
-        let job = record.root + "/jobs/" + record.id
-        for (mode, directories) in byMode.sorted(by: { $0.key < $1.key }) {
-            let list: [UInt8] = directories.flatMap { Array($0.path.utf8) + [0] }
-            let result = try await runScript(
-                RemoteScripts.makeDirectories, arguments: [workdir, String(mode, radix: 8), job], stdin: list,
-                on: worker,
-                jobID: nil, framed: false)
-            guard result.status == .exited(0) else {
-                throw RemoteJobsError.remoteFailure(
-                    worker: worker.name, action: "create the work directory's folders",
-                    detail: result.control.otherText.isEmpty ? "\(result.status)" : result.control.otherText)
-            }
-        }
+    /// Whether rsync pays for itself when the choice is automatic: it needs a second SSH
+    /// connection (a handshake and a login, several round trips) and a file-list exchange,
+    /// which costs more than SFTP needs for a few small files.
+    static func worthRsync(_ entries: [SyncEntry], bytes: UInt64) -> Bool {
+        entries.lazy.filter { $0.kind != .directory }.count >= 64 || bytes >= 8 << 20
     }
 
-    /// Runs `copyFromBase` on the worker; returns the paths it copied.
-    private func copyFromBase(
-        _ base: String, to workdir: String, lines: [String], record: JobRecord, worker: Worker
-    ) async throws -> Set<String> {
-        var output: [UInt8] = []
-        let input = Array(lines.joined(separator: "\n").utf8) + [0x0A]
-        let job = record.root + "/jobs/" + record.id
-        _ = try await runScript(
-            RemoteScripts.copyFromBase, arguments: [base, workdir, job], stdin: input,
-            on: worker, jobID: nil, framed: false, stdout: { output += $0 })
-        return Set(output.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) })
+    /// The rsync transfer to use when the worker has rsync too, or nil for SFTP.
+    private func localRsync(_ requested: SyncTransport, worker: Worker) throws -> RsyncTransfer? {
+        guard requested != .sftp else { return nil }
+        guard let rsyncRemoteShell else {
+            if requested == .rsync {
+                throw RemoteJobsError.invalidArgument(
+                    "--sync-via rsync needs p's own program as rsync's remote shell, and this engine has none (JobEngine(rsyncRemoteShell:))."
+                )
+            }
+            return nil
+        }
+        guard let executable = ChildProcess.find("rsync") else {
+            if requested == .rsync {
+                throw RemoteJobsError.syncFailed(
+                    worker: worker.name,
+                    detail:
+                        "rsync is not installed on this machine (--sync-via rsync); install it or use --sync-via sftp")
+            }
+            return nil
+        }
+        return RsyncTransfer(
+            executable: executable, remoteShell: rsyncRemoteShell, workerName: worker.name,
+            connection: worker.connection, sshConfigFile: sshConfigFile)
+    }
+
+    /// A private local directory for temporary files.
+    private func scratchDirectory() throws(RemoteJobsError) -> String {
+        let directory = paths.dataDirectory + "/sync"
+        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+            throw .localFile(path: directory, action: "create", errno: errno)
+        }
+        return directory
+    }
+
+    /// Fails when a file sent is no longer as it was planned: the copy may hold a mix of
+    /// its old and new contents.
+    static func checkUnchanged(_ entries: [SyncEntry], in directory: String, worker: Worker) throws(RemoteJobsError) {
+        for entry in entries where entry.kind == .file {
+            var info = stat()
+            let changed =
+                lstat(directory + "/" + entry.path, &info) != 0 || UInt64(info.st_size) != entry.size
+                || Int64(info.st_mtim.tv_sec) != entry.modifiedSeconds
+                || Int32(info.st_mtim.tv_nsec) != entry.modifiedNanoseconds
+            if changed {
+                throw .syncFailed(
+                    worker: worker.name,
+                    detail:
+                        "\(entry.path) changed while it was being copied; run again (or list it in .gitignore if something keeps writing it)"
+                )
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@ public final class JobEngine: Sendable {
     let pool: SSHSessionPool
     let options: SSHSessionOptions
     let sshConfigFile: String?
+    let rsyncRemoteShell: [String]?
 
     /// An engine over the files `paths` names.
     /// - Parameters:
@@ -27,10 +28,15 @@ public final class JobEngine: Sendable {
     ///   - pool: the limits of the session pool.
     ///   - sshConfigFile: the ssh_config file connection strings are resolved through;
     ///     nil means `~/.ssh/config`.
+    ///   - rsyncRemoteShell: the program (and its first arguments) the local rsync runs as
+    ///     its remote shell to sync directories: `["/path/to/p", "_exec"]`, which opens an
+    ///     exec channel over p's own SSH. Nil leaves directory sync to SFTP.
     public init(
         paths: PPaths = PPaths(), options: SSHSessionOptions = SSHSessionOptions(),
-        pool: SSHSessionPool.Configuration = SSHSessionPool.Configuration(), sshConfigFile: String? = nil
+        pool: SSHSessionPool.Configuration = SSHSessionPool.Configuration(), sshConfigFile: String? = nil,
+        rsyncRemoteShell: [String]? = nil
     ) {
+        self.rsyncRemoteShell = rsyncRemoteShell
         self.sshConfigFile = sshConfigFile
         self.paths = paths
         self.workers = WorkerStore(paths: paths)

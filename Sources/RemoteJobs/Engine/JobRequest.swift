@@ -18,14 +18,27 @@ public struct JobRequest: Sendable, Equatable {
     /// The local directory to copy into the job's work directory first (git's ignore rules
     /// apply); nil runs the job in an empty work directory.
     public var syncDirectory: String?
+    /// How the directory travels: rsync when both ends have it, else SFTP, by default.
+    public var syncTransport: SyncTransport
+    /// Whether the job runs in the persistent work directory of this (directory, worker),
+    /// synced in place, where files the sync does not own (build caches, ignored by git)
+    /// survive from one job to the next. Only one job at a time may use it.
+    public var reuseWorkdir: Bool
+    /// With `reuseWorkdir`: wait while another job uses the persistent work directory,
+    /// instead of failing with `RemoteJobsError.workdirBusy`.
+    public var waitForWorkdir: Bool
 
     /// A request.
     public init(
         command: String, worker: String? = nil, environment: [(key: String, value: String)] = [],
         cwd: String = FileManager.default.currentDirectoryPath, timeout: Duration? = nil,
         grace: Duration = .seconds(10),
-        syncDirectory: String? = nil
+        syncDirectory: String? = nil, syncTransport: SyncTransport = .automatic, reuseWorkdir: Bool = false,
+        waitForWorkdir: Bool = false
     ) {
+        self.syncTransport = syncTransport
+        self.reuseWorkdir = reuseWorkdir
+        self.waitForWorkdir = waitForWorkdir
         self.syncDirectory = syncDirectory
         self.command = command
         self.worker = worker
@@ -37,7 +50,9 @@ public struct JobRequest: Sendable, Equatable {
 
     public static func == (lhs: JobRequest, rhs: JobRequest) -> Bool {
         lhs.command == rhs.command && lhs.worker == rhs.worker && lhs.cwd == rhs.cwd && lhs.timeout == rhs.timeout
-            && lhs.grace == rhs.grace
+            && lhs.grace == rhs.grace && lhs.syncDirectory == rhs.syncDirectory
+            && lhs.syncTransport == rhs.syncTransport && lhs.reuseWorkdir == rhs.reuseWorkdir
+            && lhs.waitForWorkdir == rhs.waitForWorkdir
             && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 

@@ -29,13 +29,18 @@ public struct JobRecord: Sendable, Equatable {
     public var resumeOffset: UInt64?
     /// The `--timeout` in seconds, if any.
     public var timeoutSeconds: Int?
+    /// The name of the persistent work directory under `R/workdirs/` the job ran in
+    /// (`--reuse-workdir`); nil when it had its own, named by its id.
+    public var sharedWorkdir: String?
 
     /// A record.
     public init(
         id: String, worker: String, connection: String, root: String, command: String, cwd: String,
         submittedAt: Date = Date(), startedAt: Date? = nil, pid: Int? = nil, bootID: String? = nil,
-        status: JobStatus = .running, resumeOffset: UInt64? = nil, timeoutSeconds: Int? = nil
+        status: JobStatus = .running, resumeOffset: UInt64? = nil, timeoutSeconds: Int? = nil,
+        sharedWorkdir: String? = nil
     ) {
+        self.sharedWorkdir = sharedWorkdir
         self.id = id
         self.worker = worker
         self.connection = connection
@@ -50,6 +55,10 @@ public struct JobRecord: Sendable, Equatable {
         self.resumeOffset = resumeOffset
         self.timeoutSeconds = timeoutSeconds
     }
+
+    /// The job's work directory on the worker, relative to the login directory unless the
+    /// root is absolute.
+    public var workdirPath: String { root + "/workdirs/" + (sharedWorkdir ?? id) }
 
     /// The first 8 characters of the id, as `p ls` shows it.
     public var shortID: String { String(id.prefix(8)) }
@@ -72,6 +81,7 @@ extension JobRecord: Codable {
         case exitCode = "exit_code"
         case resumeOffset = "resume_offset"
         case timeoutSeconds = "timeout_s"
+        case sharedWorkdir = "shared_workdir"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -88,6 +98,7 @@ extension JobRecord: Codable {
         bootID = try c.decodeIfPresent(String.self, forKey: .bootID)
         resumeOffset = try c.decodeIfPresent(UInt64.self, forKey: .resumeOffset)
         timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
+        sharedWorkdir = try c.decodeIfPresent(String.self, forKey: .sharedWorkdir)
         let endedAt = try c.decodeIfPresent(Date.self, forKey: .endedAt)
         let exitCode = try c.decodeIfPresent(Int32.self, forKey: .exitCode)
         switch try c.decode(String.self, forKey: .status) {
@@ -131,5 +142,6 @@ extension JobRecord: Codable {
         if case .unknown(let reason) = status { try c.encode(reason, forKey: .reason) }
         try c.encodeIfPresent(resumeOffset, forKey: .resumeOffset)
         try c.encodeIfPresent(timeoutSeconds, forKey: .timeoutSeconds)
+        try c.encodeIfPresent(sharedWorkdir, forKey: .sharedWorkdir)
     }
 }

@@ -58,10 +58,10 @@ enum RemoteScripts {
     /// session and process group; it writes its pid, which the launcher waits for), prints
     /// `p-start <pid> <started_at> <boot_id>` on stderr and, when `$8` is 1, goes on to
     /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
-    /// envLength timeout grace follow wrapper evalCommandFile`. Exit 90-93 when the job could not start.
+    /// envLength timeout grace follow wrapper evalCommandFile workdirName`. Exit 90-93 when the job could not start.
     static let launch = [
-        #"m=$(umask); umask 077; o=0; mkdir -p "$1/jobs/$2" "$1/workdirs/$2" || exit 90"#,
-        #"R=$(cd "$1" && pwd) || exit 90; J=$R/jobs/$2; W=$R/workdirs/$2"#,
+        #"m=$(umask); umask 077; o=0; mkdir -p "$1/jobs/$2" "$1/workdirs/${11}" || exit 90"#,
+        #"R=$(cd "$1" && pwd) || exit 90; J=$R/jobs/$2; W=$R/workdirs/${11}"#,
         #"chmod 700 "$R" "$R/jobs" "$R/workdirs" 2>/dev/null"#,
         #"dd ibs=1 count=$3 of="$J/cwd" 2>/dev/null; dd ibs=1 count=$4 of="$J/worker" 2>/dev/null"#,
         #"if [ "$5" -gt 0 ]; then dd ibs=1 count=$5 of="$J/env" 2>/dev/null; fi"#,
@@ -150,15 +150,33 @@ enum RemoteScripts {
         #"if cd "$1" 2>/dev/null; then :; else cat > /dev/null; exit 0; fi"#,
         #"LC_ALL=C sort > "$t.want"; find . -type f -printf "%s %Ts %m %P\n" 2>/dev/null | LC_ALL=C sort > "$t.have""#,
         #"LC_ALL=C comm -12 "$t.want" "$t.have" | cut -d " " -f 4- > "$t.ok""#,
-        #"if tr "\n" "\000" < "$t.ok" | xargs -0 -r cp -p --reflink=auto --parents -t "$W" -- 2> /dev/null; then cat "$t.ok"; fi; rm -f "$t.want" "$t.have" "$t.ok""#,
+        #"if [ "$1" = "$2" ]; then cat "$t.ok"; elif tr "\n" "\000" < "$t.ok" | xargs -0 -r cp -p --reflink=auto --parents -t "$W" -- 2> /dev/null; then cat "$t.ok"; fi; rm -f "$t.want" "$t.have" "$t.ok""#,
     ].joined(separator: "; ")
 
     /// Creates directories under `W` with mode `M`: stdin holds their relative paths,
     /// NUL-separated (any byte but NUL is fine in a name). One exec for a whole tree, where
-    /// SFTP needs a round trip per directory. Arguments: `W M J` (J holds the list).
+    /// SFTP needs a round trip per directory. Prints `has-rsync` when the worker has rsync.
+    /// Arguments: `W M J` (J holds the list).
     static let makeDirectories = [
         #"umask 077; mkdir -p "$1" "$3" && L=$(cd "$3" && pwd)/dirs && cd "$1" || exit 1; cat > "$L""#,
-        #"xargs -0 -r mkdir -p -- < "$L" && xargs -0 -r chmod "$2" -- < "$L"; c=$?; rm -f "$L"; exit $c"#,
+        #"xargs -0 -r mkdir -p -- < "$L" && xargs -0 -r chmod "$2" -- < "$L"; c=$?; rm -f "$L""#,
+        #"if command -v rsync > /dev/null 2>&1; then echo has-rsync; fi; exit $c"#,
+    ].joined(separator: "; ")
+
+    /// Takes the persistent work directory `R/workdirs/NAME` for job `ID` (`--reuse-workdir`):
+    /// a symbolic link `NAME.lock` names the job holding it, which holds it until its
+    /// `exitcode` exists or its process is gone (a job still being synced, with no pid yet,
+    /// holds it too). Prints `claimed`, then removes the paths listed on stdin
+    /// (NUL-separated, relative: what the last sync put there that is gone from the
+    /// client), or `busy <id>`. The check and the claim run under a `mkdir` mutex, so two
+    /// clients cannot both claim it. Arguments: `R NAME ID`.
+    static let claimWorkdir = [
+        #"umask 077; mkdir -p "$1/workdirs/$2" "$1/jobs/$3" && cd "$1" || exit 1; chmod 700 . jobs workdirs 2>/dev/null"#,
+        factsFunction,
+        #"L=workdirs/$2.lock; n=0; until mkdir "$L.m" 2>/dev/null || [ $n -ge 100 ]; do sleep 0.05; n=$((n+1)); done"#,
+        #"h=$(readlink "$L" 2>/dev/null); b=0; if [ -n "$h" ] && [ "$h" != "$3" ] && [ -d "jobs/$h" ] && [ ! -f "jobs/$h/exitcode" ]; then p=$(cat "jobs/$h/pid" 2>/dev/null); if [ -z "$p" ] || up; then b=1; fi; fi"#,
+        #"if [ $b = 1 ]; then rmdir "$L.m"; cat > /dev/null; echo "busy $h"; exit 0; fi"#,
+        #"rm -f "$L"; ln -s "$3" "$L"; rmdir "$L.m"; cd "workdirs/$2" && xargs -0 -r rm -rf -- && echo claimed"#,
     ].joined(separator: "; ")
 
     /// What `p worker register` reports: `key value` lines.

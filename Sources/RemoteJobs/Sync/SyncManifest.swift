@@ -20,15 +20,35 @@ struct SyncManifest: Codable, Equatable {
     var workdirID: String
     /// The regular files copied, by path, with the size and mtime they were given.
     var files: [String: File]
+    /// The directories and symbolic links copied (absent in manifests of p before 0.2).
+    var directories: [String]?
+    var links: [String]?
 
-    /// The manifest's file for a (directory, worker, root): one per combination, named by a
-    /// hash so paths of any length and content make valid names.
-    static func path(in paths: PPaths, directory: String, worker: String, root: String) -> String {
+    /// The manifest's file for a (directory, worker, root), and apart from it the one of
+    /// the persistent work directory: named by a hash so paths of any length and content
+    /// make valid names.
+    static func path(in paths: PPaths, directory: String, worker: String, root: String, shared: Bool = false)
+        -> String
+    {
+        paths.dataDirectory + "/sync/" + (shared ? "keep-" : "")
+            + String(hash(directory + "\u{0}" + worker + "\u{0}" + root), radix: 16) + ".json"
+    }
+
+    /// The name under `R/workdirs/` of the persistent work directory of a client directory
+    /// (`--reuse-workdir`); the client's host name is part of it, so two machines with the
+    /// same path do not share one.
+    static func sharedWorkdirName(directory: String) -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let host = String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "keep-" + String(hash(host + "\u{0}" + directory), radix: 16)
+    }
+
+    /// FNV-1a, 64 bits.
+    private static func hash(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (directory + "\u{0}" + worker + "\u{0}" + root).utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return paths.dataDirectory + "/sync/" + String(hash, radix: 16) + ".json"
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
     }
 
     static func load(_ path: String) -> SyncManifest? {
@@ -46,11 +66,61 @@ struct SyncManifest: Codable, Equatable {
     /// again).
     func unchangedLines(in plan: SyncPlanner.Plan) -> [String] {
         plan.entries.compactMap { entry in
-            guard entry.kind == .file, !entry.path.contains("\n"), let known = files[entry.path],
-                known.size == entry.size, known.modified == entry.modifiedSeconds, known.mode == entry.mode
+            guard let known = files[entry.path], known.size == entry.size, known.modified == entry.modifiedSeconds,
+                known.mode == entry.mode
             else { return nil }
-            return "\(entry.size) \(entry.modifiedSeconds) \(String(entry.mode & 0o7777, radix: 8)) \(entry.path)"
+            return Self.checkLine(entry)
         }
+    }
+
+    /// The lines of all of `plan`'s files, for a work directory synced in place: the worker
+    /// says which are already right.
+    static func checkLines(_ plan: SyncPlanner.Plan) -> [String] {
+        plan.entries.compactMap(checkLine)
+    }
+
+    private static func checkLine(_ entry: SyncEntry) -> String? {
+        guard entry.kind == .file, !entry.path.contains("\n") else { return nil }
+        return "\(entry.size) \(entry.modifiedSeconds) \(String(entry.mode & 0o7777, radix: 8)) \(entry.path)"
+    }
+
+    /// What this manifest's copy holds that `plan` does not, or holds as another kind of
+    /// entry, so a sync in place removes it first; links are always replaced. Paths that
+    /// could leave the work directory (a corrupt manifest) are never listed.
+    func stalePaths(comparedWith plan: SyncPlanner.Plan) -> [String] {
+        var wanted: [String: Character] = [:]
+        for entry in plan.entries {
+            switch entry.kind {
+            case .file: wanted[entry.path] = "f"
+            case .directory: wanted[entry.path] = "d"
+            case .symlink: wanted[entry.path] = "l"
+            }
+        }
+        let had =
+            files.keys.map { ($0, Character("f")) } + (directories ?? []).map { ($0, Character("d")) }
+            + (links ?? []).map { ($0, Character("l")) }
+        return had.compactMap { path, kind in
+            guard kind == "l" || wanted[path] != kind else { return nil }
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            guard !path.hasPrefix("/"), !parts.contains(".."), !parts.contains(""), path != "." else { return nil }
+            return path
+        }.sorted()
+    }
+
+    /// This manifest without the `stale` paths (just removed) and with `plan`'s entries
+    /// added: saved before a sync in place, so that a sync cut halfway still knows
+    /// everything it may have left there.
+    func merging(_ plan: SyncPlanner.Plan, removing stale: [String]) -> SyncManifest {
+        var merged = self
+        let gone = Set(stale)
+        merged.files = files.filter { !gone.contains($0.key) }
+        merged.directories = directories?.filter { !gone.contains($0) }
+        merged.links = links?.filter { !gone.contains($0) }
+        let other = SyncManifest(plan: plan, directory: directory, worker: worker, root: root, workdirID: workdirID)
+        merged.files.merge(other.files) { _, new in new }
+        merged.directories = Array(Set((merged.directories ?? []) + (other.directories ?? []))).sorted()
+        merged.links = Array(Set((merged.links ?? []) + (other.links ?? []))).sorted()
+        return merged
     }
 
     /// The manifest describing `plan` copied into `workdirID`.
@@ -60,9 +130,17 @@ struct SyncManifest: Codable, Equatable {
         self.root = root
         self.workdirID = workdirID
         var files: [String: File] = [:]
-        for entry in plan.entries where entry.kind == .file {
-            files[entry.path] = File(size: entry.size, modified: entry.modifiedSeconds, mode: entry.mode)
+        var directories: [String] = []
+        var links: [String] = []
+        for entry in plan.entries {
+            switch entry.kind {
+            case .file: files[entry.path] = File(size: entry.size, modified: entry.modifiedSeconds, mode: entry.mode)
+            case .directory: directories.append(entry.path)
+            case .symlink: links.append(entry.path)
+            }
         }
         self.files = files
+        self.directories = directories
+        self.links = links
     }
 }

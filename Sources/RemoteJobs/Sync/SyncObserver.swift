@@ -1,18 +1,44 @@
 import SSHTransport
 
 /// What a caller sees of a job's directory sync: the plan once the directory was walked
-/// (its skipped special files, its size), then transfer progress.
+/// (its skipped special files, its size), transfer progress, and what the copy did.
 public struct SyncObserver: Sendable {
     /// Called once with the plan, before anything is copied.
     public var planned: @Sendable (SyncPlanner.Plan) -> Void
     /// Called as files are copied.
     public var progress: SFTPProgressHandler?
+    /// Called once the copy is complete, with what it did.
+    public var finished: @Sendable (SyncReport) -> Void
+    /// Called once when the persistent work directory is held by another job (its id) and
+    /// the request asked to wait for it.
+    public var waitingForWorkdir: @Sendable (String) -> Void
 
     /// An observer; by default it ignores everything.
     public init(
-        planned: @escaping @Sendable (SyncPlanner.Plan) -> Void = { _ in }, progress: SFTPProgressHandler? = nil
+        planned: @escaping @Sendable (SyncPlanner.Plan) -> Void = { _ in }, progress: SFTPProgressHandler? = nil,
+        finished: @escaping @Sendable (SyncReport) -> Void = { _ in },
+        waitingForWorkdir: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.waitingForWorkdir = waitingForWorkdir
         self.planned = planned
         self.progress = progress
+        self.finished = finished
     }
+}
+
+/// What one directory sync did.
+public struct SyncReport: Sendable, Equatable {
+    /// How the files travelled: `.rsync` or `.sftp`.
+    public var transport: SyncTransport
+    /// The entries of the plan (files, directories, links) and the files' bytes.
+    public var entries: Int
+    public var bytes: UInt64
+    /// Files that did not travel: copied on the worker from the last sync's work directory,
+    /// or already right in a persistent one.
+    public var filesKept: Int
+    /// Entries handed to the transport, and the bytes of their files.
+    public var entriesSent: Int
+    public var bytesSent: UInt64
+    /// From the first request to the worker to the complete copy.
+    public var duration: Duration
 }

@@ -24,7 +24,9 @@ public enum SyncPlanner {
     }
 
     /// Walks `root`.
-    /// - Throws: `RemoteJobsError.localFile` naming a directory or file that cannot be read.
+    /// - Throws: `RemoteJobsError.localFile` naming a directory or file that cannot be read
+    ///   (files are checked for read permission, so an unreadable one stops the job before
+    ///   anything is copied).
     public static func plan(root: String) throws(RemoteJobsError) -> Plan {
         var plan = Plan(entries: [], skipped: [])
         let exclude = (try? AtomicFile.read(root + "/.git/info/exclude")).flatMap { $0 }.map {
@@ -81,6 +83,9 @@ public enum SyncPlanner {
                         modifiedNanoseconds: nanoseconds))
                 try walk(root: root, relative: path, rules: rules, insideGit: insideGit || isGitDirectory, into: &plan)
             case S_IFREG:
+                // Checked here, before anything is sent, so the job fails at once naming the
+                // file, rather than halfway through the copy.
+                guard access(full, R_OK) == 0 else { throw .localFile(path: full, action: "read", errno: errno) }
                 plan.entries.append(
                     SyncEntry(
                         path: text, kind: .file, mode: mode, size: UInt64(info.st_size), modifiedSeconds: seconds,

@@ -1,0 +1,114 @@
+import Foundation
+import SSHTransport
+
+extension JobEngine {
+    /// Creates the work directory (and the private directories above it) and the plan's
+    /// directories, in one exec per distinct mode (usually one or two). Owner rwx is added
+    /// so the copy can fill them.
+    /// - Returns: whether the worker has rsync.
+    func makeDirectories(_ plan: SyncPlanner.Plan, in workdir: String, record: JobRecord, worker: Worker)
+        async throws -> Bool
+    {
+        var byMode = Dictionary(
+            grouping: plan.entries.filter { $0.kind == .directory }, by: { ($0.mode | 0o700) & 0o7777 })
+        if byMode.isEmpty { byMode[0o700] = [] }  // the work directory itself
+        let job = record.root + "/jobs/" + record.id
+        var hasRsync = false
+        for (mode, directories) in byMode.sorted(by: { $0.key < $1.key }) {
+            let list: [UInt8] = directories.flatMap { Array($0.path.utf8) + [0] }
+            var output: [UInt8] = []
+            let result = try await runScript(
+                RemoteScripts.makeDirectories, arguments: [workdir, String(mode, radix: 8), job], stdin: list,
+                on: worker, jobID: nil, framed: false, stdout: { output += $0 })
+            guard result.status == .exited(0) else {
+                throw RemoteJobsError.syncFailed(
+                    worker: worker.name,
+                    detail: "could not create the work directory's folders: "
+                        + (result.control.otherText.isEmpty ? "\(result.status)" : result.control.otherText))
+            }
+            hasRsync = String(decoding: output, as: UTF8.self).contains("has-rsync")
+        }
+        return hasRsync
+    }
+
+    /// Runs `copyFromBase` on the worker; returns the paths it copied (or, with `base` =
+    /// `workdir`, found already right).
+    func copyFromBase(
+        _ base: String, to workdir: String, lines: [String], record: JobRecord, worker: Worker
+    ) async throws -> Set<String> {
+        guard !lines.isEmpty else { return [] }
+        var output: [UInt8] = []
+        let input = Array(lines.joined(separator: "\n").utf8) + [0x0A]
+        let job = record.root + "/jobs/" + record.id
+        _ = try await runScript(
+            RemoteScripts.copyFromBase, arguments: [base, workdir, job], stdin: input,
+            on: worker, jobID: nil, framed: false, stdout: { output += $0 })
+        return Set(output.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// Sends files and links over SFTP, several in flight. Into a persistent work directory
+    /// (`replacing`) each file is written under a temporary name and renamed, so a file
+    /// the last job left read-only is replaced rather than refused.
+    func upload(
+        _ entries: [SyncEntry], from directory: String, to workdir: String, replacing: Bool, worker: Worker,
+        progress: SFTPProgressHandler?
+    ) async throws {
+        let target = try resolveTarget(worker)
+        let tree = entries.map { entry in
+            let kind: SFTPTreeEntry.Kind
+            switch entry.kind {
+            case .file: kind = .file(size: entry.size)
+            case .directory: kind = .directory
+            case .symlink(let linkTarget): kind = .symbolicLink(target: linkTarget)
+            }
+            return SFTPTreeEntry(
+                path: entry.path, kind: kind, permissions: entry.mode,
+                modificationTime: UInt32(clamping: entry.modifiedSeconds))
+        }
+        do {
+            try await pool.withSession(target) { session in
+                try await session.withSFTP { sftp in
+                    try await sftp.uploadTree(
+                        directory, to: workdir, entries: tree, mergingIntoExisting: true, atomicFiles: replacing,
+                        progress: progress)
+                }
+            }
+        } catch let error as SSHError {
+            if case .localFileFailure = error {
+                throw RemoteJobsError.syncFailed(worker: worker.name, detail: "\(error)")
+            }
+            throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
+        }
+    }
+
+    /// Takes the persistent work directory for `record`'s job, removing what the last sync
+    /// left there that the client no longer has. With `wait`, checks again every second
+    /// while another job holds it, calling `waiting` once with that job's id.
+    func claimSharedWorkdir(
+        _ record: JobRecord, stale: [String], on worker: Worker, wait: Bool, waiting: (String) -> Void
+    ) async throws {
+        guard let name = record.sharedWorkdir else { return }
+        let input: [UInt8] = stale.flatMap { Array($0.utf8) + [0] }
+        var announced = false
+        while true {
+            var output: [UInt8] = []
+            let result = try await runScript(
+                RemoteScripts.claimWorkdir, arguments: [record.root, name, record.id], stdin: input, on: worker,
+                jobID: nil, framed: false, stdout: { output += $0 })
+            let answer = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if answer == "claimed" { return }
+            guard answer.hasPrefix("busy ") else {
+                throw RemoteJobsError.remoteFailure(
+                    worker: worker.name, action: "take the persistent work directory",
+                    detail: result.control.otherText.isEmpty ? "\(result.status)" : result.control.otherText)
+            }
+            let holder = String(answer.dropFirst(5))
+            guard wait else { throw RemoteJobsError.workdirBusy(worker: worker.name, heldBy: holder) }
+            if !announced {
+                waiting(holder)
+                announced = true
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+}
