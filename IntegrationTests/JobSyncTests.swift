@@ -33,19 +33,34 @@ struct JobSyncTests {
         return root
     }
 
-    @Test func theJobStartsFromAnExactCopy() async throws {
+    /// Both transports copy the tree exactly: the same listing (type, mode, mtime, path,
+    /// link target) as the plan, and the same contents as the client, so the same as each
+    /// other.
+    @Test func bothTransportsMakeTheSameExactCopy() async throws {
         let world = try await JobWorld.make()
         let root = try Self.makeTree(in: world)
         let plan = try SyncPlanner.plan(root: root)
-        // find prints: type, mode, mtime (whole seconds), path, link target; NUL-separated.
-        let result = try await world.p(
-            arguments: [
-                "-C", root, "--",
-                "find . -mindepth 1 -printf '%y %m %Ts %P -> %l\\0' | sort -z; ./run.sh > /dev/null || exit 9",
-            ])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("not copying 1 special file(s)"), "the FIFO is skipped with a warning")
-        let listed = Set(result.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+        let files = plan.entries.filter { $0.kind == .file }.map { "./" + $0.path }
+        let localSums = try Shell.run(
+            "sh", ["-c", "cd \"$0\" && printf '%s\\0' \"$@\" | sort -z | xargs -0 md5sum", root] + files)
+        var listings: [String: Set<String>] = [:]
+        for via in ["sftp", "rsync"] {
+            // find prints: type, mode, mtime (whole seconds), path, link target; NUL-separated.
+            let result = try await world.p(
+                arguments: [
+                    "-C", root, "--sync-via", via, "-v", "--",
+                    "find . -mindepth 1 -printf '%y %m %Ts %P -> %l\\0' | sort -z; ./run.sh > /dev/null || exit 9; printf 'SUMS\\0'; find . -type f -print0 | sort -z | xargs -0 md5sum",
+                ])
+            #expect(result.status == 0, "\(via): \(result.stderr)")
+            #expect(result.stderr.contains("not copying 1 special file(s)"), "the FIFO is skipped with a warning")
+
+            #expect(
+                result.stderr.contains(" \(via == "rsync" ? "handed to rsync" : "sent over SFTP")"), "\(result.stderr)")
+            #expect(!result.stderr.contains("\r"), "no progress line when stderr is not a terminal")
+            let parts = result.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            #expect(parts.last == localSums, "\(via): the contents are the client's")
+            listings[via] = Set(parts.prefix(while: { $0 != "SUMS" }))
+        }
         let expected = Set(
             plan.entries.map { entry -> String in
                 let type: String
@@ -70,16 +85,18 @@ struct JobSyncTests {
                     return fields.count == 4 ? "\(fields[0]) \(fields[1]) \(fields[3])" : line
                 })
         }
-        #expect(comparable(listed) == comparable(expected))
+        let sftp = try #require(listings["sftp"])
+        #expect(comparable(sftp) == comparable(expected))
+        #expect(comparable(try #require(listings["rsync"])) == comparable(sftp))
         for left in ["build", "debug.log", "src/main.o", "secret", "pipe"] {
-            #expect(!listed.contains { $0.contains(" \(left) -> ") }, "\(left) is left out")
+            #expect(!sftp.contains { $0.contains(" \(left) -> ") }, "\(left) is left out")
         }
-        #expect(listed.contains { $0.hasSuffix(" src/keep.log -> ") })
-        #expect(listed.contains { $0.hasPrefix("f 644 1600000000 src/main.c") })
-        #expect(listed.contains { $0.hasPrefix("f 755 ") && $0.contains(" run.sh ") })
-        #expect(listed.contains { $0.contains(" to-etc -> /etc") })
-        #expect(listed.contains { $0.contains(" .git/HEAD -> ") })
-        #expect(listed.contains { $0.contains(" empty/dir -> ") })
+        #expect(sftp.contains { $0.hasSuffix(" src/keep.log -> ") })
+        #expect(sftp.contains { $0.hasPrefix("f 644 1600000000 src/main.c") })
+        #expect(sftp.contains { $0.hasPrefix("f 755 ") && $0.contains(" run.sh ") })
+        #expect(sftp.contains { $0.contains(" to-etc -> /etc") })
+        #expect(sftp.contains { $0.contains(" .git/HEAD -> ") })
+        #expect(sftp.contains { $0.contains(" empty/dir -> ") })
     }
 
     @Test func noSyncStaysEmptyAndTheLocalTreeIsUntouched() async throws {
@@ -94,7 +111,8 @@ struct JobSyncTests {
 
 @Suite("Incremental sync", .timeLimit(.minutes(3)))
 struct IncrementalSyncTests {
-    @Test func unchangedFilesComeFromThePreviousWorkdirAndChangesTravel() async throws {
+    @Test(arguments: ["sftp", "rsync"])
+    func unchangedFilesComeFromThePreviousWorkdirAndChangesTravel(via: String) async throws {
         let world = try await JobWorld.make()
         let root = world.directory + "/project"
         let files = [
@@ -106,7 +124,7 @@ struct IncrementalSyncTests {
                 atPath: (root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try text.write(toFile: root + "/" + path, atomically: false, encoding: .utf8)
         }
-        let first = try await world.p("-C", root, "--", "echo changed-by-the-job > job-changes.txt")
+        let first = try await world.p("-C", root, "--sync-via", via, "--", "echo changed-by-the-job > job-changes.txt")
         #expect(first.status == 0, "\(first.stderr)")
         let firstID = try #require(world.records.loadAll().records.first?.id)
         let base = world.root + "/workdirs/" + firstID
@@ -123,9 +141,12 @@ struct IncrementalSyncTests {
         try "new".write(toFile: root + "/dir/new.txt", atomically: false, encoding: .utf8)
 
         let second = try await world.p(
-            "-C", root, "--",
+            "-C", root, "--sync-via", via, "-v", "--",
             "for f in $(find . -type f | sort); do printf '%s %s %s\\n' $f $(stat -c %a $f) \"$(head -c 12 $f)\"; done")
         #expect(second.status == 0, "\(second.stderr)")
+        // same.txt and dir/nested.txt; job-changes.txt is as the client left it, but not
+        // on the worker, so it travels again.
+        #expect(second.stderr.contains(": 2 files already on the worker"), "\(second.stderr)")
         #expect(
             second.stdoutText == """
                 ./dir/nested.txt 644 n
@@ -142,7 +163,7 @@ struct IncrementalSyncTests {
         let secondID = try #require(world.records.loadAll().records.first { $0.id != firstID }?.id)
         _ = try await world.p("rm", firstID)
         _ = try await world.p("rm", secondID)
-        let third = try await world.p("-C", root, "--", "head -c 3 same.txt; cat job-changes.txt")
+        let third = try await world.p("-C", root, "--sync-via", via, "--", "head -c 3 same.txt; cat job-changes.txt")
         #expect(third.stdoutText == "sssoriginal")
     }
 }

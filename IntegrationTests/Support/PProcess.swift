@@ -16,7 +16,11 @@ final class PProcess: @unchecked Sendable {
         var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     }
 
-    init(_ arguments: [String], environment: [String: String], stdin: String = "/dev/null") throws {
+    /// Starts p with `arguments`; with a `launcher` (`setpriv ...` to run as another user),
+    /// p is started through it.
+    init(_ arguments: [String], environment: [String: String], stdin: String = "/dev/null", launcher: [String] = [])
+        throws
+    {
         let base = NSTemporaryDirectory() + "p-proc-" + UUID().uuidString
         stdoutPath = base + ".out"
         stderrPath = base + ".err"
@@ -26,8 +30,9 @@ final class PProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let program = try Shell.pExecutable
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let pProgram = try Shell.pExecutable
+        let program = launcher.first ?? pProgram
+        let argv = (launcher + [pProgram] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0)=\($1)") } + [nil]
         defer {
             for pointer in argv { free(pointer) }

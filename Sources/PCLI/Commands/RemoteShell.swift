@@ -32,6 +32,12 @@ struct RemoteShell: AsyncParsableCommand {
     }
 
     private func execute() async throws -> Int32 {
+        // rsync may hand its remote shell non-blocking descriptors; this program reads and
+        // writes them on threads that expect to block.
+        for descriptor in [STDIN_FILENO, STDOUT_FILENO] {
+            let flags = fcntl(descriptor, F_GETFL)
+            if flags >= 0 && flags & O_NONBLOCK != 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
+        }
         let target = try connection.resolve(connectionString ?? host)
         let session = try await SSHSession.connect(to: target, options: EngineFactory.options(hostKeys: .configured))
         defer { session.close() }
@@ -57,6 +63,12 @@ enum StandardInput {
                 while true {
                     credits.wait()
                     let count = read(0, &buffer, buffer.count)
+                    if count < 0 && (errno == EINTR || errno == EAGAIN) {
+                        var ready = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+                        _ = poll(&ready, 1, -1)
+                        credits.signal()
+                        continue
+                    }
                     if count <= 0 { break }
                     continuation.yield(Array(buffer[0..<count]))
                 }

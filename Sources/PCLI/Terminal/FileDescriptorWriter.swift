@@ -1,7 +1,9 @@
 import Foundation
 
 /// Writes bytes straight to a file descriptor (stdout, stderr) without copying them into
-/// `Data` first, retrying partial writes and EINTR.
+/// `Data` first, retrying partial writes and EINTR, and waiting when the descriptor is
+/// non-blocking and full (rsync hands its remote shell a non-blocking stdout: dropping
+/// bytes there corrupts rsync's protocol).
 enum FileDescriptorWriter {
     /// Returns false if the descriptor is closed (for example a reader that went away).
     @discardableResult
@@ -12,6 +14,11 @@ enum FileDescriptorWriter {
                 let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK {
+                        var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&ready, 1, -1)
+                        continue
+                    }
                     return false
                 }
                 offset += written

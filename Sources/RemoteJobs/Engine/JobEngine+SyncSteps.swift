@@ -74,11 +74,29 @@ extension JobEngine {
                 }
             }
         } catch let error as SSHError {
-            if case .localFileFailure = error {
+            switch error {
+            case .localFileFailure:
                 throw RemoteJobsError.syncFailed(worker: worker.name, detail: "\(error)")
+            case .sftpFailure(_, _, let path, let reason, _):
+                if reason == .noSpace || reason == .failure, let free = try? await freeKilobytes(workdir, on: worker),
+                    free < 1024
+                {
+                    throw RemoteJobsError.syncFailed(
+                        worker: worker.name,
+                        detail: "No space left on device on the worker (\(free) KB free) while writing \(path)")
+                }
+                throw RemoteJobsError.syncFailed(worker: worker.name, detail: "\(error)")
+            default:
+                throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
             }
-            throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
         }
+    }
+
+    /// The space left on the file system holding `path` on the worker: OpenSSH's SFTP
+    /// server reports a full disk as a generic failure, so p asks.
+    private func freeKilobytes(_ path: String, on worker: Worker) async throws -> Int? {
+        let (text, _) = try await collectScript(RemoteScripts.freeSpace, arguments: [path], on: worker)
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Takes the persistent work directory for `record`'s job, removing what the last sync

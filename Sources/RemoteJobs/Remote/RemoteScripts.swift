@@ -179,6 +179,9 @@ enum RemoteScripts {
         #"rm -f "$L"; ln -s "$3" "$L"; rmdir "$L.m"; cd "workdirs/$2" && xargs -0 -r rm -rf -- && echo claimed"#,
     ].joined(separator: "; ")
 
+    /// The kilobytes available on the file system holding `$1` (POSIX `df -P`).
+    static let freeSpace = #"set -- $(df -Pk "$1" 2>/dev/null | tail -n 1); echo "$4""#
+
     /// What `p worker register` reports: `key value` lines.
     static let probe = [
         #"printf "os %s\n" "$(uname -sr)"; printf "arch %s\n" "$(uname -m)"; printf "shell %s\n" "${SHELL:-/bin/sh}""#,

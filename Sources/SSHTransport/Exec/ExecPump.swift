@@ -104,6 +104,12 @@ final class ExecPump: @unchecked Sendable {
                 host: host, operation: "writing to stdin", code: -1,
                 message: "the command has ended or its stdin was closed")
         }
+        if progress.cancelled {
+            // A write the server will never take (the command ended without reading its
+            // stdin) would otherwise hold the channel open forever.
+            if progress.started { activeWriters -= 1 }
+            return .done(())
+        }
         if !progress.started {
             progress.started = true
             activeWriters += 1
@@ -274,4 +280,6 @@ final class ExecPump: @unchecked Sendable {
 final class WriteProgress: @unchecked Sendable {
     var offset = 0
     var started = false
+    /// Set (on the loop thread) when the writing task was cancelled: the next step gives up.
+    var cancelled = false
 }

@@ -112,14 +112,24 @@ public final class SSHExec: Sendable {
     }
 
     /// Writes all of `bytes` to the command's stdin.
+    ///
+    /// Cancelling the calling task stops a write the server does not take (a command that
+    /// ended without reading its input), with `CancellationError`.
     /// - Throws: `SSHError` if the channel or connection fails.
     public func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
         let pump = self.pump
+        let loop = self.loop
         let progress = WriteProgress()
-        try await loop.perform("writing to the command's stdin") { () throws(SSHError) in
-            try pump.writeStep(bytes, progress)
+        try await withTaskCancellationHandler {
+            try await loop.perform("writing to the command's stdin") { () throws(SSHError) in
+                try pump.writeStep(bytes, progress)
+            }
+        } onCancel: {
+            loop.execute { progress.cancelled = true }
         }
+        // The loop resumed us after its last step, so reading the progress here is ordered.
+        if progress.offset < bytes.count { throw CancellationError() }
     }
 
     /// Closes stdin (sends EOF), so that a command reading it sees the end. Does nothing
