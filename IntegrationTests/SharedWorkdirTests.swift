@@ -14,7 +14,7 @@ struct SharedWorkdirTests {
         }
     }
 
-    @Test(arguments: ["sftp", "rsync"])
+    @Test(arguments: ["sftp", "rsync", "tar"])
     func cachesSurviveAndTheCopyFollowsTheClient(via: String) async throws {
         let world = try await JobWorld.make()
         let root = world.directory + "/project"

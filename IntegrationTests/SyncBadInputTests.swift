@@ -40,7 +40,7 @@ struct SyncBadInputTests {
         try await Self.expectNothingLeft(world)
     }
 
-    @Test(arguments: ["sftp", "rsync"])
+    @Test(arguments: ["sftp", "rsync", "tar"])
     func aReadOnlyWorkerDirectoryIsReported(via: String) async throws {
         let world = try await JobWorld.make()
         let root = world.directory + "/project"
@@ -56,7 +56,7 @@ struct SyncBadInputTests {
         try await Self.expectNothingLeft(world)
     }
 
-    @Test(arguments: ["sftp", "rsync"])
+    @Test(arguments: ["sftp", "rsync", "tar"])
     func aFullWorkerDiskIsReportedAndCleanedUp(via: String) async throws {
         let world = try await JobWorld.make()
         guard getuid() == 0, !world.sshd.isExternal else {
@@ -89,7 +89,7 @@ struct SyncBadInputTests {
         #expect(Int(used.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 999 < 64, "the partial copy is removed")
     }
 
-    @Test(arguments: ["sftp", "rsync"])
+    @Test(arguments: ["sftp", "rsync", "tar"])
     func aFileThatChangesWhileItIsCopiedFailsTheSync(via: String) async throws {
         let world = try await JobWorld.make()
         let root = world.directory + "/project"

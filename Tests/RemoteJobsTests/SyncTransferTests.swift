@@ -46,6 +46,46 @@ struct RsyncTransferTests {
     }
 }
 
+@Suite("Choosing a transport")
+struct TransportChoiceTests {
+    static let small = (0..<3).map { SyncEntry(path: "f\($0)", kind: .file, mode: 0o644, size: 10) }
+    static let many = (0..<100).map { SyncEntry(path: "f\($0)", kind: .file, mode: 0o644, size: 10) }
+    static let big = [SyncEntry(path: "data.bin", kind: .file, mode: 0o644, size: 64 << 20)]
+
+    static func choose(
+        _ entries: [SyncEntry], _ requested: SyncTransport = .automatic, tar: Bool = true, rsync: Bool = true,
+        inPlace: Bool = false, previous: SyncManifest? = nil
+    ) -> SyncTransport {
+        JobEngine.transport(
+            requested, tools: WorkerTools(rsync: rsync, tar: tar), rsyncUsable: rsync, inPlace: inPlace,
+            toSend: entries, bytes: entries.reduce(0) { $0 + $1.size }, previous: previous)
+    }
+
+    @Test func tarUnlessRsyncCanSendDifferences() {
+        #expect(Self.choose(Self.many) == .tar)
+        #expect(Self.choose(Self.big) == .tar, "a large file with no earlier copy travels whole anyway")
+        let previous = SyncManifest(
+            plan: SyncPlanner.Plan(entries: Self.big, skipped: []), directory: "/d", worker: "w", root: ".p",
+            workdirID: "old")
+        #expect(Self.choose(Self.big, previous: previous) == .rsync)
+        #expect(Self.choose(Self.big, inPlace: true) == .rsync)
+        #expect(Self.choose(Self.big, rsync: false, previous: previous) == .tar)
+    }
+
+    @Test func withoutTarRsyncForLargeSendsAndSFTPForSmallOnes() {
+        #expect(Self.choose(Self.many, tar: false) == .rsync)
+        #expect(Self.choose(Self.small, tar: false) == .sftp)
+        #expect(Self.choose(Self.many, tar: false, rsync: false) == .sftp)
+        #expect(Self.choose(Self.small, tar: false, inPlace: true) == .rsync)
+    }
+
+    @Test func aRequestedTransportIsUsed() {
+        for requested in [SyncTransport.rsync, .sftp, .tar] {
+            #expect(Self.choose(Self.many, requested) == requested)
+        }
+    }
+}
+
 @Suite("The manifest of a persistent work directory")
 struct SharedManifestTests {
     static func plan(_ entries: [SyncEntry]) -> SyncPlanner.Plan { SyncPlanner.Plan(entries: entries, skipped: []) }

@@ -63,7 +63,15 @@ enum JobFormatting {
         return String(
             format: "synced %d entries (%@) in %.2f s: %d files already on the worker, %d entries (%@) %@",
             report.entries, ProgressLine.bytes(report.bytes), seconds, report.filesKept, report.entriesSent,
-            ProgressLine.bytes(report.bytesSent), report.transport == .rsync ? "handed to rsync" : "sent over SFTP")
+            ProgressLine.bytes(report.bytesSent), how(report.transport))
+    }
+
+    private static func how(_ transport: SyncTransport) -> String {
+        switch transport {
+        case .tar: return "streamed with tar"
+        case .rsync: return "handed to rsync"
+        case .sftp, .automatic: return "sent over SFTP"
+        }
     }
 
     /// How a job ended, for the line `p` prints after streaming: `[Job done: exit 0]`.

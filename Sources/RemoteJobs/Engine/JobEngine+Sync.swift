@@ -8,9 +8,9 @@ extension JobEngine {
     /// directory to this worker copied on the worker from that earlier work directory, when
     /// it still holds them exactly as p left them; a persistent one (`--reuse-workdir`) keeps
     /// the files that are already right. The directories are made in one exec; the rest
-    /// travels with rsync (through p's own SSH) when both ends have it and there is enough
-    /// to send, else over SFTP with several files in flight. A file that changed while it was read fails the sync, so the
-    /// job never starts from a torn copy.
+    /// travels as one tar stream, with rsync (through p's own SSH), or over SFTP with
+    /// several files in flight (see `transport`). A file that changed while it was read
+    /// fails the sync, so the job never starts from a torn copy.
     func sync(
         _ plan: SyncPlanner.Plan, from directory: String, into record: JobRecord, on worker: Worker,
         via requested: SyncTransport, observer: SyncObserver
@@ -21,40 +21,46 @@ extension JobEngine {
         let inPlace = record.sharedWorkdir != nil
         let manifestPath = SyncManifest.path(
             in: paths, directory: directory, worker: worker.name, root: record.root, shared: inPlace)
-        let workerHasRsync = try await makeDirectories(plan, in: workdir, record: record, worker: worker)
-        if requested == .rsync && !workerHasRsync {
+        let tools = try await makeDirectories(plan, in: workdir, record: record, worker: worker)
+        if requested == .rsync && !tools.rsync {
             throw RemoteJobsError.syncFailed(
                 worker: worker.name,
-                detail: "the worker has no rsync (--sync-via rsync); install it or use --sync-via sftp")
+                detail: "the worker has no rsync (--sync-via rsync); install it or use another --sync-via")
         }
-        let rsyncUsable = rsync != nil && workerHasRsync
+        if requested == .tar && !tools.tar {
+            throw RemoteJobsError.syncFailed(
+                worker: worker.name,
+                detail: "the worker has no tar (--sync-via tar); install it or use another --sync-via")
+        }
+        let rsyncUsable = rsync != nil && tools.rsync
+        let previous = inPlace ? nil : SyncManifest.load(manifestPath).flatMap { $0.workdirID == record.id ? nil : $0 }
+        // rsync compares in place itself; otherwise the worker says what is already right.
+        let rsyncInPlace = inPlace && rsyncUsable && (requested == .rsync || (requested == .automatic && !tools.tar))
         var kept: Set<String> = []
-        var copyDest: String?
-        if inPlace {
-            // rsync compares sizes and times itself; SFTP asks the worker first.
-            if !rsyncUsable {
-                kept = try await copyFromBase(
-                    workdir, to: workdir, lines: SyncManifest.checkLines(plan), record: record, worker: worker)
-            }
-        } else if let manifest = SyncManifest.load(manifestPath), manifest.workdirID != record.id {
-            copyDest = "../" + manifest.workdirID
-            let lines = manifest.unchangedLines(in: plan)
-            if !lines.isEmpty {
-                kept = try await copyFromBase(
-                    record.root + "/workdirs/" + manifest.workdirID, to: workdir, lines: lines, record: record,
-                    worker: worker)
-            }
+        if inPlace && !rsyncInPlace {
+            kept = try await copyFromBase(
+                workdir, to: workdir, lines: SyncManifest.checkLines(plan), record: record, worker: worker)
+        } else if let previous {
+            kept = try await copyFromBase(
+                record.root + "/workdirs/" + previous.workdirID, to: workdir, lines: previous.unchangedLines(in: plan),
+                record: record, worker: worker)
         }
         let toSend = plan.entries.filter { $0.kind == .file ? !kept.contains($0.path) : true }
         let bytesToSend = toSend.reduce(0) { $0 + $1.size }
-        let transport: SyncTransport =
-            rsyncUsable && (requested == .rsync || inPlace || Self.worthRsync(toSend, bytes: bytesToSend))
-            ? .rsync : .sftp
-        if let rsync, transport == .rsync {
+        let transport = Self.transport(
+            requested, tools: tools, rsyncUsable: rsyncUsable, inPlace: inPlace, toSend: toSend, bytes: bytesToSend,
+            previous: previous)
+        switch transport {
+        case .rsync:
+            guard let rsync else { throw RemoteJobsError.invalidArgument("rsync is not available here") }
             try await rsync.send(
-                toSend.map(\.path), from: directory, to: workdir, copyDest: copyDest, scratch: try scratchDirectory(),
-                totalBytes: bytesToSend, progress: observer.progress)
-        } else {
+                toSend.map(\.path), from: directory, to: workdir, copyDest: previous.map { "../" + $0.workdirID },
+                scratch: try scratchDirectory(), totalBytes: bytesToSend, progress: observer.progress)
+        case .tar:
+            try await streamTar(
+                toSend, from: directory, to: workdir, worker: worker, totalBytes: bytesToSend,
+                progress: observer.progress)
+        case .sftp, .automatic:
             try await upload(
                 toSend.filter { $0.kind != .directory }, from: directory, to: workdir, replacing: inPlace,
                 worker: worker, progress: observer.progress)
@@ -69,9 +75,28 @@ extension JobEngine {
                 entriesSent: toSend.count, bytesSent: bytesToSend, duration: ContinuousClock.now - start))
     }
 
-    /// Whether rsync pays for itself when the choice is automatic: it needs a second SSH
-    /// connection (a handshake and a login, several round trips) and a file-list exchange,
-    /// which costs more than SFTP needs for a few small files.
+    /// The transport for what is left to send. Automatically: a tar stream when the worker
+    /// has tar (one exec on the open connection, no round trip per file); rsync instead when
+    /// a large changed file has an earlier copy on the worker, which rsync's delta transfer
+    /// can use; without tar, rsync when there is enough to send to pay for its second SSH
+    /// connection, else SFTP.
+    static func transport(
+        _ requested: SyncTransport, tools: WorkerTools, rsyncUsable: Bool, inPlace: Bool, toSend: [SyncEntry],
+        bytes: UInt64, previous: SyncManifest?
+    ) -> SyncTransport {
+        guard requested == .automatic else { return requested }
+        if rsyncUsable {
+            let deltaCandidate = toSend.contains { entry in
+                entry.kind == .file && entry.size >= 16 << 20 && (inPlace || previous?.files[entry.path] != nil)
+            }
+            if deltaCandidate || (!tools.tar && (inPlace || worthRsync(toSend, bytes: bytes))) { return .rsync }
+        }
+        return tools.tar ? .tar : .sftp
+    }
+
+    /// Whether rsync pays for itself without tar: it needs a second SSH connection (a
+    /// handshake and a login, several round trips) and a file-list exchange, which costs
+    /// more than SFTP needs for a few small files.
     static func worthRsync(_ entries: [SyncEntry], bytes: UInt64) -> Bool {
         entries.lazy.filter { $0.kind != .directory }.count >= 64 || bytes >= 8 << 20
     }

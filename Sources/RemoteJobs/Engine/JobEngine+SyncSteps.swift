@@ -1,19 +1,25 @@
 import Foundation
 import SSHTransport
 
+/// The copying tools a worker has.
+struct WorkerTools {
+    var rsync: Bool
+    var tar: Bool
+}
+
 extension JobEngine {
     /// Creates the work directory (and the private directories above it) and the plan's
     /// directories, in one exec per distinct mode (usually one or two). Owner rwx is added
     /// so the copy can fill them.
-    /// - Returns: whether the worker has rsync.
+    /// - Returns: the copying tools the worker has.
     func makeDirectories(_ plan: SyncPlanner.Plan, in workdir: String, record: JobRecord, worker: Worker)
-        async throws -> Bool
+        async throws -> WorkerTools
     {
         var byMode = Dictionary(
             grouping: plan.entries.filter { $0.kind == .directory }, by: { ($0.mode | 0o700) & 0o7777 })
         if byMode.isEmpty { byMode[0o700] = [] }  // the work directory itself
         let job = record.root + "/jobs/" + record.id
-        var hasRsync = false
+        var tools = WorkerTools(rsync: false, tar: false)
         for (mode, directories) in byMode.sorted(by: { $0.key < $1.key }) {
             let list: [UInt8] = directories.flatMap { Array($0.path.utf8) + [0] }
             var output: [UInt8] = []
@@ -26,9 +32,10 @@ extension JobEngine {
                     detail: "could not create the work directory's folders: "
                         + (result.control.otherText.isEmpty ? "\(result.status)" : result.control.otherText))
             }
-            hasRsync = String(decoding: output, as: UTF8.self).contains("has-rsync")
+            let text = String(decoding: output, as: UTF8.self)
+            tools = WorkerTools(rsync: text.contains("has-rsync"), tar: text.contains("has-tar"))
         }
-        return hasRsync
+        return tools
     }
 
     /// Runs `copyFromBase` on the worker; returns the paths it copied (or, with `base` =

@@ -155,12 +155,13 @@ enum RemoteScripts {
 
     /// Creates directories under `W` with mode `M`: stdin holds their relative paths,
     /// NUL-separated (any byte but NUL is fine in a name). One exec for a whole tree, where
-    /// SFTP needs a round trip per directory. Prints `has-rsync` when the worker has rsync.
+    /// SFTP needs a round trip per directory. Prints `has-rsync` and `has-tar` for the tools
+    /// the worker has.
     /// Arguments: `W M J` (J holds the list).
     static let makeDirectories = [
         #"umask 077; mkdir -p "$1" "$3" && L=$(cd "$3" && pwd)/dirs && cd "$1" || exit 1; cat > "$L""#,
         #"xargs -0 -r mkdir -p -- < "$L" && xargs -0 -r chmod "$2" -- < "$L"; c=$?; rm -f "$L""#,
-        #"if command -v rsync > /dev/null 2>&1; then echo has-rsync; fi; exit $c"#,
+        #"for t in rsync tar; do if command -v $t > /dev/null 2>&1; then echo has-$t; fi; done; exit $c"#,
     ].joined(separator: "; ")
 
     /// Takes the persistent work directory `R/workdirs/NAME` for job `ID` (`--reuse-workdir`):
@@ -178,6 +179,10 @@ enum RemoteScripts {
         #"if [ $b = 1 ]; then rmdir "$L.m"; cat > /dev/null; echo "busy $h"; exit 0; fi"#,
         #"rm -f "$L"; ln -s "$3" "$L"; rmdir "$L.m"; cd "workdirs/$2" && xargs -0 -r rm -rf -- && echo claimed"#,
     ].joined(separator: "; ")
+
+    /// Extracts a tar stream from stdin into the existing directory `$1`, keeping modes and
+    /// mtimes (the stream is p's own: see `TarWriter`).
+    static let untar = #"cd "$1" && exec tar -x -p -f -"#
 
     /// The kilobytes available on the file system holding `$1` (POSIX `df -P`).
     static let freeSpace = #"set -- $(df -Pk "$1" 2>/dev/null | tail -n 1); echo "$4""#
