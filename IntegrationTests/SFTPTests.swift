@@ -133,6 +133,47 @@ struct SFTPTests {
         #expect(leftovers(directory).isEmpty)
     }
 
+    /// Many files and a large one through the pipelined uploader: contents, modes and
+    /// times exact; with `replacing`, a read-only file in the way is replaced.
+    @Test func pipelinedUploadIsExact() async throws {
+        let (session, sftp, directory) = try await client()
+        defer { session.close() }
+        let local = directory + "/local"
+        let remote = directory + "/remote"
+        var files: [SFTPUploadFile] = []
+        for index in 0..<300 {
+            let path = "d\(index % 5)/f\(index)"
+            try FileManager.default.createDirectory(atPath: local + "/d\(index % 5)", withIntermediateDirectories: true)
+            let bytes = randomBytes(index * 37)
+            try Data(bytes).write(to: URL(fileURLWithPath: local + "/" + path))
+            files.append(
+                SFTPUploadFile(
+                    path: path, size: UInt64(bytes.count), permissions: index % 2 == 0 ? 0o644 : 0o755,
+                    modificationTime: UInt32(1_500_000_000 + index)))
+        }
+        let big = randomBytes(20 << 20)
+        try Data(big).write(to: URL(fileURLWithPath: local + "/big.bin"))
+        files.append(SFTPUploadFile(path: "big.bin", size: UInt64(big.count), permissions: 0o600, modificationTime: 7))
+        for index in 0..<5 { try await sftp.createDirectory(remote + "/d\(index)", intermediate: true) }
+        try "old".write(toFile: remote + "/big.bin", atomically: false, encoding: .utf8)
+        chmod(remote + "/big.bin", 0o444)
+        let seen = ProgressLog()
+        try await session.uploadFiles(files, from: local, to: remote, replacing: true, progress: seen.record)
+        for file in files {
+            let path = remote + "/" + file.path
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: path))
+                    == Data(contentsOf: URL(fileURLWithPath: local + "/" + file.path)),
+                "\(file.path)")
+            var info = stat()
+            #expect(stat(path, &info) == 0)
+            #expect(UInt32(info.st_mode & 0o7777) == file.permissions, "\(file.path)")
+            #expect(UInt32(info.st_mtim.tv_sec) == file.modificationTime, "\(file.path)")
+        }
+        #expect(seen.last?.filesDone == files.count)
+        #expect(seen.last?.bytesDone == seen.last?.bytesTotal)
+    }
+
     @Test func missingPathsAreNamed() async throws {
         let (session, sftp, directory) = try await client()
         defer { session.close() }
@@ -253,4 +294,13 @@ struct SFTPTests {
             return path == "/root/p-test-denied-dir"
         }
     }
+}
+
+/// The progress reports a transfer made, for checking the last one.
+final class ProgressLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reports: [SFTPProgress] = []  // guarded by `lock`
+
+    var record: SFTPProgressHandler { { [self] progress in lock.withLock { reports.append(progress) } } }
+    var last: SFTPProgress? { lock.withLock { reports.last } }
 }

@@ -71,6 +71,10 @@ static inline int p_libssh2_channel_exec(LIBSSH2_CHANNEL *channel, const char *c
     return libssh2_channel_process_startup(channel, "exec", sizeof("exec") - 1, command, length);
 }
 
+static inline int p_libssh2_channel_subsystem(LIBSSH2_CHANNEL *channel, const char *name, unsigned int length) {
+    return libssh2_channel_process_startup(channel, "subsystem", sizeof("subsystem") - 1, name, length);
+}
+
 static inline int p_libssh2_session_disconnect(LIBSSH2_SESSION *session, const char *why) {
     return libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, why, "");
 }

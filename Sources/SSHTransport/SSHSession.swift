@@ -132,6 +132,24 @@ public final class SSHSession: Sendable {
     /// - Throws: `SSHError.channelFailure` if the server refuses the channel or the command,
     ///   `SSHError.connectionLost` if the connection is gone.
     public func exec(_ command: String) async throws -> SSHExec {
+        try await startChannel(describedAs: command, operation: "starting the command") {
+            channel throws(LibSSH2Failure) in
+            try channel.exec(command)
+        }
+    }
+
+    /// Starts a subsystem (`sftp`) on a channel of its own and returns its byte streams,
+    /// for a protocol spoken over them directly.
+    func subsystem(_ name: String) async throws -> SSHExec {
+        try await startChannel(describedAs: "subsystem " + name, operation: "starting the \(name) subsystem") {
+            channel throws(LibSSH2Failure) in try channel.startSubsystem(name)
+        }
+    }
+
+    private func startChannel(
+        describedAs command: String, operation: String,
+        _ start: @escaping @Sendable (ChannelHandle) throws(LibSSH2Failure) -> Attempt<Void>
+    ) async throws -> SSHExec {
         let handle = self.handle
         let host = target.host
         let channel = try await loop.perform("opening a channel", timeout: options.setupTimeout, lane: .channelSetup) {
@@ -142,11 +160,11 @@ public final class SSHSession: Sendable {
             }
         }
         do {
-            try await loop.perform("starting the command", timeout: options.setupTimeout, lane: .channelSetup) {
+            try await loop.perform(operation, timeout: options.setupTimeout, lane: .channelSetup) {
                 () throws(SSHError) -> Attempt<Void> in
-                try Attempt.mapping(host: host, operation: "starting the command", channel: true) {
+                try Attempt.mapping(host: host, operation: operation, channel: true) {
                     () throws(LibSSH2Failure) in
-                    try channel.exec(command)
+                    try start(channel)
                 }
             }
         } catch {

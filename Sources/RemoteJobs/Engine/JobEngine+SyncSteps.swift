@@ -53,31 +53,36 @@ extension JobEngine {
         return Set(output.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) })
     }
 
-    /// Sends files and links over SFTP, several in flight. Into a persistent work directory
-    /// (`replacing`) each file is written under a temporary name and renamed, so a file
-    /// the last job left read-only is replaced rather than refused.
+    /// Sends files over SFTP with many requests in flight (`SSHSession.uploadFiles`), and
+    /// links through libssh2's SFTP. Into a persistent work directory (`replacing`) each
+    /// file is removed first, so a file the last job left read-only is replaced rather
+    /// than refused.
     func upload(
         _ entries: [SyncEntry], from directory: String, to workdir: String, replacing: Bool, worker: Worker,
         progress: SFTPProgressHandler?
     ) async throws {
         let target = try resolveTarget(worker)
-        let tree = entries.map { entry in
-            let kind: SFTPTreeEntry.Kind
-            switch entry.kind {
-            case .file: kind = .file(size: entry.size)
-            case .directory: kind = .directory
-            case .symlink(let linkTarget): kind = .symbolicLink(target: linkTarget)
-            }
+        let files = entries.compactMap { entry -> SFTPUploadFile? in
+            guard entry.kind == .file else { return nil }
+            return SFTPUploadFile(
+                path: entry.path, size: entry.size, permissions: entry.mode,
+                modificationTime: UInt32(clamping: entry.modifiedSeconds))
+        }
+        let links = entries.compactMap { entry -> SFTPTreeEntry? in
+            guard case .symlink(let linkTarget) = entry.kind else { return nil }
             return SFTPTreeEntry(
-                path: entry.path, kind: kind, permissions: entry.mode,
+                path: entry.path, kind: .symbolicLink(target: linkTarget), permissions: entry.mode,
                 modificationTime: UInt32(clamping: entry.modifiedSeconds))
         }
         do {
             try await pool.withSession(target) { session in
+                try await session.uploadFiles(
+                    files, from: directory, to: workdir, replacing: replacing, progress: progress)
+                guard !links.isEmpty else { return }
                 try await session.withSFTP { sftp in
                     try await sftp.uploadTree(
-                        directory, to: workdir, entries: tree, mergingIntoExisting: true, atomicFiles: replacing,
-                        progress: progress)
+                        directory, to: workdir, entries: links, mergingIntoExisting: true, atomicFiles: false,
+                        progress: nil)
                 }
             }
         } catch let error as SSHError {

@@ -22,6 +22,10 @@ final class ChannelHandle: @unchecked Sendable {
         try session.check(p_libssh2_channel_exec(raw, command, UInt32(command.utf8.count)))
     }
 
+    func startSubsystem(_ name: String) throws(LibSSH2Failure) -> Attempt<Void> {
+        try session.check(p_libssh2_channel_subsystem(raw, name, UInt32(name.utf8.count)))
+    }
+
     /// Reads what is waiting on one stream: `.done(0)` at end of file.
     func read(_ stream: SSHStream, into buffer: UnsafeMutableRawBufferPointer) throws(LibSSH2Failure) -> Attempt<Int> {
         let rc = libssh2_channel_read_ex(
