@@ -172,6 +172,27 @@ struct IncrementalSyncTests {
     }
 }
 
+extension IncrementalSyncTests {
+    /// `--hard-links`: unchanged files share their inode with the last copy's; files the
+    /// client or the last job changed do not.
+    @Test func hardLinksShareUnchangedFiles() async throws {
+        let world = try await JobWorld.make()
+        let root = world.directory + "/project"
+        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
+        for name in ["same.txt", "sub/same.txt", "edited.txt", "job-edits.txt"] {
+            try name.write(toFile: root + "/" + name, atomically: false, encoding: .utf8)
+        }
+        let first = try await world.p("-C", root, "--hard-links", "--", "echo x >> job-edits.txt")
+        #expect(first.status == 0, "\(first.stderr)")
+        try "edited, longer".write(toFile: root + "/edited.txt", atomically: false, encoding: .utf8)
+        let second = try await world.p(
+            "-C", root, "--hard-links", "-v", "--", "stat -c '%h %n' same.txt sub/same.txt edited.txt job-edits.txt")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdoutText == "2 same.txt\n2 sub/same.txt\n1 edited.txt\n1 job-edits.txt\n")
+        #expect(second.stderr.contains(": 2 files already on the worker"), "\(second.stderr)")
+    }
+}
+
 @Suite("Sync with a root relative to the login directory", .timeLimit(.minutes(3)))
 struct RelativeRootSyncTests {
     /// Workers registered without `root:` use `~/.p`, a path relative to the login

@@ -14,7 +14,8 @@ public struct PCommand: AsyncParsableCommand {
             """,
         version: PVersion.current,
         subcommands: [
-            Run.self, List.self, Logs.self, Stop.self, Pull.self, Remove.self, Prune.self, WorkerCommand.self,
+            Run.self, List.self, Logs.self, Stop.self, Wait.self, Pull.self, Remove.self, Prune.self,
+            WorkerCommand.self,
             RemoteShell.self, FileTransfer.self, RunMany.self, Plan.self,
         ],
         defaultSubcommand: Run.self

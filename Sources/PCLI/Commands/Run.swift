@@ -62,6 +62,11 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "With --reuse-workdir: wait while another job uses the persistent work directory, instead of failing.")
     var wait = false
 
+    @Flag(
+        help:
+            "Hard-link files unchanged since the last sync instead of copying them on the worker: faster for large trees, but a job that writes into such a file in place also changes the earlier job's copy.")
+    var hardLinks = false
+
     @Flag(name: [.short, .long], help: "Say what the sync did and how long it took.")
     var verbose = false
 
@@ -94,7 +99,8 @@ struct Run: AsyncParsableCommand {
             command: command.joined(separator: " "), worker: worker,
             environment: try environment.map { try JobRequest.parseEnvironment($0) }, cwd: cwd,
             timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd,
-            syncTransport: syncVia, reuseWorkdir: reuseWorkdir, waitForWorkdir: wait)
+            syncTransport: syncVia, reuseWorkdir: reuseWorkdir, waitForWorkdir: wait,
+            hardLinks: hardLinks)
         let engine = EngineFactory.make()
         defer { Task { await engine.close() } }
         let progress = ProgressLine()

@@ -120,7 +120,8 @@ extension JobEngine {
         }
         if let plan, let directory = request.syncDirectory {
             try await sync(
-                plan, from: directory, into: record, on: worker, via: request.syncTransport, observer: observer)
+                plan, from: directory, into: record, on: worker, via: request.syncTransport,
+                hardLinks: request.hardLinks, observer: observer)
         }
     }
 

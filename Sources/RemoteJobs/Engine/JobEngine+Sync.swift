@@ -13,7 +13,7 @@ extension JobEngine {
     /// fails the sync, so the job never starts from a torn copy.
     func sync(
         _ plan: SyncPlanner.Plan, from directory: String, into record: JobRecord, on worker: Worker,
-        via requested: SyncTransport, observer: SyncObserver
+        via requested: SyncTransport, hardLinks: Bool, observer: SyncObserver
     ) async throws {
         let start = ContinuousClock.now
         let rsync = try localRsync(requested, worker: worker)
@@ -43,7 +43,7 @@ extension JobEngine {
         } else if let previous {
             kept = try await copyFromBase(
                 record.root + "/workdirs/" + previous.workdirID, to: workdir, lines: previous.unchangedLines(in: plan),
-                record: record, worker: worker)
+                record: record, worker: worker, hardLinks: hardLinks)
         }
         let toSend = plan.entries.filter { $0.kind == .file ? !kept.contains($0.path) : true }
         let bytesToSend = toSend.reduce(0) { $0 + $1.size }

@@ -41,14 +41,14 @@ extension JobEngine {
     /// Runs `copyFromBase` on the worker; returns the paths it copied (or, with `base` =
     /// `workdir`, found already right).
     func copyFromBase(
-        _ base: String, to workdir: String, lines: [String], record: JobRecord, worker: Worker
+        _ base: String, to workdir: String, lines: [String], record: JobRecord, worker: Worker, hardLinks: Bool = false
     ) async throws -> Set<String> {
         guard !lines.isEmpty else { return [] }
         var output: [UInt8] = []
         let input = Array(lines.joined(separator: "\n").utf8) + [0x0A]
         let job = record.root + "/jobs/" + record.id
         _ = try await runScript(
-            RemoteScripts.copyFromBase, arguments: [base, workdir, job], stdin: input,
+            RemoteScripts.copyFromBase, arguments: [base, workdir, job] + (hardLinks ? ["link"] : []), stdin: input,
             on: worker, jobID: nil, framed: false, stdout: { output += $0 })
         return Set(output.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) })
     }

@@ -27,6 +27,11 @@ public struct JobRequest: Sendable, Equatable {
     /// With `reuseWorkdir`: wait while another job uses the persistent work directory,
     /// instead of failing with `RemoteJobsError.workdirBusy`.
     public var waitForWorkdir: Bool
+    /// Hard-link unchanged files from the last sync's work directory instead of copying
+    /// them (as rsync's `--link-dest`): much faster for large trees, but the two work
+    /// directories then share those files, so a job that writes into a file in place (rather
+    /// than replacing it) changes the earlier job's copy too.
+    public var hardLinks: Bool
 
     /// A request.
     public init(
@@ -34,8 +39,9 @@ public struct JobRequest: Sendable, Equatable {
         cwd: String = FileManager.default.currentDirectoryPath, timeout: Duration? = nil,
         grace: Duration = .seconds(10),
         syncDirectory: String? = nil, syncTransport: SyncTransport = .automatic, reuseWorkdir: Bool = false,
-        waitForWorkdir: Bool = false
+        waitForWorkdir: Bool = false, hardLinks: Bool = false
     ) {
+        self.hardLinks = hardLinks
         self.syncTransport = syncTransport
         self.reuseWorkdir = reuseWorkdir
         self.waitForWorkdir = waitForWorkdir
@@ -52,7 +58,7 @@ public struct JobRequest: Sendable, Equatable {
         lhs.command == rhs.command && lhs.worker == rhs.worker && lhs.cwd == rhs.cwd && lhs.timeout == rhs.timeout
             && lhs.grace == rhs.grace && lhs.syncDirectory == rhs.syncDirectory
             && lhs.syncTransport == rhs.syncTransport && lhs.reuseWorkdir == rhs.reuseWorkdir
-            && lhs.waitForWorkdir == rhs.waitForWorkdir
+            && lhs.waitForWorkdir == rhs.waitForWorkdir && lhs.hardLinks == rhs.hardLinks
             && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 

@@ -143,14 +143,15 @@ enum RemoteScripts {
     /// left them: stdin lists `size mtime mode path` lines as the manifest recorded them,
     /// and a file the earlier job changed (other size, mtime or mode) is not copied. Prints the copied
     /// paths; prints nothing (and copies nothing usable) when `B` is gone or the tools
-    /// (GNU find and cp) are missing, and the caller then uploads everything. Arguments:
-    /// `B W J` (created private if missing; J holds the temporary lists).
+    /// (GNU find and cp) are missing, and the caller then uploads everything. With `link`
+    /// as the fourth argument the files are hard-linked instead of copied (`--hard-links`).
+    /// Arguments: `B W J [link]` (W and J created private if missing; J holds the lists).
     static let copyFromBase = [
-        #"umask 077; mkdir -p "$2" "$3" || exit 0; W=$(cd "$2" && pwd); t=$(cd "$3" && pwd)/base"#,
+        #"umask 077; mkdir -p "$2" "$3" || exit 0; W=$(cd "$2" && pwd); t=$(cd "$3" && pwd)/base; o="-p --reflink=auto"; if [ "$4" = link ]; then o=-l; fi"#,
         #"if cd "$1" 2>/dev/null; then :; else cat > /dev/null; exit 0; fi"#,
         #"LC_ALL=C sort > "$t.want"; find . -type f -printf "%s %Ts %m %P\n" 2>/dev/null | LC_ALL=C sort > "$t.have""#,
         #"LC_ALL=C comm -12 "$t.want" "$t.have" | cut -d " " -f 4- > "$t.ok""#,
-        #"if [ "$1" = "$2" ]; then cat "$t.ok"; elif tr "\n" "\000" < "$t.ok" | xargs -0 -r cp -p --reflink=auto --parents -t "$W" -- 2> /dev/null; then cat "$t.ok"; fi; rm -f "$t.want" "$t.have" "$t.ok""#,
+        #"if [ "$1" = "$2" ]; then cat "$t.ok"; elif tr "\n" "\000" < "$t.ok" | xargs -0 -r cp $o --parents -t "$W" -- 2> /dev/null; then cat "$t.ok"; fi; rm -f "$t.want" "$t.have" "$t.ok""#,
     ].joined(separator: "; ")
 
     /// Creates directories under `W` with mode `M`: stdin holds their relative paths,

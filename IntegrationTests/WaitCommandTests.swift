@@ -1,0 +1,34 @@
+import Foundation
+import RemoteJobs
+import Testing
+
+/// `p wait <id>...`: blocks until the jobs end; exits with the first failure's code, or 124
+/// when `--timeout` ends the wait.
+@Suite("Waiting for jobs", .timeLimit(.minutes(3)))
+struct WaitCommandTests {
+    @Test func exitsWithTheFirstFailureAndHonoursTheTimeout() async throws {
+        let world = try await JobWorld.make()
+        let succeeds = try JobWorld.id(
+            try await world.p("-n", "-d", "--", "until [ -f go ]; do sleep 0.05; done; exit 0"))
+        let fails = try JobWorld.id(try await world.p("-n", "-d", "--", "until [ -f go ]; do sleep 0.05; done; exit 3"))
+        let quick = try JobWorld.id(try await world.p("-n", "-d", "--", "exit 0"))
+
+        let early = try await world.p("wait", "--timeout", "1s", succeeds, fails)
+        #expect(early.status == 124, "\(early.stderr)")
+        #expect(early.stderr.contains("still running: \(succeeds.prefix(8)), \(fails.prefix(8))"), "\(early.stderr)")
+        #expect(try world.records.load(fails)?.status.isRunning == true, "the jobs are not stopped")
+
+        let waiting = try world.start("wait", String(succeeds.prefix(6)), fails, quick)
+        try await world.letGo(succeeds)
+        try await world.letGo(fails)
+        let all = try await waiting.wait()
+        #expect(all.status == 3, "\(all.stderr)")
+        let lines = Set(all.stdoutText.split(separator: "\n").map(String.init))
+        #expect(lines == ["\(succeeds.prefix(8))  done", "\(fails.prefix(8))  failed [3]", "\(quick.prefix(8))  done"])
+
+        #expect(try await world.p("wait", quick, succeeds).status == 0)
+        let unknown = try await world.p("wait", "ffffffff")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no job has an id starting with 'ffffffff'"))
+    }
+}
