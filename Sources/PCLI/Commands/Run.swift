@@ -64,7 +64,8 @@ struct Run: AsyncParsableCommand {
 
     @Flag(
         help:
-            "Hard-link files unchanged since the last sync instead of copying them on the worker: faster for large trees, but a job that writes into such a file in place also changes the earlier job's copy.")
+            "Hard-link files unchanged since the last sync instead of copying them on the worker: faster for large trees, but a job that writes into such a file in place also changes the earlier job's copy."
+    )
     var hardLinks = false
 
     @Flag(name: [.short, .long], help: "Say what the sync did and how long it took.")

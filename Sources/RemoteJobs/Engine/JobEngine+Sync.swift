@@ -50,7 +50,11 @@ extension JobEngine {
         let transport = Self.transport(
             requested, tools: tools, rsyncUsable: rsyncUsable, inPlace: inPlace, toSend: toSend, bytes: bytesToSend,
             previous: previous)
-        switch transport {
+        // The directories exist already (and rsync in place compares everything itself).
+        let nothingToSend = !rsyncInPlace && !toSend.contains { $0.kind != .directory }
+        switch nothingToSend ? .automatic : transport {
+        case .automatic:
+            break
         case .rsync:
             guard let rsync else { throw RemoteJobsError.invalidArgument("rsync is not available here") }
             try await rsync.send(
@@ -60,7 +64,7 @@ extension JobEngine {
             try await streamTar(
                 toSend, from: directory, to: workdir, worker: worker, totalBytes: bytesToSend,
                 progress: observer.progress)
-        case .sftp, .automatic:
+        case .sftp:
             try await upload(
                 toSend.filter { $0.kind != .directory }, from: directory, to: workdir, replacing: inPlace,
                 worker: worker, progress: observer.progress)
