@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -25,10 +26,16 @@ let package = Package(
             dependencies: ["SSHTransport", .product(name: "Yams", package: "Yams")]
         ),
         .target(
+            name: "JobServer",
+            dependencies: ["RemoteJobs", .product(name: "MCP", package: "swift-sdk")]
+        ),
+        .target(
             name: "PCLI",
             dependencies: [
                 "RemoteJobs",
                 "SSHTransport",
+                "JobServer",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,9 +47,12 @@ let package = Package(
         ),
         .testTarget(name: "RemoteJobsTests", dependencies: ["RemoteJobs"]),
         .testTarget(name: "PCLITests", dependencies: ["PCLI"]),
+        .testTarget(name: "JobServerTests", dependencies: ["JobServer"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SSHTransport", "RemoteJobs", "PCLI"],
+            dependencies: [
+                "SSHTransport", "RemoteJobs", "PCLI", "JobServer", .product(name: "MCP", package: "swift-sdk"),
+            ],
             path: "IntegrationTests"
         ),
     ],

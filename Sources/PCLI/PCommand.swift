@@ -15,7 +15,7 @@ public struct PCommand: AsyncParsableCommand {
         version: PVersion.current,
         subcommands: [
             Run.self, List.self, Logs.self, Stop.self, Wait.self, Pull.self, Remove.self, Prune.self,
-            WorkerCommand.self,
+            WorkerCommand.self, MCPServe.self,
             RemoteShell.self, FileTransfer.self, RunMany.self, Plan.self,
         ],
         defaultSubcommand: Run.self

@@ -44,6 +44,8 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     case workdirBusy(worker: String, heldBy: String)
     /// The directory could not be copied to the worker; `detail` says which file or why.
     case syncFailed(worker: String, detail: String)
+    /// Something did not finish within its time limit.
+    case timedOut(action: String, after: Duration)
 
     /// Whether the failure is the network's or the worker's SSH server's (exit 255 in the
     /// CLI) rather than a usage or state error (exit 1).
@@ -82,6 +84,8 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
         case .workdirBusy(let worker, let holder):
             return
                 "job \(holder.prefix(8)) is running in this directory's persistent work directory on '\(worker)'; wait for it with --wait, or stop it with `p stop \(holder.prefix(8))`."
+        case .timedOut(let action, let limit):
+            return "\(action) did not finish within \(limit.components.seconds) s; it was ended."
         case .syncFailed(let worker, let detail):
             return "could not copy the directory to '\(worker)': \(detail). The job was not started."
         case .jobRunning(let id):

@@ -41,7 +41,8 @@ extension JobEngine {
             root: worker.remoteRoot, command: request.command, cwd: request.cwd,
             timeoutSeconds: request.timeoutSeconds,
             sharedWorkdir: request.reuseWorkdir
-                ? SyncManifest.sharedWorkdirName(directory: request.syncDirectory ?? request.cwd) : nil)
+                ? SyncManifest.sharedWorkdirName(directory: request.syncDirectory ?? request.cwd) : nil,
+            submitter: request.submitter)
         let cwd = Array(request.cwd.utf8)
         let name = Array(worker.name.utf8)
         let environment = request.environment.isEmpty ? [] : request.environmentFile

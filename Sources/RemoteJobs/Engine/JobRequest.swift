@@ -32,6 +32,8 @@ public struct JobRequest: Sendable, Equatable {
     /// directories then share those files, so a job that writes into a file in place (rather
     /// than replacing it) changes the earlier job's copy too.
     public var hardLinks: Bool
+    /// Who starts the job when not the CLI (`mcp`), kept in its record.
+    public var submitter: String?
 
     /// A request.
     public init(
@@ -39,8 +41,9 @@ public struct JobRequest: Sendable, Equatable {
         cwd: String = FileManager.default.currentDirectoryPath, timeout: Duration? = nil,
         grace: Duration = .seconds(10),
         syncDirectory: String? = nil, syncTransport: SyncTransport = .automatic, reuseWorkdir: Bool = false,
-        waitForWorkdir: Bool = false, hardLinks: Bool = false
+        waitForWorkdir: Bool = false, hardLinks: Bool = false, submitter: String? = nil
     ) {
+        self.submitter = submitter
         self.hardLinks = hardLinks
         self.syncTransport = syncTransport
         self.reuseWorkdir = reuseWorkdir
@@ -59,6 +62,7 @@ public struct JobRequest: Sendable, Equatable {
             && lhs.grace == rhs.grace && lhs.syncDirectory == rhs.syncDirectory
             && lhs.syncTransport == rhs.syncTransport && lhs.reuseWorkdir == rhs.reuseWorkdir
             && lhs.waitForWorkdir == rhs.waitForWorkdir && lhs.hardLinks == rhs.hardLinks
+            && lhs.submitter == rhs.submitter
             && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 

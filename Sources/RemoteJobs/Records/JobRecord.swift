@@ -32,14 +32,18 @@ public struct JobRecord: Sendable, Equatable {
     /// The name of the persistent work directory under `R/workdirs/` the job ran in
     /// (`--reuse-workdir`); nil when it had its own, named by its id.
     public var sharedWorkdir: String?
+    /// Who started it when not the CLI: `mcp` for `p mcp`, whose retention sweep removes
+    /// only the jobs it started.
+    public var submitter: String?
 
     /// A record.
     public init(
         id: String, worker: String, connection: String, root: String, command: String, cwd: String,
         submittedAt: Date = Date(), startedAt: Date? = nil, pid: Int? = nil, bootID: String? = nil,
         status: JobStatus = .running, resumeOffset: UInt64? = nil, timeoutSeconds: Int? = nil,
-        sharedWorkdir: String? = nil
+        sharedWorkdir: String? = nil, submitter: String? = nil
     ) {
+        self.submitter = submitter
         self.sharedWorkdir = sharedWorkdir
         self.id = id
         self.worker = worker
@@ -82,6 +86,7 @@ extension JobRecord: Codable {
         case resumeOffset = "resume_offset"
         case timeoutSeconds = "timeout_s"
         case sharedWorkdir = "shared_workdir"
+        case submitter
     }
 
     public init(from decoder: any Decoder) throws {
@@ -99,6 +104,7 @@ extension JobRecord: Codable {
         resumeOffset = try c.decodeIfPresent(UInt64.self, forKey: .resumeOffset)
         timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
         sharedWorkdir = try c.decodeIfPresent(String.self, forKey: .sharedWorkdir)
+        submitter = try c.decodeIfPresent(String.self, forKey: .submitter)
         let endedAt = try c.decodeIfPresent(Date.self, forKey: .endedAt)
         let exitCode = try c.decodeIfPresent(Int32.self, forKey: .exitCode)
         switch try c.decode(String.self, forKey: .status) {
@@ -143,5 +149,6 @@ extension JobRecord: Codable {
         try c.encodeIfPresent(resumeOffset, forKey: .resumeOffset)
         try c.encodeIfPresent(timeoutSeconds, forKey: .timeoutSeconds)
         try c.encodeIfPresent(sharedWorkdir, forKey: .sharedWorkdir)
+        try c.encodeIfPresent(submitter, forKey: .submitter)
     }
 }

@@ -59,6 +59,13 @@ public struct SSHExecResult: Sendable, Equatable {
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     /// stderr decoded as UTF-8 (invalid sequences replaced), for convenience.
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+
+    /// A result.
+    public init(stdout: [UInt8], stderr: [UInt8], status: SSHExitStatus) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.status = status
+    }
 }
 
 /// A command running on the server over one exec channel.
