@@ -18,8 +18,7 @@ public final class JobServer: Sendable {
         public var cancelGrace: Duration
 
         /// A configuration.
-        public init(maxLiveJobs: Int = 50, retention: Duration = .seconds(3600), cancelGrace: Duration = .seconds(10))
-        {
+        public init(maxLiveJobs: Int = 50, retention: Duration = .seconds(3600), cancelGrace: Duration = .seconds(10)) {
             self.maxLiveJobs = max(1, maxLiveJobs)
             self.retention = retention
             self.cancelGrace = cancelGrace
@@ -69,6 +68,8 @@ struct RetentionSweeper: Sendable {
     }
 
     func sweep(now: Date) async {
+        // Jobs recorded as running may have ended since: ask their workers first.
+        _ = await engine.list()
         let limit = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
         for record in engine.records.loadAll().records where record.submitter == submitter {
             guard let ended = record.status.endedAt ?? (record.status.isRunning ? nil : record.submittedAt),

@@ -46,9 +46,12 @@ enum JobToolSchemas {
                     "type": "number", "minimum": 1, "description": "submit: stop the job after this many seconds.",
                 ]),
                 "job_id": .object([
-                    "type": "string", "description": "poll, cancel: the job's id (or a unique prefix of 4+ characters).",
+                    "type": "string",
+                    "description": "poll, cancel: the job's id (or a unique prefix of 4+ characters).",
                 ]),
-                "since": .object(["type": "integer", "minimum": 0, "description": "poll: the byte offset to read from."]),
+                "since": .object([
+                    "type": "integer", "minimum": 0, "description": "poll: the byte offset to read from.",
+                ]),
                 "max_bytes": .object([
                     "type": "integer", "minimum": 4, "maximum": 1_048_576,
                     "description": "poll: at most this many bytes (default 65536).",
@@ -75,7 +78,9 @@ enum JobToolSchemas {
         inputSchema: .object([
             "type": "object",
             "properties": .object([
-                "command": .object(["type": "string", "description": "The command line, run by the worker user's shell."]),
+                "command": .object([
+                    "type": "string", "description": "The command line, run by the worker user's shell.",
+                ]),
                 "host": .object(["type": "string", "description": "The worker's name; the default worker otherwise."]),
                 "timeout_s": .object(["type": "number", "minimum": 1, "maximum": 600]),
             ]),

@@ -66,34 +66,38 @@ final class JobTools: Sendable {
             do {
                 return try JobRequest.parseEnvironment(entry.key + "=" + entry.value)
             } catch {
-                throw ToolError("'env' key '\(entry.key)' is not a variable name (letters, digits and _, not first a digit)")
+                throw ToolError(
+                    "'env' key '\(entry.key)' is not a variable name (letters, digits and _, not first a digit)")
             }
         }
         var syncDirectory: String?
         if let directory = try arguments.string("sync_dir") {
             var isDirectory: ObjCBool = false
-            guard directory.hasPrefix("/"), FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+            guard directory.hasPrefix("/"),
+                FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
                 isDirectory.boolValue
             else { throw ToolError("'sync_dir' must be an absolute path to a directory on this machine: \(directory)") }
             syncDirectory = directory
         }
         let timeout = try arguments.seconds("timeout_s", in: 1...(30 * 86_400))
+        let id = UUID().uuidString.lowercased()
         let request = JobRequest(
             command: command, worker: try arguments.string("host"), environment: environment,
             cwd: syncDirectory ?? FileManager.default.currentDirectoryPath,
             timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, syncDirectory: syncDirectory,
-            submitter: Self.submitter)
-        try await gate.reserve(live: liveJobs())
-        defer { Task { await gate.release() } }
-        let record = try await engine.submit(request)
+            submitter: Self.submitter, id: id)
+        try await gate.reserve(id, engine: engine)
+        let record: JobRecord
+        do {
+            record = try await engine.submit(request)
+        } catch {
+            await gate.release(id)
+            throw error
+        }
+        await gate.release(id)
         return SubmitOutput(
             job_id: record.id, host: record.worker, remote_pid: record.pid, started_at: Self.date(record.startedAt),
             status: record.status.name)
-    }
-
-    /// Jobs this server started that are still running, as recorded.
-    private func liveJobs() -> Int {
-        engine.records.loadAll().records.filter { $0.submitter == Self.submitter && $0.status.isRunning }.count
     }
 
     // MARK: poll
@@ -109,7 +113,8 @@ final class JobTools: Sendable {
         let wait = try arguments.seconds("wait_s", in: 0...30) ?? 0
         if let tail {
             let result = try await engine.tail(id, lines: tail)
-            return PollOutput(result, text: UTF8Chunk.take(result.chunk[...], final: true).text, newOffset: result.newOffset)
+            return PollOutput(
+                result, text: UTF8Chunk.take(result.chunk[...], final: true).text, newOffset: result.newOffset)
         }
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         while true {
@@ -163,27 +168,42 @@ final class JobTools: Sendable {
     }
 
     static func date(_ date: Date?) -> String? {
-        date.map { $0.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) }
+        date.map {
+            $0.formatted(
+                .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        }
     }
 }
 
-/// Counts submits in flight, so that many at once cannot pass the live-job cap together.
+/// Admits submits under the live-job cap. A job counts from the moment its submit is
+/// admitted (its id is known before its record exists) until its record says it ended;
+/// records say "running" until someone asks the worker, so before refusing, the gate has the
+/// engine ask.
 actor SubmitGate {
     private let limit: Int
-    private var pending = 0
+    private var inFlight: Set<String> = []
 
     init(limit: Int) { self.limit = limit }
 
-    func reserve(live: Int) throws(ToolError) {
-        guard live + pending < limit else {
+    func reserve(_ id: String, engine: JobEngine) async throws(ToolError) {
+        if live(engine) >= limit { _ = await engine.list() }
+        let count = live(engine)
+        guard count < limit else {
             throw ToolError(
-                "\(live + pending) jobs started here are still running, the limit (p mcp --max-jobs \(limit)); wait for some to end or cancel them"
+                "\(count) jobs started here are still running, the limit (p mcp --max-jobs \(limit)); wait for some to end or cancel them"
             )
         }
-        pending += 1
+        inFlight.insert(id)
     }
 
-    func release() { pending -= 1 }
+    func release(_ id: String) { inFlight.remove(id) }
+
+    private func live(_ engine: JobEngine) -> Int {
+        let running = engine.records.loadAll().records.filter {
+            $0.submitter == JobTools.submitter && $0.status.isRunning && !inFlight.contains($0.id)
+        }
+        return running.count + inFlight.count
+    }
 }
 
 struct SubmitOutput: Codable {

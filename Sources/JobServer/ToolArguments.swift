@@ -43,7 +43,8 @@ struct ToolArguments {
             throw ToolError("'\(key)' must be a number of seconds")
         }
         guard range.contains(number) else {
-            throw ToolError("'\(key)' must be between \(range.lowerBound) and \(range.upperBound) seconds, not \(number)")
+            throw ToolError(
+                "'\(key)' must be between \(range.lowerBound) and \(range.upperBound) seconds, not \(number)")
         }
         return number
     }

@@ -24,7 +24,9 @@ extension JobEngine {
                         var stderr: [UInt8] = []
                         while let chunk = try await exec.nextChunk() {
                             if chunk.stream == .stdout {
-                                if stdout.count < outputLimit { stdout += chunk.bytes.prefix(outputLimit - stdout.count) }
+                                if stdout.count < outputLimit {
+                                    stdout += chunk.bytes.prefix(outputLimit - stdout.count)
+                                }
                             } else if stderr.count < outputLimit {
                                 stderr += chunk.bytes.prefix(outputLimit - stderr.count)
                             }

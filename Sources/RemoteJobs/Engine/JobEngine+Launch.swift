@@ -35,9 +35,13 @@ extension JobEngine {
         for entry in request.environment where !JobRequest.isValidKey(entry.key) {
             throw RemoteJobsError.invalidEnvironment(entry.key + "=" + entry.value)
         }
+        if let id = request.id, UUID(uuidString: id) == nil {
+            throw RemoteJobsError.invalidArgument("a job id must be a UUID, not '\(id)'")
+        }
         let worker = try workers.load().worker(named: request.worker)
         var record = JobRecord(
-            id: UUID().uuidString.lowercased(), worker: worker.name, connection: worker.connection,
+            id: request.id?.lowercased() ?? UUID().uuidString.lowercased(), worker: worker.name,
+            connection: worker.connection,
             root: worker.remoteRoot, command: request.command, cwd: request.cwd,
             timeoutSeconds: request.timeoutSeconds,
             sharedWorkdir: request.reuseWorkdir

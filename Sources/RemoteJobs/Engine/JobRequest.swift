@@ -34,6 +34,9 @@ public struct JobRequest: Sendable, Equatable {
     public var hardLinks: Bool
     /// Who starts the job when not the CLI (`mcp`), kept in its record.
     public var submitter: String?
+    /// The job's id, when the caller wants to know it before the job starts (a UUID, as
+    /// `UUID().uuidString`); nil picks a new one.
+    public var id: String?
 
     /// A request.
     public init(
@@ -41,8 +44,9 @@ public struct JobRequest: Sendable, Equatable {
         cwd: String = FileManager.default.currentDirectoryPath, timeout: Duration? = nil,
         grace: Duration = .seconds(10),
         syncDirectory: String? = nil, syncTransport: SyncTransport = .automatic, reuseWorkdir: Bool = false,
-        waitForWorkdir: Bool = false, hardLinks: Bool = false, submitter: String? = nil
+        waitForWorkdir: Bool = false, hardLinks: Bool = false, submitter: String? = nil, id: String? = nil
     ) {
+        self.id = id
         self.submitter = submitter
         self.hardLinks = hardLinks
         self.syncTransport = syncTransport
@@ -62,7 +66,7 @@ public struct JobRequest: Sendable, Equatable {
             && lhs.grace == rhs.grace && lhs.syncDirectory == rhs.syncDirectory
             && lhs.syncTransport == rhs.syncTransport && lhs.reuseWorkdir == rhs.reuseWorkdir
             && lhs.waitForWorkdir == rhs.waitForWorkdir && lhs.hardLinks == rhs.hardLinks
-            && lhs.submitter == rhs.submitter
+            && lhs.submitter == rhs.submitter && lhs.id == rhs.id
             && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 
