@@ -40,6 +40,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "p", dependencies: ["PCLI"]),
+        // The README's "Using p from Swift" example; a test builds and runs it against sshd.
+        .executableTarget(name: "RunJob", dependencies: ["RemoteJobs"], path: "Examples/RunJob"),
         .testTarget(
             name: "SSHTransportTests",
             dependencies: ["SSHTransport"],

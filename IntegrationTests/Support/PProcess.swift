@@ -18,9 +18,11 @@ final class PProcess: @unchecked Sendable {
 
     /// Starts p with `arguments`; with a `launcher` (`setpriv ...` to run as another user),
     /// p is started through it.
-    init(_ arguments: [String], environment: [String: String], stdin: String = "/dev/null", launcher: [String] = [])
-        throws
-    {
+    /// With `executable`, that program runs instead of p.
+    init(
+        _ arguments: [String], environment: [String: String], stdin: String = "/dev/null", launcher: [String] = [],
+        executable: String? = nil
+    ) throws {
         let base = NSTemporaryDirectory() + "p-proc-" + UUID().uuidString
         stdoutPath = base + ".out"
         stderrPath = base + ".err"
@@ -30,7 +32,7 @@ final class PProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let pProgram = try Shell.pExecutable
+        let pProgram = try executable ?? Shell.pExecutable
         let program = launcher.first ?? pProgram
         let argv = (launcher + [pProgram] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0)=\($1)") } + [nil]

@@ -54,6 +54,7 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
         return false
     }
 
+    /// What went wrong and what to do next, as p prints it.
     public var description: String {
         switch self {
         case .localFile(let path, let action, let code):

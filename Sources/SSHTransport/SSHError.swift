@@ -39,6 +39,7 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A local file could not be read or written during a transfer.
     case localFileFailure(path: String, operation: String, message: String)
 
+    /// A sentence a person can act on: what failed, where, and what to check.
     public var description: String {
         switch self {
         case .invalidTarget(let text, let reason):
@@ -107,14 +108,21 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Why an SFTP request failed, from the server's status code.
 public enum SFTPFailureReason: Sendable, Equatable {
+    /// The path does not exist.
     case noSuchFile
+    /// The server user may not do this.
     case permissionDenied
     /// The remote disk or quota is full.
     case noSpace
+    /// The file system or file is write-protected.
     case readOnly
+    /// Something exists at the path already.
     case alreadyExists
+    /// A directory to remove still has entries.
     case directoryNotEmpty
+    /// A path component is not a directory.
     case notADirectory
+    /// The server does not implement the operation.
     case unsupported
     /// The server's generic failure (OpenSSH uses it for many errors, a full disk among them).
     case failure

@@ -61,6 +61,7 @@ public struct JobRequest: Sendable, Equatable {
         self.grace = grace
     }
 
+    /// Requests are equal when every field is (the environment in order).
     public static func == (lhs: JobRequest, rhs: JobRequest) -> Bool {
         lhs.command == rhs.command && lhs.worker == rhs.worker && lhs.cwd == rhs.cwd && lhs.timeout == rhs.timeout
             && lhs.grace == rhs.grace && lhs.syncDirectory == rhs.syncDirectory

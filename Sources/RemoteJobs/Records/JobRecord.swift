@@ -89,6 +89,7 @@ extension JobRecord: Codable {
         case submitter
     }
 
+    /// Reads a record; the status and its data are checked (a failed job needs its code).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
@@ -129,6 +130,7 @@ extension JobRecord: Codable {
         }
     }
 
+    /// Writes the record in the snake_case JSON of `$XDG_DATA_HOME/p/jobs/<id>.json`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)

@@ -19,6 +19,7 @@ public struct JobStore: Sendable {
         /// What is wrong with it.
         public var reason: String
 
+        /// The warning p prints once for this file.
         public var description: String { "skipping the unreadable job record \(path): \(reason)" }
     }
 

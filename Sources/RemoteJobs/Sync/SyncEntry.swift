@@ -2,7 +2,9 @@
 public struct SyncEntry: Sendable, Equatable {
     /// What it is.
     public enum Kind: Sendable, Equatable {
+        /// A regular file.
         case file
+        /// A directory.
         case directory
         /// A symbolic link, copied as a link to `target` (never followed).
         case symlink(target: String)
@@ -18,6 +20,7 @@ public struct SyncEntry: Sendable, Equatable {
     public var size: UInt64
     /// The modification time, whole seconds and nanoseconds.
     public var modifiedSeconds: Int64
+    /// The nanoseconds of the modification time.
     public var modifiedNanoseconds: Int32
 
     /// An entry.

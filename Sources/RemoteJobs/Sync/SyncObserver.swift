@@ -32,12 +32,14 @@ public struct SyncReport: Sendable, Equatable {
     public var transport: SyncTransport
     /// The entries of the plan (files, directories, links) and the files' bytes.
     public var entries: Int
+    /// The bytes of the plan's files.
     public var bytes: UInt64
     /// Files that did not travel: copied on the worker from the last sync's work directory,
     /// or already right in a persistent one.
     public var filesKept: Int
     /// Entries handed to the transport, and the bytes of their files.
     public var entriesSent: Int
+    /// The bytes of the files handed to the transport.
     public var bytesSent: UInt64
     /// From the first request to the worker to the complete copy.
     public var duration: Duration

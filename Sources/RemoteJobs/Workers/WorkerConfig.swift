@@ -16,6 +16,7 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
         self.workers = workers
     }
 
+    /// Reads `config.yaml`; a missing `workers` list is an empty one.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         defaultWorker = try container.decodeIfPresent(String.self, forKey: .defaultWorker)

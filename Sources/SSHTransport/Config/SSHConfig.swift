@@ -195,16 +195,27 @@ public struct SSHConfig: Sendable {
 
 /// What `~/.ssh/config` says about one host, before defaults and `%` expansion.
 public struct SSHHostSettings: Sendable, Equatable {
+    /// `HostName`: the real host to connect to.
     public var hostName: String?
+    /// `User`: the login name.
     public var user: String?
+    /// `Port`.
     public var port: Int?
+    /// `IdentityFile`s, in the order given (all of them, as OpenSSH collects them).
     public var identityFiles: [String] = []
+    /// `IdentitiesOnly`: offer only the configured identities, not the agent's others.
     public var identitiesOnly: Bool?
+    /// `ProxyJump`: the hosts to tunnel through, comma-separated, or `none`.
     public var proxyJump: String?
+    /// `UserKnownHostsFile`s.
     public var userKnownHostsFiles: [String]?
+    /// `StrictHostKeyChecking`.
     public var strictHostKeyChecking: StrictHostKeyChecking?
+    /// `ConnectTimeout`, in seconds.
     public var connectTimeout: Int?
+    /// `ServerAliveInterval`, in seconds (0 turns keepalives off).
     public var serverAliveInterval: Int?
+    /// `ServerAliveCountMax`: unanswered keepalives before the connection counts as lost.
     public var serverAliveCountMax: Int?
     /// `HostKeyAlias`: the name to look the host key up under instead of the host's.
     public var hostKeyAlias: String?
@@ -235,9 +246,13 @@ public struct SSHHostSettings: Sendable, Equatable {
 
 /// OpenSSH's `StrictHostKeyChecking` values.
 public enum StrictHostKeyChecking: String, Sendable, Hashable {
+    /// Refuse unknown hosts.
     case yes
+    /// Record unknown hosts; refuse changed keys.
     case acceptNew = "accept-new"
+    /// Record unknown hosts (changed keys are still refused by p).
     case no
+    /// Ask about unknown hosts (on a terminal).
     case ask
 
     init?(configValue: String) {

@@ -32,6 +32,7 @@ public enum SSHExitStatus: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The status as a person reads it: `exit 3`, `killed by SIGKILL`, `unknown exit status`.
     public var description: String {
         switch self {
         case .exited(let code): return "exit \(code)"
@@ -174,6 +175,7 @@ public final class SSHExec: Sendable {
 
 /// The output of an `SSHExec` as an `AsyncSequence` of chunks.
 public struct SSHOutput: AsyncSequence, Sendable {
+    /// A chunk of stdout or stderr.
     public typealias Element = SSHOutputChunk
     let exec: SSHExec
 
@@ -181,10 +183,12 @@ public struct SSHOutput: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let exec: SSHExec
 
+        /// The next chunk, or nil once both streams ended.
         public mutating func next() async throws -> SSHOutputChunk? {
             try await exec.nextChunk()
         }
     }
 
+    /// An iterator over the chunks.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(exec: exec) }
 }

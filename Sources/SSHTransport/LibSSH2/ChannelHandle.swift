@@ -2,7 +2,9 @@ import CLibSSH2
 
 /// Which of a channel's two output streams some bytes came from.
 public enum SSHStream: Sendable, Equatable {
+    /// Standard output.
     case stdout
+    /// Standard error (SSH extended data).
     case stderr
 }
 

@@ -2,9 +2,13 @@
 public struct SFTPFileInfo: Sendable, Equatable {
     /// The kind of file.
     public enum Kind: Sendable, Equatable {
+        /// A regular file.
         case file
+        /// A directory.
         case directory
+        /// A symbolic link.
         case symbolicLink
+        /// A socket, FIFO or device.
         case other
     }
 
@@ -66,7 +70,9 @@ public typealias SFTPProgressHandler = @Sendable (SFTPProgress) -> Void
 public struct SFTPTreeEntry: Sendable, Equatable {
     /// What the entry is.
     public enum Kind: Sendable, Equatable {
+        /// A directory, created if missing.
         case directory
+        /// A regular file of this size.
         case file(size: UInt64)
         /// A symbolic link, created as a link to `target` (never followed).
         case symbolicLink(target: String)
