@@ -9,12 +9,14 @@
 /// 0600 (`umask 077`).
 enum RemoteScripts {
     /// `up`: whether the job's process-group leader `$p` is alive (a zombie, dead but not
-    /// yet reaped by init, is not, nor is one reaped between the two checks); `facts`:
+    /// yet reaped by init, is not, nor is one reaped between the two checks; read from
+    /// `/proc` where there is one, else from `ps`); `facts`:
     /// prints `alive exitcode stopped ended_at` of job directory `$J` (`-` for absent),
     /// checking the process before reading `exitcode`, so a job that ends in between is
-    /// seen with its code.
+    /// seen with its code. Files are read with the shell's `read`: a poll forks as little as
+    /// it can.
     private static let factsFunction =
-        #"up() { [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1; command -v ps > /dev/null 2>&1 || return 0; case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) return 1 ;; esac; return 0; }; facts() { a=0; p=$(cat "$J/pid" 2>/dev/null); if up; then a=1; fi; printf "%s %s %s %s" $a "$(cat "$J/exitcode" 2>/dev/null || echo -)" "$(cat "$J/stopped" 2>/dev/null || echo -)" "$(cat "$J/ended_at" 2>/dev/null || echo -)"; }"#
+        #"up() { [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1; if [ -r "/proc/$p/stat" ]; then read -r l < "/proc/$p/stat" 2>/dev/null || return 1; l=${l##*) }; case $l in Z*) return 1 ;; esac; return 0; fi; command -v ps > /dev/null 2>&1 || return 0; case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) return 1 ;; esac; return 0; }; facts() { a=0; p=; if [ -f "$J/pid" ]; then read -r p < "$J/pid"; fi; if up; then a=1; fi; x=-; s=-; e=-; if [ -f "$J/exitcode" ]; then read -r x < "$J/exitcode"; fi; if [ -f "$J/stopped" ]; then read -r s < "$J/stopped"; fi; if [ -f "$J/ended_at" ]; then read -r e < "$J/ended_at"; fi; printf "%s %s %s %s" $a "$x" "$s" "$e"; }"#
 
     /// Streams `output.log` of `$J` from byte offset `$o` to stdout (after the line
     /// `p-log-begin`, see `StdoutFramer`) until the job ended, then prints the trailer
@@ -97,7 +99,7 @@ enum RemoteScripts {
         #"J=$1; if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#,
         factsFunction,
         #"f=$(facts); n=$(wc -c < "$J/output.log")"#,
-        #"echo p-log-begin; if [ "$4" -gt 0 ]; then head -c $n "$J/output.log" | tail -n "$4"; elif [ "$3" = all ]; then tail -c +$(($2+1)) "$J/output.log"; else tail -c +$(($2+1)) "$J/output.log" | head -c "$3"; fi"#,
+        #"echo p-log-begin; if [ "$4" -gt 0 ]; then head -c $n "$J/output.log" | tail -n "$4"; elif [ "$n" -le "$2" ]; then :; elif [ "$3" = all ]; then tail -c +$(($2+1)) "$J/output.log"; else tail -c +$(($2+1)) "$J/output.log" | head -c "$3"; fi"#,
         #"printf "p-end %s %s\n" $n "$f" >&2"#,
     ].joined(separator: "; ")
 
