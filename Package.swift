@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -27,7 +28,9 @@ let package = Package(
         ),
         .target(
             name: "JobServer",
-            dependencies: ["RemoteJobs", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: [
+                "RemoteJobs", .product(name: "MCP", package: "swift-sdk"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "PCLI",

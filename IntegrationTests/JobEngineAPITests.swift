@@ -39,6 +39,28 @@ struct JobEngineAPITests {
         await engine.close()
     }
 
+    /// Polls go through a long-lived poll server on the worker; when it dies, the next poll
+    /// still answers (a script of its own, then a new server).
+    @Test func pollsSurviveTheirServerDying() async throws {
+        let world = try await JobWorld.make()
+        let engine = world.engine()
+        let record = try await engine.submit(JobRequest(command: "echo one; until [ -f go ]; do sleep 0.05; done; echo two"))
+        try await world.waitForOutput(record.id, "one")
+        let first = try await engine.poll(record.id, since: 0)
+        #expect(first.chunk == Array("one\n".utf8))
+        let servers = try await world.workerText("pgrep -f 'while read -r o m J' || true")
+        #expect(!servers.isEmpty, "a poll server runs on the worker")
+        _ = try await world.onWorker("pkill -f 'while read -r o m J'")
+        try await world.letGo(record.id)
+        _ = try await engine.wait(record.id)
+        let second = try await engine.poll(record.id, since: first.newOffset)
+        #expect(second.chunk == Array("two\n".utf8))
+        #expect(second.record.status.name == "done")
+        let third = try await engine.poll(record.id, since: 0, maxBytes: 4)
+        #expect(third.chunk == Array("one\n".utf8) && third.more)
+        await engine.close()
+    }
+
     @Test func waitCancelListAndEvents() async throws {
         let world = try await JobWorld.make()
         let engine = world.engine()

@@ -35,7 +35,7 @@ struct MCPServe: AsyncParsableCommand {
             engine: engine,
             configuration: JobServer.Configuration(maxLiveJobs: maxJobs, retention: retention.duration))
         do {
-            try await server.run(transport: StdioTransport())
+            try await server.run(transport: LineTransport())
         } catch {
             Report.error("\(error)")
         }

@@ -114,13 +114,25 @@ extension JobEngine {
 
     /// At most `maxBytes` of the job's output from byte `since`, with the job's status:
     /// programs poll with the returned `newOffset` until the job ended and `more` is false.
+    /// Polls go through one long-lived exec per worker, so a poll costs one round trip on
+    /// an open channel.
     public func poll(_ idPrefix: String, since: UInt64, maxBytes: Int = 65536) async throws -> JobPoll {
         guard maxBytes >= 0 else { throw RemoteJobsError.invalidArgument("maxBytes must not be negative.") }
         let record = try record(idPrefix)
         var chunk: [UInt8] = []
-        let result = try await runScript(
-            RemoteScripts.poll, arguments: [Self.jobDirectory(record), "\(since)", "\(maxBytes)", "0"],
-            on: worker(of: record), jobID: record.id, stdout: { chunk += $0 })
+        let worker = worker(of: record)
+        let result: ScriptResult
+        if let answer = try? await pollChannels.poll(
+            Self.jobDirectory(record), offset: since, maxBytes: maxBytes, target: resolveTarget(worker), pool: pool)
+        {
+            result = ScriptResult(status: .exited(0), control: answer.0)
+            chunk = answer.1
+        } else {
+            // No poll server (the connection dropped, say): a script of its own.
+            result = try await runScript(
+                RemoteScripts.poll, arguments: [Self.jobDirectory(record), "\(since)", "\(maxBytes)", "0"],
+                on: worker, jobID: record.id, stdout: { chunk += $0 })
+        }
         let settled = try settle(record, with: result)
         let size = result.control.end?.logSize ?? 0
         let newOffset = since + UInt64(chunk.count)

@@ -20,6 +20,7 @@ public final class JobEngine: Sendable {
     let options: SSHSessionOptions
     let sshConfigFile: String?
     let rsyncRemoteShell: [String]?
+    let pollChannels = PollChannels()
 
     /// An engine over the files `paths` names.
     /// - Parameters:
@@ -47,6 +48,7 @@ public final class JobEngine: Sendable {
 
     /// Closes the pooled sessions. Jobs keep running on their workers.
     public func close() async {
+        await pollChannels.close(pool: pool)
         await pool.close()
     }
 

@@ -103,6 +103,16 @@ enum RemoteScripts {
         #"printf "p-end %s %s\n" $n "$f" >&2"#,
     ].joined(separator: "; ")
 
+    /// Serves polls over one long-lived exec, so a poll costs no channel, no login and no
+    /// shell start: each stdin line `offset max J` is answered with the line
+    /// `<count> p-end <size> <facts>` (or `0 p-end missing`) and then exactly `count` bytes
+    /// of the log from `offset`. The size is measured before the read and the log only
+    /// grows, so the count is exact.
+    static let pollServer = [
+        factsFunction,
+        #"while read -r o m J; do if [ -d "$J" ]; then f=$(facts); n=$(wc -c < "$J/output.log"); c=0; if [ $n -gt $o ]; then c=$((n-o)); if [ $c -gt $m ]; then c=$m; fi; fi; printf "%s p-end %s %s\n" $c $n "$f"; if [ $c -gt 0 ]; then tail -c +$((o+1)) "$J/output.log" | head -c $c; fi; else echo "0 p-end missing"; fi; done"#,
+    ].joined(separator: "; ")
+
     /// One line per job for reconciliation: `boot <id>`, then `job <id> <facts>` or
     /// `job <id> missing`. Arguments: `R ids...`.
     static let reconcile = [

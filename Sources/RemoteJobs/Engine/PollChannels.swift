@@ -1,0 +1,113 @@
+import Foundation
+import SSHTransport
+
+/// One long-lived exec per worker running `RemoteScripts.pollServer`, for programs that poll
+/// often (`p mcp`): a poll is then one line out and one answer back on an open channel,
+/// with no channel setup, login or shell start on the worker. Requests to one worker are
+/// answered one at a time. A channel that fails is dropped; the caller falls back to a
+/// script of its own.
+actor PollChannels {
+    private final class Channel: @unchecked Sendable {
+        // Used only inside the actor.
+        let exec: SSHExec
+        let lease: SSHSessionPool.Lease
+        var buffered: [UInt8] = []
+
+        init(exec: SSHExec, lease: SSHSessionPool.Lease) {
+            self.exec = exec
+            self.lease = lease
+        }
+    }
+
+    private var channels: [SSHTarget: Channel] = [:]
+    private var busy: Set<SSHTarget> = []
+    private var waiters: [SSHTarget: [CheckedContinuation<Void, Never>]] = [:]
+
+    /// Asks the worker for up to `maxBytes` of job directory `J`'s log from `offset`.
+    /// - Returns: the control line (as the poll script's trailer) and the bytes.
+    func poll(
+        _ jobDirectory: String, offset: UInt64, maxBytes: Int, target: SSHTarget, pool: SSHSessionPool
+    ) async throws -> (ControlLines, [UInt8]) {
+        let key = target
+        while busy.contains(key) { await withCheckedContinuation { waiters[key, default: []].append($0) } }
+        busy.insert(key)
+        defer {
+            busy.remove(key)
+            if let next = waiters[key]?.first {
+                waiters[key]?.removeFirst()
+                next.resume()
+            }
+        }
+        let channel = try await channel(for: key, target: target, pool: pool)
+        do {
+            try await channel.exec.write(Array("\(offset) \(maxBytes) \(jobDirectory)\n".utf8))
+            let header = try await line(from: channel)
+            guard let space = header.firstIndex(of: " "), let count = Int(header[..<space]) else {
+                throw SSHError.connectionLost(host: target.host, reason: "the poll server answered '\(header)'")
+            }
+            var control = ControlLines()
+            _ = control.feed(Array(header[header.index(after: space)...].utf8) + [0x0A])
+            let bytes = try await bytes(count, from: channel)
+            return (control, bytes)
+        } catch {
+            channel.exec.close()
+            channels[key] = nil
+            await pool.release(channel.lease)
+            throw error
+        }
+    }
+
+    /// Closes the channels (the engine is closing).
+    func close(pool: SSHSessionPool) async {
+        for channel in channels.values {
+            channel.exec.close()
+            await pool.release(channel.lease)
+        }
+        channels.removeAll()
+    }
+
+    private func channel(for key: SSHTarget, target: SSHTarget, pool: SSHSessionPool) async throws -> Channel {
+        if let channel = channels[key] { return channel }
+        let lease = try await pool.lease(target)
+        do {
+            let exec = try await lease.session.exec(
+                ShellQuote.command(script: RemoteScripts.pollServer, arguments: []))
+            let channel = Channel(exec: exec, lease: lease)
+            channels[key] = channel
+            return channel
+        } catch {
+            await pool.release(lease)
+            throw error
+        }
+    }
+
+    private func line(from channel: Channel) async throws -> String {
+        while true {
+            if let newline = channel.buffered.firstIndex(of: 0x0A) {
+                let line = String(decoding: channel.buffered[..<newline], as: UTF8.self)
+                channel.buffered.removeFirst(newline + 1)
+                return line
+            }
+            try await fill(channel)
+        }
+    }
+
+    private func bytes(_ count: Int, from channel: Channel) async throws -> [UInt8] {
+        while channel.buffered.count < count { try await fill(channel) }
+        let bytes = Array(channel.buffered.prefix(count))
+        channel.buffered.removeFirst(count)
+        return bytes
+    }
+
+    private func fill(_ channel: Channel) async throws {
+        while true {
+            guard let chunk = try await channel.exec.nextChunk() else {
+                throw SSHError.connectionLost(host: "worker", reason: "the poll server ended")
+            }
+            if chunk.stream == .stdout {
+                channel.buffered += chunk.bytes
+                return
+            }
+        }
+    }
+}
