@@ -44,7 +44,8 @@ struct JobEngineAPITests {
     @Test func pollsSurviveTheirServerDying() async throws {
         let world = try await JobWorld.make()
         let engine = world.engine()
-        let record = try await engine.submit(JobRequest(command: "echo one; until [ -f go ]; do sleep 0.05; done; echo two"))
+        let record = try await engine.submit(
+            JobRequest(command: "echo one; until [ -f go ]; do sleep 0.05; done; echo two"))
         try await world.waitForOutput(record.id, "one")
         let first = try await engine.poll(record.id, since: 0)
         #expect(first.chunk == Array("one\n".utf8))

@@ -7,6 +7,7 @@ import MCP
 /// non-blocking and sleeps 10 ms whenever nothing is there, which adds up to 10 ms to every
 /// request: more than a whole poll costs.
 public actor LineTransport: Transport {
+    /// A logger that discards everything: stdout is the protocol.
     public nonisolated let logger = Logger(label: "p.mcp.transport", factory: { _ in SwiftLogNoOpLogHandler() })
     private let input: Int32
     private let output: Int32
