@@ -26,7 +26,7 @@ struct SyncBadInputTests {
         if getuid() == 0 {
             // root reads every file: the client runs as the test account, which owns the
             // client's files but not the secret.
-            let account = try JobWorld.workerAccount(world.sshd).user
+            let account = try JobWorld.localTestAccount().user
             _ = try Shell.run("chown", ["-R", account, world.directory])
             _ = try Shell.run("chown", ["root", root + "/sub/secret.txt"])
             launcher = ["/usr/bin/setpriv", "--reuid=\(account)", "--regid=\(account)", "--init-groups"]

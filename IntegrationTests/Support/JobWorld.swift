@@ -68,10 +68,17 @@ struct JobWorld: Sendable {
     /// killed halfway through it, as it would with OpenSSH.
     static func workerAccount(_ sshd: TestSSHD) throws -> (user: String, home: String?) {
         guard getuid() == 0, !sshd.isExternal else { return (sshd.user, nil) }
+        let account = try localTestAccount()
+        return (account.user, account.home)
+    }
+
+    /// The local account `ptestjobs` (created when missing; needs root): the worker's login
+    /// on the local sshd, and the user a test runs p as when root would read everything.
+    static func localTestAccount() throws -> (user: String, home: String) {
         let user = "ptestjobs"
         if getpwnam(user) == nil {
             _ = try? Shell.run("useradd", ["-m", "-s", "/bin/bash", user])
-            try Shell.run("usermod", ["-p", "*", user])
+            _ = try Shell.run("usermod", ["-p", "*", user])
         }
         guard let entry = getpwnam(user) else { throw TestFailure("cannot create the test account \(user)") }
         return (user, String(cString: entry.pointee.pw_dir))
