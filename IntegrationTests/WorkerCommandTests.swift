@@ -37,7 +37,7 @@ struct WorkerCommandTests {
         #expect(accepted.stdoutText.contains("registered worker 'fresh'"))
         #expect(accepted.stdoutText.contains("the default"))
         #expect(accepted.stdoutText.contains("system: Linux"))
-        #expect(accepted.stdoutText.contains("rsync:"))
+        #expect(accepted.stdoutText.contains("sync:   tar /"))
         #expect(
             try String(contentsOfFile: knownHosts, encoding: .utf8).contains("[\(world.sshd.host)]:\(world.sshd.port)"))
         let config = try world.store.load()

@@ -44,7 +44,7 @@ struct WorkerCommand: AsyncParsableCommand {
                     "registered worker '\(workerName)' (\(connection))\(config.defaultWorker == workerName ? ", the default" : "")"
                 )
                 print("  system: \(probe.system) \(probe.architecture), shell \(probe.shell)")
-                print("  rsync:  \(probe.rsync ?? "not installed")")
+                print("  sync:   tar \(probe.tar ?? "not installed"), rsync \(probe.rsync ?? "not installed")")
                 for note in probe.missing { print("  note:   \(note)") }
                 return 0
             }

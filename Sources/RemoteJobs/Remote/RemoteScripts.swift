@@ -203,7 +203,6 @@ enum RemoteScripts {
     /// What `p worker register` reports: `key value` lines.
     static let probe = [
         #"printf "os %s\n" "$(uname -sr)"; printf "arch %s\n" "$(uname -m)"; printf "shell %s\n" "${SHELL:-/bin/sh}""#,
-        #"for t in rsync setsid tail nohup; do printf "has-%s %s\n" $t "$(command -v $t || echo -)"; done"#,
-        #"if tail --pid=$$ -c 0 /dev/null > /dev/null 2>&1; then echo "tail-pid yes"; else echo "tail-pid no"; fi"#,
+        #"for t in rsync tar setsid tail nohup; do printf "has-%s %s\n" $t "$(command -v $t || echo -)"; done"#,
     ].joined(separator: "; ")
 }

@@ -12,20 +12,17 @@ public struct WorkerProbe: Sendable, Equatable {
     public var rsync: String?
     /// Whether the worker can start a job in its own session (`setsid`, or perl).
     public var hasSetsid: Bool
-    /// Whether `tail` follows a process (`--pid`, GNU coreutils), which live streaming uses.
-    public var tailFollowsPid: Bool
+    /// Where tar is, if the worker has it (directory sync streams an archive through it).
+    public var tar: String?
 
     /// What is missing, as sentences; empty when the worker has everything.
     public var missing: [String] {
         var notes: [String] = []
-        if rsync == nil {
-            notes.append("rsync is not installed: directory sync will use SFTP (slower for large trees)")
+        if tar == nil && rsync == nil {
+            notes.append("neither tar nor rsync is installed: directory sync will use SFTP alone")
         }
         if !hasSetsid {
             notes.append("setsid is missing: install util-linux, or perl, so jobs get their own process group")
-        }
-        if !tailFollowsPid {
-            notes.append("tail has no --pid (not GNU coreutils): live output needs GNU tail")
         }
         return notes
     }
@@ -39,7 +36,7 @@ public struct WorkerProbe: Sendable, Equatable {
         func tool(_ name: String) -> String? { values["has-" + name].flatMap { $0 == "-" ? nil : $0 } }
         return WorkerProbe(
             system: values["os"] ?? "?", architecture: values["arch"] ?? "?", shell: values["shell"] ?? "?",
-            rsync: tool("rsync"), hasSetsid: tool("setsid") != nil, tailFollowsPid: values["tail-pid"] == "yes")
+            rsync: tool("rsync"), hasSetsid: tool("setsid") != nil, tar: tool("tar"))
     }
 }
 
