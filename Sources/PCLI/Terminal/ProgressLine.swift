@@ -1,8 +1,8 @@
 import Foundation
 import SSHTransport
 
-/// One updating line on stderr for long transfers, only when stderr is a terminal, redrawn
-/// at most ten times a second.
+/// One updating line on stderr for long transfers, only when stderr is a terminal, from
+/// 0.3 s into the transfer, redrawn at most ten times a second.
 final class ProgressLine: @unchecked Sendable {
     // Guarded by `lock`: updates come from the transfer's tasks.
     private let lock = NSLock()
@@ -18,7 +18,10 @@ final class ProgressLine: @unchecked Sendable {
     private func draw(_ progress: SFTPProgress) {
         lock.withLock {
             let now = ContinuousClock.now
-            guard now - lastDraw > .milliseconds(100) || progress.bytesDone == progress.bytesTotal else { return }
+            // Nothing for a sync that is over in a moment; then at most ten redraws a second.
+            guard now - start > .milliseconds(300),
+                now - lastDraw > .milliseconds(100) || progress.bytesDone == progress.bytesTotal
+            else { return }
             lastDraw = now
             let elapsed = Double((now - start).components.attoseconds) / 1e18 + Double((now - start).components.seconds)
             let rate = elapsed > 0 ? Double(progress.bytesDone) / elapsed : 0
