@@ -103,6 +103,27 @@ struct JobSyncTests {
         #expect(sftp.contains { $0.contains(" empty/dir -> ") })
     }
 
+    /// On a terminal (a pty from `script`), a sync that takes a while shows one updating
+    /// line, erased before the job's output.
+    @Test func aProgressLineOnATerminal() async throws {
+        let world = try await JobWorld.make()
+        let root = world.directory + "/big"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Data(count: 120 << 20).write(to: URL(fileURLWithPath: root + "/zeros.bin"))
+        let typescript = world.directory + "/typescript"
+        let command = [try Shell.pExecutable, "-C", root, "--sync-via", "sftp", "--", "echo ran"].map {
+            "'" + $0 + "'"
+        }.joined(separator: " ")
+        let result = try await PProcess(
+            ["-qec", command, typescript], environment: world.environment, executable: "/usr/bin/script"
+        ).wait(timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let screen = try String(contentsOfFile: typescript, encoding: .utf8)
+        #expect(screen.contains("\r0/1 files") || screen.contains("\r1/1 files"), "\(screen.prefix(300))")
+        #expect(screen.contains(" MB/s\u{1B}[K"))
+        #expect(screen.contains("\r\u{1B}[Kran"), "the line is erased before the job's output")
+    }
+
     @Test func noSyncStaysEmptyAndTheLocalTreeIsUntouched() async throws {
         let world = try await JobWorld.make()
         let root = try Self.makeTree(in: world)

@@ -207,16 +207,20 @@ private struct PipelinedUpload {
             bytesInFlight -= bytes
             bytesDone += UInt64(bytes)
             if code != 0 { throw failure(index, "writing", code: code, message: message) }
+            reportProgress()
         case .attributes(let index):
             if code != 0 { throw failure(index, "setting the attributes of", code: code, message: message) }
         case .close(let index):
             if code != 0 { throw failure(index, "closing", code: code, message: message) }
             if let open = openFiles.removeValue(forKey: index) { Foundation.close(open.descriptor) }
             filesDone += 1
-            progress?(
-                SFTPProgress(
-                    bytesDone: bytesDone, bytesTotal: bytesTotal, filesDone: filesDone, filesTotal: files.count))
+            reportProgress()
         }
+    }
+
+    private func reportProgress() {
+        progress?(
+            SFTPProgress(bytesDone: bytesDone, bytesTotal: bytesTotal, filesDone: filesDone, filesTotal: files.count))
     }
 
     private mutating func nextReply(from channel: SSHExec) async throws -> SFTPWire.Reply {
