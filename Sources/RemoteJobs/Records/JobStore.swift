@@ -83,7 +83,14 @@ public struct JobStore: Sendable {
         guard wanted.count >= 4, wanted.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
             throw .invalidJobID(prefix)
         }
-        let matches = ids().filter { $0.hasPrefix(wanted) }.sorted()
+        // A whole id needs no listing (polls give whole ids, many times a second).
+        if wanted.count == 36, access(path(of: wanted), F_OK) == 0 { return wanted }
+        var matches = ids().filter { $0.hasPrefix(wanted) }.sorted()
+        if matches.isEmpty {
+            // A listing that raced with a record being replaced may miss entries on some
+            // file systems (overlayfs); a second look settles it.
+            matches = ids().filter { $0.hasPrefix(wanted) }.sorted()
+        }
         switch matches.count {
         case 0: throw .unknownJob(prefix: prefix)
         case 1: return matches[0]
