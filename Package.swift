@@ -38,7 +38,6 @@ let package = Package(
                 "RemoteJobs",
                 "SSHTransport",
                 "JobServer",
-                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -49,7 +49,8 @@ struct MCPServerTests {
         let started = ContinuousClock.now
         let answered = try await waiter.value
         #expect(ContinuousClock.now - started < .seconds(5))
-        #expect(answered.string("output_chunk")?.hasPrefix("late") == true, "\(answered.values) \(answered.error ?? "")")
+        #expect(
+            answered.string("output_chunk")?.hasPrefix("late") == true, "\(answered.values) \(answered.error ?? "")")
         #expect(try await world.workerText("cat '\(world.jobDirectory(heldID))/env'").contains("SECRET"))
 
         // Cancel, list, and exec.

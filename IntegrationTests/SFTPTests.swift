@@ -140,20 +140,22 @@ struct SFTPTests {
         defer { session.close() }
         let local = directory + "/local"
         let remote = directory + "/remote"
-        var files: [SFTPUploadFile] = []
+        var files: [SFTPTreeEntry] = []
         for index in 0..<300 {
             let path = "d\(index % 5)/f\(index)"
             try FileManager.default.createDirectory(atPath: local + "/d\(index % 5)", withIntermediateDirectories: true)
             let bytes = randomBytes(index * 37)
             try Data(bytes).write(to: URL(fileURLWithPath: local + "/" + path))
             files.append(
-                SFTPUploadFile(
-                    path: path, size: UInt64(bytes.count), permissions: index % 2 == 0 ? 0o644 : 0o755,
+                SFTPTreeEntry(
+                    path: path, kind: .file(size: UInt64(bytes.count)), permissions: index % 2 == 0 ? 0o644 : 0o755,
                     modificationTime: UInt32(1_500_000_000 + index)))
         }
         let big = randomBytes(20 << 20)
         try Data(big).write(to: URL(fileURLWithPath: local + "/big.bin"))
-        files.append(SFTPUploadFile(path: "big.bin", size: UInt64(big.count), permissions: 0o600, modificationTime: 7))
+        files.append(
+            SFTPTreeEntry(
+                path: "big.bin", kind: .file(size: UInt64(big.count)), permissions: 0o600, modificationTime: 7))
         for index in 0..<5 { try await sftp.createDirectory(remote + "/d\(index)", intermediate: true) }
         try "old".write(toFile: remote + "/big.bin", atomically: false, encoding: .utf8)
         chmod(remote + "/big.bin", 0o444)

@@ -47,6 +47,16 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     /// Something did not finish within its time limit.
     case timedOut(action: String, after: Duration)
 
+    /// A sync failure for a file that changed while it was copied: the copy may hold a mix
+    /// of its old and new contents.
+    static func changedWhileCopied(_ path: String, worker: Worker) -> RemoteJobsError {
+        .syncFailed(
+            worker: worker.name,
+            detail:
+                "\(path) changed while it was being copied; run again (or list it in .gitignore if something keeps writing it)"
+        )
+    }
+
     /// Whether the failure is the network's or the worker's SSH server's (exit 255 in the
     /// CLI) rather than a usage or state error (exit 1).
     public var isConnectionFailure: Bool {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import JobServer
-import MCP
 
 /// `p mcp`: serve p's jobs to programs and agents over the Model Context Protocol.
 struct MCPServe: AsyncParsableCommand {

@@ -52,9 +52,8 @@ extension JobEngine {
             previous: previous)
         // The directories exist already (and rsync in place compares everything itself).
         let nothingToSend = !rsyncInPlace && !toSend.contains { $0.kind != .directory }
-        switch nothingToSend ? .automatic : transport {
-        case .automatic:
-            break
+        switch transport {
+        case _ where nothingToSend: break
         case .rsync:
             guard let rsync else { throw RemoteJobsError.invalidArgument("rsync is not available here") }
             try await rsync.send(
@@ -64,10 +63,9 @@ extension JobEngine {
             try await streamTar(
                 toSend, from: directory, to: workdir, worker: worker, totalBytes: bytesToSend,
                 progress: observer.progress)
-        case .sftp:
+        case .sftp, .automatic:  // `transport(...)` never answers `.automatic`
             try await upload(
-                toSend.filter { $0.kind != .directory }, from: directory, to: workdir, replacing: inPlace,
-                worker: worker, progress: observer.progress)
+                toSend, from: directory, to: workdir, replacing: inPlace, worker: worker, progress: observer.progress)
         }
         try Self.checkUnchanged(toSend, in: directory, worker: worker)
         let manifest = SyncManifest(
@@ -148,13 +146,7 @@ extension JobEngine {
                 lstat(directory + "/" + entry.path, &info) != 0 || UInt64(info.st_size) != entry.size
                 || Int64(info.st_mtim.tv_sec) != entry.modifiedSeconds
                 || Int32(info.st_mtim.tv_nsec) != entry.modifiedNanoseconds
-            if changed {
-                throw .syncFailed(
-                    worker: worker.name,
-                    detail:
-                        "\(entry.path) changed while it was being copied; run again (or list it in .gitignore if something keeps writing it)"
-                )
-            }
+            if changed { throw .changedWhileCopied(entry.path, worker: worker) }
         }
     }
 }

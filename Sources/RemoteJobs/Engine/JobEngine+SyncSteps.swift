@@ -62,22 +62,22 @@ extension JobEngine {
         progress: SFTPProgressHandler?
     ) async throws {
         let target = try resolveTarget(worker)
-        let files = entries.compactMap { entry -> SFTPUploadFile? in
-            guard entry.kind == .file else { return nil }
-            return SFTPUploadFile(
-                path: entry.path, size: entry.size, permissions: entry.mode,
-                modificationTime: UInt32(clamping: entry.modifiedSeconds))
-        }
-        let links = entries.compactMap { entry -> SFTPTreeEntry? in
-            guard case .symlink(let linkTarget) = entry.kind else { return nil }
+        let tree = entries.map { entry in
+            let kind: SFTPTreeEntry.Kind
+            switch entry.kind {
+            case .file: kind = .file(size: entry.size)
+            case .directory: kind = .directory
+            case .symlink(let linkTarget): kind = .symbolicLink(target: linkTarget)
+            }
             return SFTPTreeEntry(
-                path: entry.path, kind: .symbolicLink(target: linkTarget), permissions: entry.mode,
+                path: entry.path, kind: kind, permissions: entry.mode,
                 modificationTime: UInt32(clamping: entry.modifiedSeconds))
         }
+        let links = tree.filter { if case .symbolicLink = $0.kind { true } else { false } }
         do {
             try await pool.withSession(target) { session in
                 try await session.uploadFiles(
-                    files, from: directory, to: workdir, replacing: replacing, progress: progress)
+                    tree, from: directory, to: workdir, replacing: replacing, progress: progress)
                 guard !links.isEmpty else { return }
                 try await session.withSFTP { sftp in
                     try await sftp.uploadTree(

@@ -126,11 +126,7 @@ private struct TarStreamWriter {
             guard count > 0 else {
                 if count < 0 { throw RemoteJobsError.localFile(path: file, action: "read", errno: errno) }
                 // Shorter than planned: the archive cannot be completed truthfully.
-                throw RemoteJobsError.syncFailed(
-                    worker: worker.name,
-                    detail:
-                        "\(path) changed while it was being copied; run again (or list it in .gitignore if something keeps writing it)"
-                )
+                throw RemoteJobsError.changedWhileCopied(path, worker: worker)
             }
             buffer += scratch[0..<count]
             remaining -= UInt64(count)

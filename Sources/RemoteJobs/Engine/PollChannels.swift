@@ -28,30 +28,29 @@ actor PollChannels {
     func poll(
         _ jobDirectory: String, offset: UInt64, maxBytes: Int, target: SSHTarget, pool: SSHSessionPool
     ) async throws -> (ControlLines, [UInt8]) {
-        let key = target
-        while busy.contains(key) { await withCheckedContinuation { waiters[key, default: []].append($0) } }
-        busy.insert(key)
+        while busy.contains(target) { await withCheckedContinuation { waiters[target, default: []].append($0) } }
+        busy.insert(target)
         defer {
-            busy.remove(key)
-            if let next = waiters[key]?.first {
-                waiters[key]?.removeFirst()
+            busy.remove(target)
+            if let next = waiters[target]?.first {
+                waiters[target]?.removeFirst()
                 next.resume()
             }
         }
-        let channel = try await channel(for: key, target: target, pool: pool)
+        let channel = try await channel(for: target, pool: pool)
         do {
             try await channel.exec.write(Array("\(offset) \(maxBytes) \(jobDirectory)\n".utf8))
-            let header = try await line(from: channel)
+            let header = try await line(from: channel, host: target.host)
             guard let space = header.firstIndex(of: " "), let count = Int(header[..<space]) else {
                 throw SSHError.connectionLost(host: target.host, reason: "the poll server answered '\(header)'")
             }
             var control = ControlLines()
             _ = control.feed(Array(header[header.index(after: space)...].utf8) + [0x0A])
-            let bytes = try await bytes(count, from: channel)
+            let bytes = try await bytes(count, from: channel, host: target.host)
             return (control, bytes)
         } catch {
             channel.exec.close()
-            channels[key] = nil
+            channels[target] = nil
             await pool.release(channel.lease)
             throw error
         }
@@ -66,14 +65,14 @@ actor PollChannels {
         channels.removeAll()
     }
 
-    private func channel(for key: SSHTarget, target: SSHTarget, pool: SSHSessionPool) async throws -> Channel {
-        if let channel = channels[key] { return channel }
+    private func channel(for target: SSHTarget, pool: SSHSessionPool) async throws -> Channel {
+        if let channel = channels[target] { return channel }
         let lease = try await pool.lease(target)
         do {
             let exec = try await lease.session.exec(
                 ShellQuote.command(script: RemoteScripts.pollServer, arguments: []))
             let channel = Channel(exec: exec, lease: lease)
-            channels[key] = channel
+            channels[target] = channel
             return channel
         } catch {
             await pool.release(lease)
@@ -81,28 +80,28 @@ actor PollChannels {
         }
     }
 
-    private func line(from channel: Channel) async throws -> String {
+    private func line(from channel: Channel, host: String) async throws -> String {
         while true {
             if let newline = channel.buffered.firstIndex(of: 0x0A) {
                 let line = String(decoding: channel.buffered[..<newline], as: UTF8.self)
                 channel.buffered.removeFirst(newline + 1)
                 return line
             }
-            try await fill(channel)
+            try await fill(channel, host: host)
         }
     }
 
-    private func bytes(_ count: Int, from channel: Channel) async throws -> [UInt8] {
-        while channel.buffered.count < count { try await fill(channel) }
+    private func bytes(_ count: Int, from channel: Channel, host: String) async throws -> [UInt8] {
+        while channel.buffered.count < count { try await fill(channel, host: host) }
         let bytes = Array(channel.buffered.prefix(count))
         channel.buffered.removeFirst(count)
         return bytes
     }
 
-    private func fill(_ channel: Channel) async throws {
+    private func fill(_ channel: Channel, host: String) async throws {
         while true {
             guard let chunk = try await channel.exec.nextChunk() else {
-                throw SSHError.connectionLost(host: "worker", reason: "the poll server ended")
+                throw SSHError.connectionLost(host: host, reason: "the poll server ended")
             }
             if chunk.stream == .stdout {
                 channel.buffered += chunk.bytes

@@ -28,7 +28,7 @@ public struct SyncObserver: Sendable {
 
 /// What one directory sync did.
 public struct SyncReport: Sendable, Equatable {
-    /// How the files travelled: `.rsync` or `.sftp`.
+    /// How the files travelled: `.tar`, `.rsync` or `.sftp`.
     public var transport: SyncTransport
     /// The entries of the plan (files, directories, links) and the files' bytes.
     public var entries: Int

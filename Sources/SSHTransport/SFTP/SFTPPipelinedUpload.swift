@@ -1,23 +1,12 @@
 import Foundation
 
-/// One regular file for `SSHSession.uploadFiles`.
-public struct SFTPUploadFile: Sendable, Equatable {
-    /// The path relative to both roots, `/`-separated.
-    public var path: String
+/// A regular file of an upload, from an `SFTPTreeEntry`.
+private struct UploadFile {
+    var path: String
     /// The size the caller expects; a file found shorter fails the upload.
-    public var size: UInt64
-    /// The permission bits to give it.
-    public var permissions: UInt32
-    /// The modification time to give it (seconds since 1970).
-    public var modificationTime: UInt32
-
-    /// A file to upload.
-    public init(path: String, size: UInt64, permissions: UInt32, modificationTime: UInt32) {
-        self.path = path
-        self.size = size
-        self.permissions = permissions
-        self.modificationTime = modificationTime
-    }
+    var size: UInt64
+    var permissions: UInt32
+    var modificationTime: UInt32
 }
 
 extension SSHSession {
@@ -27,15 +16,23 @@ extension SSHSession {
     /// waiting, so a slow link costs about one round trip per 64 files rather than several
     /// per file. Sizes, permissions and modification times are set exactly.
     ///
-    /// - Parameter replacing: remove each file before writing it, so that a read-only file
-    ///   left at that path is replaced rather than refused.
+    /// - Parameters:
+    ///   - entries: the files to upload (entries of kind `.file`; directories and links are
+    ///     left to `SFTPClient.uploadTree`, and ignored here).
+    ///   - replacing: remove each file before writing it, so that a read-only file left at
+    ///     that path is replaced rather than refused.
     /// - Throws: `SSHError.sftpFailure` naming the file the server refused,
     ///   `SSHError.localFileFailure` for a local file that cannot be read or is shorter than
-    ///   `size` (it changed while being read), `SSHError.connectionLost`.
+    ///   its planned size (it changed while being read), `SSHError.connectionLost`.
     public func uploadFiles(
-        _ files: [SFTPUploadFile], from localRoot: String, to remoteRoot: String, replacing: Bool = false,
+        _ entries: [SFTPTreeEntry], from localRoot: String, to remoteRoot: String, replacing: Bool = false,
         progress: SFTPProgressHandler? = nil
     ) async throws {
+        let files = entries.compactMap { entry -> UploadFile? in
+            guard case .file(let size) = entry.kind else { return nil }
+            return UploadFile(
+                path: entry.path, size: size, permissions: entry.permissions, modificationTime: entry.modificationTime)
+        }
         guard !files.isEmpty else { return }
         let channel = try await subsystem("sftp")
         defer { channel.close() }
@@ -67,7 +64,7 @@ private struct PipelinedUpload {
         var finishing = false
     }
 
-    let files: [SFTPUploadFile]
+    let files: [UploadFile]
     let localRoot: String
     let remoteRoot: String
     let replacing: Bool
@@ -87,7 +84,7 @@ private struct PipelinedUpload {
     private var scratch = [UInt8](repeating: 0, count: PipelinedUpload.writeSize)
 
     init(
-        files: [SFTPUploadFile], localRoot: String, remoteRoot: String, replacing: Bool, host: String,
+        files: [UploadFile], localRoot: String, remoteRoot: String, replacing: Bool, host: String,
         progress: SFTPProgressHandler?
     ) {
         self.files = files
