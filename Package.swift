@@ -29,7 +29,8 @@ let package = Package(
         .target(
             name: "JobServer",
             dependencies: [
-                "RemoteJobs", .product(name: "MCP", package: "swift-sdk"), .product(name: "Logging", package: "swift-log"),
+                "RemoteJobs", "SSHTransport", .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -57,7 +58,9 @@ let package = Package(
             dependencies: [
                 "SSHTransport", "RemoteJobs", "PCLI", "JobServer", .product(name: "MCP", package: "swift-sdk"),
             ],
-            path: "IntegrationTests"
+            path: "IntegrationTests",
+            // The second MCP client the tests run, in Python.
+            exclude: ["Support/python"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -91,8 +91,12 @@ struct AuthenticationTests {
     @Test func agentKeysAreOffered() async throws {
         let (server, key) = try await newKey("ed25519")
         let socket = try TestSSHD.makeTemporaryDirectory() + "/agent.sock"
-        try Shell.run("ssh-agent", ["-a", socket])
-        defer { _ = try? Shell.run("pkill", ["-f", "ssh-agent -a \(socket)"]) }
+        // ssh-agent prints `SSH_AGENT_PID=<pid>; ...`: the one this test started is ended by pid.
+        let started = try Shell.run("ssh-agent", ["-a", socket])
+        let agent = try #require(
+            started.split(whereSeparator: { $0 == ";" || $0.isNewline }).first { $0.hasPrefix("SSH_AGENT_PID=") }
+                .flatMap { pid_t($0.dropFirst("SSH_AGENT_PID=".count)) })
+        defer { kill(agent, SIGTERM) }
         try Shell.runWithEnvironment("ssh-add", [key], ["SSH_AUTH_SOCK": socket])
         var target = server.target()
         target.identityFiles = ["/nonexistent/default_key"]
@@ -103,8 +107,8 @@ struct AuthenticationTests {
         session.close()
     }
 
-    @Test(.enabled(if: getuid() == 0, "a password login needs sshd running as root and a user with a password"))
-    func passwordCallback() async throws {
+    @Test func passwordCallback() async throws {
+        try Power.root.require(for: "a password login needs sshd running as root and a user with a password")
         let user = "ptestpw"
         _ = try? Shell.run("useradd", ["-m", "-s", "/bin/sh", user])
         try Shell.runWithStdin("chpasswd", [], "\(user):p-test-Secret-1\n")
@@ -131,10 +135,9 @@ struct AuthenticationTests {
         }
     }
 
-    @Test(
-        .enabled(
-            if: getuid() == 0, "keyboard-interactive needs sshd running as root with PAM and a user with a password"))
-    func keyboardInteractiveCallback() async throws {
+    @Test func keyboardInteractiveCallback() async throws {
+        try Power.root.require(
+            for: "keyboard-interactive needs sshd running as root with PAM and a user with a password")
         let user = "ptestkbd"
         _ = try? Shell.run("useradd", ["-m", "-s", "/bin/sh", user])
         try Shell.runWithStdin("chpasswd", [], "\(user):p-test-Secret-2\n")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import RemoteJobs
+
 /// The README's Swift example (`Examples/RunJob`), built with the package, run against the
 /// test sshd as a program using p's files.
 @Suite("The Swift API example", .timeLimit(.minutes(2)))
@@ -19,7 +21,7 @@ struct ExampleTests {
         #expect(result.status == 7, "\(result.stderr)")
         #expect(result.stdoutText == "line 1\nline 2\nline 3\n")
         #expect(result.stderr.contains("started job"))
-        let records = try world.records.loadAll().records
+        let records = world.records.loadAll().records
         #expect(records.count == 1 && records.first?.status.exitCode == 7, "an ordinary p job")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import SSHTransport
 import Testing
+
+@testable import SSHTransport
 
 @Suite("Exec against a real sshd", .timeLimit(.minutes(3)))
 struct ExecTests {
@@ -147,7 +148,7 @@ struct ExecTests {
         // `cat` says nothing until it is given input: the read waits until cancelled.
         let exec = try await session.exec("cat")
         let waiting = Task { try await exec.nextChunk() }
-        try await Task.sleep(for: .milliseconds(50))
+        try await JobWorld.eventually("the read waits") { await exec.hasWaitingReader }
         waiting.cancel()
         await #expect(throws: CancellationError.self) { try await waiting.value }
         try await exec.write(Array("late\n".utf8))
@@ -156,5 +157,38 @@ struct ExecTests {
         #expect(chunk?.bytes == Array("late\n".utf8))
         #expect(try await exec.nextChunk() == nil)
         #expect(try await exec.exitStatus() == .exited(0))
+    }
+
+    /// An exec keeps its session alive: the caller may drop the session once it has the
+    /// exec, as it may after opening an SFTP client.
+    @Test func anExecOutlivesItsSessionsLastReference() async throws {
+        func start() async throws -> SSHExec {
+            let session = try await TestSSHD.shared().connect()
+            return try await session.exec("sleep 0.3; echo late")
+        }
+        let exec = try await start()
+        var output: [UInt8] = []
+        while let chunk = try await exec.nextChunk() { output += chunk.bytes }
+        #expect(output == Array("late\n".utf8))
+        #expect(try await exec.exitStatus() == .exited(0))
+    }
+
+    /// Two tasks reading one command's output at once: the second fails at once with a
+    /// clear error, and the first still gets the output (it used to wait forever).
+    @Test func aSecondConcurrentReaderFailsAndTheFirstStillReads() async throws {
+        let session = try await TestSSHD.shared().connect()
+        defer { session.close() }
+        let exec = try await session.exec("cat")
+        let first = Task { try await exec.nextChunk() }
+        try await JobWorld.eventually("the first read waits") { await exec.hasWaitingReader }
+        await #expect {
+            try await exec.nextChunk()
+        } throws: { error in
+            "\(error)".contains("another task is already reading this command's output")
+        }
+        try await exec.write(Array("data\n".utf8))
+        try await exec.closeInput()
+        #expect(try await first.value?.bytes == Array("data\n".utf8))
+        #expect(try await exec.nextChunk() == nil)
     }
 }

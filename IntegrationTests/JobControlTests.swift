@@ -1,6 +1,7 @@
 import Foundation
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// Stopping, reconciling, listing, pulling and removing jobs through the CLI.
 @Suite("Controlling jobs with p", .timeLimit(.minutes(3)))
@@ -114,6 +115,17 @@ struct JobControlTests {
         #expect(try String(contentsOfFile: world.records.path(of: record.id), encoding: .utf8) == before)
         let json = try await world.p("ls", "--json")
         #expect(json.stdoutText.contains("\"worker_reachable\" : false"))
+        let engine = world.engine()
+        let listed = await engine.list()
+        await engine.close()
+        guard case .connection(worker: "gone", jobID: nil, let failure)? = listed.unreachable["gone"] else {
+            Issue.record("the API reports the failure as a value: \(listed.unreachable)")
+            return
+        }
+        guard case .connectionRefused(host: "127.0.0.1", _) = failure else {
+            Issue.record("nothing listens on the port: \(failure)")
+            return
+        }
     }
 
     @Test func pullCopiesFilesAndDirectoriesButNothingOutside() async throws {

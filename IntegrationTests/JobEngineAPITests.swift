@@ -1,6 +1,7 @@
 import Foundation
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// The Swift API programs use: submit, poll, tail, follow, wait, cancel, list.
 @Suite("The RemoteJobs API", .timeLimit(.minutes(3)))
@@ -49,9 +50,9 @@ struct JobEngineAPITests {
         try await world.waitForOutput(record.id, "one")
         let first = try await engine.poll(record.id, since: 0)
         #expect(first.chunk == Array("one\n".utf8))
-        let servers = try await world.workerText("pgrep -f 'while read -r o m J' || true")
-        #expect(!servers.isEmpty, "a poll server runs on the worker")
-        _ = try await world.onWorker("pkill -f 'while read -r o m J'")
+        let server = try #require(try await engine.pollServerPID(worker: "box"), "a poll server runs on the worker")
+        // Only this engine's server: other tests' run on the same worker.
+        #expect(try await world.onWorker("kill -KILL \(server)").status == .exited(0))
         try await world.letGo(record.id)
         _ = try await engine.wait(record.id)
         let second = try await engine.poll(record.id, since: first.newOffset)
@@ -100,6 +101,43 @@ struct JobEngineAPITests {
         await engine.close()
     }
 
+    /// A consumer far behind the job's output loses nothing, `.ended` included: the
+    /// reading from the worker waits for it. The consumer holds the first chunk until the
+    /// job has ended on the worker (a buffer in between would have had to take all of it, or
+    /// drop some), then takes the rest slowly.
+    @Test func aSlowConsumerOfEventsLosesNothing() async throws {
+        let world = try await JobWorld.make()
+        let engine = world.engine()
+        let job = try await engine.submit(
+            JobRequest(
+                command:
+                    "echo ready; until [ -f go ]; do sleep 0.05; done; i=0; while [ $i -lt 800 ]; do echo line $i; i=$((i+1)); sleep 0.002; done"
+            ))
+        var text = ""
+        var ended: JobRecord?
+        var heldBack = false
+        for try await event in engine.events(of: job.id) {
+            switch event {
+            case .output(let chunk):
+                text += String(decoding: chunk, as: UTF8.self)
+                if text == "ready\n" {
+                    try await world.letGo(job.id)
+                } else if !heldBack {
+                    heldBack = true
+                    try await JobWorld.eventually("the job ended on the worker", timeout: .seconds(60)) {
+                        try await world.existsOnWorker(world.jobDirectory(job.id) + "/exitcode")
+                    }
+                }
+            case .ended(let record): ended = record
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(heldBack)
+        #expect(text == "ready\n" + (0..<800).map { "line \($0)\n" }.joined())
+        #expect(ended?.status.name == "done")
+        await engine.close()
+    }
+
     @Test func badArgumentsAreClearErrors() async throws {
         let world = try await JobWorld.make()
         let engine = world.engine()
@@ -113,7 +151,7 @@ struct JobEngineAPITests {
             )
             .submit(JobRequest(command: "true"))
         }
-        await #expect(throws: RemoteJobsError.invalidEnvironment("1BAD=x")) {
+        await #expect(throws: RemoteJobsError.invalidEnvironment(key: "1BAD")) {
             _ = try await engine.submit(JobRequest(command: "true", environment: [(key: "1BAD", value: "x")]))
         }
         await engine.close()

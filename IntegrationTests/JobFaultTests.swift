@@ -1,6 +1,7 @@
 import Foundation
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// Jobs outlive the network and the SSH server; their output is never lost.
 @Suite("Jobs through network and server failures", .timeLimit(.minutes(3)))
@@ -24,13 +25,11 @@ struct JobFaultTests {
             extraHosts: JobWorld.hostBlock(
                 name: "flaky", sshd: sshd, port: proxy.port,
                 extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 2"))
-        try world.store.update { config throws(RemoteJobsError) in
+        try await world.store.update { config throws(RemoteJobsError) in
             try config.register(Worker(name: "flaky", connection: "flaky", root: world.root))
         }
         let process = try world.start("flaky", "-n", "--", Self.counting)
-        try await JobWorld.eventually("the stream shows output") {
-            String(decoding: process.stdoutSoFar, as: UTF8.self).contains("line 3\n")
-        }
+        try await process.waitForOutput("line 3\n", timeout: .seconds(90))
         proxy.blackhole()
         let cut = try await process.wait(timeout: .seconds(30))
         try await Self.letItFinish(world)
@@ -40,7 +39,7 @@ struct JobFaultTests {
         #expect(cut.stderr.contains("p logs -f"))
         #expect(record.resumeOffset == UInt64(cut.stdout.count))
         // The network comes back (here: the worker is reached directly).
-        try world.store.update { config throws(RemoteJobsError) in
+        try await world.store.update { config throws(RemoteJobsError) in
             try config.remove("flaky")
             try config.register(Worker(name: "flaky", connection: "worker", root: world.root))
         }
@@ -57,9 +56,7 @@ struct JobFaultTests {
         defer { sshd.stop() }
         let world = try await JobWorld.make(sshd: sshd)
         let process = try world.start("-n", "--", Self.counting)
-        try await JobWorld.eventually("the stream shows output") {
-            String(decoding: process.stdoutSoFar, as: UTF8.self).contains("line 3\n")
-        }
+        try await process.waitForOutput("line 3\n", timeout: .seconds(90))
         try sshd.restart()
         let cut = try await process.wait(timeout: .seconds(40))
         try await Self.letItFinish(world)

@@ -1,6 +1,7 @@
 import Foundation
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// `p -- ...` end to end: the CLI as a process, a real sshd, real files on the worker.
 @Suite("Running jobs with p", .timeLimit(.minutes(3)))
@@ -84,7 +85,7 @@ struct JobRunTests {
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         let result = try await world.p("-C", empty, "--", "ls -A | wc -l; pwd")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try world.records.loadAll().records.first?.cwd == empty)
+        #expect(world.records.loadAll().records.first?.cwd == empty)
         let lines = result.stdoutText.split(separator: "\n")
         #expect(lines.first == "0")
         let id = try #require(world.records.loadAll().records.first?.id)
@@ -160,9 +161,7 @@ struct JobRunTests {
             "-n", "--",
             "for i in $(seq 1 30); do echo line $i; if [ $i = 3 ]; then until [ -f go ]; do sleep 0.05; done; fi; done; exit 7"
         )
-        try await JobWorld.eventually("the stream shows output") {
-            String(decoding: process.stdoutSoFar, as: UTF8.self).contains("line 3\n")
-        }
+        try await process.waitForOutput("line 3\n")
         process.signal(SIGINT)
         let detached = try await process.wait()
         #expect(detached.status == 130)
@@ -190,7 +189,7 @@ struct JobRunTests {
             "-n", "--timeout", "1s", "--grace", "1s", "--", "echo started; sleep 30; echo never")
         #expect(!result.stdoutText.contains("never"))
         #expect(result.stderr.contains("[Job stopped (timeout)"))
-        #expect(result.status == 143)
+        #expect(result.status == 124, "a timeout exits 124, as GNU timeout")
         let record = try #require(world.records.loadAll().records.first)
         guard case .stopped(let signal, _, _) = record.status else {
             Issue.record("expected stopped, got \(record.status)")
@@ -205,10 +204,24 @@ struct JobRunTests {
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no worker is named 'nosuch'"))
         let empty = try await world.p("--")
-        #expect(empty.status == 64 || empty.status == 1)
+        #expect(empty.status == 1, "a usage error exits with 1, as SPEC.md says")
         #expect(empty.stderr.contains("Give the command"))
         let badEnv = try await world.p("-e", "NOEQUALS", "--", "true")
+        #expect(badEnv.status == 1)
         #expect(badEnv.stderr.contains("KEY=VALUE"))
+        // An invalid entry is named by its key only: the value may be a secret.
+        let secret = try await world.p("-e", "1TOKEN=hunter2", "--", "true")
+        #expect(secret.status == 1)
+        #expect(secret.stderr.contains("'1TOKEN'"), "\(secret.stderr)")
+        #expect(!secret.stderr.contains("hunter2"), "\(secret.stderr)")
+        let noSecret = try await world.p("-e", "hunter2", "--", "true")
+        #expect(!noSecret.stderr.contains("hunter2"), "\(noSecret.stderr)")
         #expect(world.records.loadAll().records.isEmpty)
+        // An empty path or destination for pull is a usage error, not a connection failure.
+        for arguments in [["pull", "abcd", ".", ""], ["pull", "abcd", ""]] {
+            let pull = try await world.p(arguments: arguments)
+            #expect(pull.status == 1, "\(arguments): \(pull.stderr)")
+            #expect(pull.stderr.contains("is empty"), "\(arguments): \(pull.stderr)")
+        }
     }
 }

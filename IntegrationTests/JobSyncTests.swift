@@ -1,6 +1,7 @@
 import Foundation
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// `p -- ...` copies the current directory into the job's work directory (SFTP path).
 @Suite("Syncing the work directory", .timeLimit(.minutes(3)))
@@ -221,7 +222,7 @@ struct RelativeRootSyncTests {
     @Test func defaultStyleRootWorks() async throws {
         let world = try await JobWorld.make(register: false)
         let relative = "p-tests/relative-" + UUID().uuidString.prefix(8)
-        try world.store.update { config throws(RemoteJobsError) in
+        try await world.store.update { config throws(RemoteJobsError) in
             try config.register(Worker(name: "box", connection: "worker", root: "~/" + relative))
         }
         let root = world.directory + "/project"

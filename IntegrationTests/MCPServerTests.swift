@@ -1,7 +1,8 @@
 import Foundation
 import MCP
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// `p mcp` against a real MCP client session over stdio and the real sshd.
 @Suite("The MCP server", .timeLimit(.minutes(4)))
@@ -10,7 +11,7 @@ struct MCPServerTests {
         let world = try await JobWorld.make()
         let session = try await MCPSession.start(world)
         let tools = try await session.client.listTools().tools.map(\.name)
-        #expect(Set(tools) == ["job", "exec"])
+        #expect(Set(tools) == ["job", "job_poll", "job_list", "exec"])
 
         // 1 MB of multi-byte text, read back in bounded polls and reassembled exactly.
         let line = Array("héllo wörld ✓ 🚀\n".utf8)
@@ -43,12 +44,13 @@ struct MCPServerTests {
             "submit",
             ["command": "until [ -f go ]; do sleep 0.05; done; echo \"late $SECRET\"", "env": ["SECRET": "s3cr3t"]])
         let heldID = try #require(held.string("job_id"))
-        let waiter = Task { try await session.job("poll", ["job_id": .string(heldID), "since": 0, "wait_s": 20]) }
-        try await Task.sleep(for: .milliseconds(500))
+        let waiter = Task { try await session.job("poll", ["job_id": .string(heldID), "since": 0, "wait_s": 30]) }
+        // stdio is ordered: once a request sent after the poll is answered, the server has
+        // taken the poll, which has nothing to return yet (the job waits for `go`).
+        #expect(try await session.job("list").error == nil)
         try await world.letGo(heldID)
-        let started = ContinuousClock.now
         let answered = try await waiter.value
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Answered with what came after `go`, long before its 30 s: it was held, then woke.
         #expect(
             answered.string("output_chunk")?.hasPrefix("late") == true, "\(answered.values) \(answered.error ?? "")")
         #expect(try await world.workerText("cat '\(world.jobDirectory(heldID))/env'").contains("SECRET"))
@@ -58,12 +60,33 @@ struct MCPServerTests {
         let cancelled = try await session.job("cancel", ["job_id": .string(sleeper), "signal": "TERM"])
         #expect(cancelled.string("signal_sent") == "TERM")
         #expect(cancelled.string("status_after") == "stopped")
+        let stoppedPoll = try await session.job("poll", ["job_id": .string(sleeper), "since": 0])
+        #expect(stoppedPoll.int("exit_code") == 143, "a stopped job has its code: \(stoppedPoll.values)")
         let listed = try await session.job("list")
         let entries = try #require(listed["jobs"]?.arrayValue)
         let ids = Set(entries.compactMap { $0.objectValue?["job_id"]?.stringValue })
         #expect(ids.isSuperset(of: [bigID, heldID, sleeper]))
         let exec = try await session.call("exec", ["command": "echo out; echo err >&2; exit 3"])
         #expect(exec.string("stdout") == "out\n" && exec.string("stderr") == "err\n" && exec.int("exit_code") == 3)
+        #expect(exec.values["still_running"] == nil)
+        let leftovers = try await session.job("list", ["command": "echo err >&2; exit 3"])
+        #expect(leftovers.values["jobs"]?.arrayValue?.isEmpty == true, "an exec that ended leaves no job")
+        let killed = try await session.call(
+            "exec", ["command": "echo out; echo err >&2; exit 5", "on_timeout": "kill"])
+        #expect(
+            killed.string("stdout") == "out\n" && killed.string("stderr") == "err\n" && killed.int("exit_code") == 5)
+        // A command that outlives its timeout is handed back as a job, its output so far
+        // with it, and goes on.
+        let handed = try await session.call(
+            "exec", ["command": "echo first; until [ -f go ]; do sleep 0.05; done; echo second", "timeout_s": 2])
+        #expect(handed.bool("still_running") == true, "\(handed.values)")
+        let handle = try #require(handed.string("job_id"))
+        #expect(handed.string("output_so_far") == "first\n")
+        #expect(handed.int("new_offset") == 6)
+        try await world.letGo(handle)
+        let rest = try await session.call("job_poll", ["job_id": .string(handle), "since": 6, "wait_s": 10])
+        #expect(rest.string("output_chunk") == "second\n", "\(rest.values)")
+        #expect(try await world.p("wait", handle).status == 0, "the handed-back job ends as any job")
 
         // Bad arguments are tool errors, and the server goes on.
         let unknown = try await session.job("poll", ["job_id": "ffffffff"])
@@ -94,7 +117,7 @@ struct MCPServerTests {
         let third = try await capped.job("submit", ["command": "true"])
         #expect(third.error?.contains("the limit (p mcp --max-jobs 2)") == true, "\(third)")
         await capped.stop()
-        for record in try world.records.loadAll().records {
+        for record in world.records.loadAll().records {
             _ = try await world.p("stop", "--signal", "KILL", record.id)
         }
 

@@ -71,14 +71,14 @@ struct SFTPTests {
         defer { session.close() }
         let local = directory + "/local.bin"
         let bytes = randomBytes(20_000_000)
-        FileManager.default.createFile(atPath: local, contents: Data(bytes), attributes: [.posixPermissions: 0o751])
+        _ = FileManager.default.createFile(atPath: local, contents: Data(bytes), attributes: [.posixPermissions: 0o751])
         try FileManager.default.setAttributes(
             [.modificationDate: Date(timeIntervalSince1970: 1_500_000_000)], ofItemAtPath: local)
-        let reports = Box<[SFTPProgress]>([])
+        let reports = Box<[TransferProgress]>([])
         try await sftp.upload(local, to: directory + "/remote.bin") { reports.value.append($0) }
         #expect(
             reports.value.last
-                == SFTPProgress(bytesDone: 20_000_000, bytesTotal: 20_000_000, filesDone: 1, filesTotal: 1))
+                == TransferProgress(bytesDone: 20_000_000, bytesTotal: 20_000_000, filesDone: 1, filesTotal: 1))
         let uploaded = try await sftp.info(directory + "/remote.bin")
         #expect(uploaded.permissions == 0o751 && uploaded.modificationTime == 1_500_000_000)
         #expect(FileManager.default.contents(atPath: directory + "/remote.bin") == Data(bytes))
@@ -102,12 +102,12 @@ struct SFTPTests {
             .enumerated()
         {
             let bytes = randomBytes(index * 40_000 + 1)
-            fm.createFile(atPath: source + "/" + name, contents: Data(bytes))
+            _ = fm.createFile(atPath: source + "/" + name, contents: Data(bytes))
             expected[name] = bytes
         }
         for index in 0..<300 {
             let bytes = Array("small \(index)".utf8)
-            fm.createFile(atPath: source + "/nested/s\(index)", contents: Data(bytes))
+            _ = fm.createFile(atPath: source + "/nested/s\(index)", contents: Data(bytes))
             expected["nested/s\(index)"] = bytes
         }
         chmod(source + "/a.txt", 0o755)
@@ -202,7 +202,7 @@ struct SFTPTests {
         let (session, sftp, directory) = try await client()
         defer { session.close() }
         let local = directory + "/growing.bin"
-        FileManager.default.createFile(atPath: local, contents: Data(randomBytes(60_000_000)))
+        _ = FileManager.default.createFile(atPath: local, contents: Data(randomBytes(60_000_000)))
         let appended = Box(false)
         await #expect {
             try await sftp.upload(local, to: directory + "/remote.bin") { _ in
@@ -225,7 +225,7 @@ struct SFTPTests {
         let (session, sftp, directory) = try await client()
         defer { session.close() }
         let local = directory + "/big.bin"
-        FileManager.default.createFile(atPath: local, contents: Data(randomBytes(80_000_000)))
+        _ = FileManager.default.createFile(atPath: local, contents: Data(randomBytes(80_000_000)))
         let started = Box(false)
         let upload = Task {
             try await sftp.upload(local, to: directory + "/remote.bin") { _ in started.value = true }
@@ -239,8 +239,8 @@ struct SFTPTests {
         #expect(try await sftp.exists(directory))  // the client still works
     }
 
-    @Test(.enabled(if: getuid() == 0, "mounting a small or read-only file system needs root"))
-    func fullAndReadOnlyRemoteDisks() async throws {
+    @Test func fullAndReadOnlyRemoteDisks() async throws {
+        try Power.mount.require(for: "a small and a read-only file system on the server")
         let (session, sftp, directory) = try await client()
         defer { session.close() }
         let small = directory + "/small"
@@ -252,7 +252,7 @@ struct SFTPTests {
         try Shell.run("mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", readOnly])
         defer { _ = try? Shell.run("umount", [readOnly]) }
         let local = directory + "/two-megabytes"
-        FileManager.default.createFile(atPath: local, contents: Data(randomBytes(2_000_000)))
+        _ = FileManager.default.createFile(atPath: local, contents: Data(randomBytes(2_000_000)))
 
         await #expect {
             try await sftp.upload(local, to: small + "/file")
@@ -270,8 +270,8 @@ struct SFTPTests {
     }
 
     /// As an unprivileged user (root ignores file modes): a directory it may not write.
-    @Test(.enabled(if: getuid() == 0, "logging in as another user needs root's sshd"))
-    func permissionDeniedNamesThePath() async throws {
+    @Test func permissionDeniedNamesThePath() async throws {
+        try Power.root.require(for: "logging in as another user needs sshd running as root")
         let server = try await TestSSHD.sharedLocal()
         let user = "ptestsftp"
         _ = try? Shell.run("useradd", ["-m", "-s", "/bin/sh", user])
@@ -282,7 +282,7 @@ struct SFTPTests {
         defer { session.close() }
         let sftp = try await session.sftp()
         let local = try TestSSHD.makeTemporaryDirectory() + "/file"
-        FileManager.default.createFile(atPath: local, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: local, contents: Data("x".utf8))
         await #expect {
             try await sftp.upload(local, to: "/root/p-test-denied")
         } throws: { error in
@@ -301,8 +301,8 @@ struct SFTPTests {
 /// The progress reports a transfer made, for checking the last one.
 final class ProgressLog: @unchecked Sendable {
     private let lock = NSLock()
-    private var reports: [SFTPProgress] = []  // guarded by `lock`
+    private var reports: [TransferProgress] = []  // guarded by `lock`
 
-    var record: SFTPProgressHandler { { [self] progress in lock.withLock { reports.append(progress) } } }
-    var last: SFTPProgress? { lock.withLock { reports.last } }
+    var record: TransferProgressHandler { { [self] progress in lock.withLock { reports.append(progress) } } }
+    var last: TransferProgress? { lock.withLock { reports.last } }
 }

@@ -52,9 +52,14 @@ struct SessionPoolTests {
         defer { server.stop() }
         let pool = SSHSessionPool(options: TestSSHD.options())
         #expect(try await pool.run("true", on: server.target()).status == .exited(0))
-        // Kill the per-connection sshd processes, keeping the listener.
-        try Shell.run("pkill", ["-KILL", "-P", String(try #require(server.pid))])
-        try await Task.sleep(for: .milliseconds(200))
+        // Kill the per-connection sshd processes (by pid), keeping the listener, and wait
+        // until they are gone.
+        let sessions = TestSSHD.descendants(of: try #require(server.pid))
+        #expect(!sessions.isEmpty)
+        for process in sessions { kill(process, SIGKILL) }
+        try await JobWorld.eventually("the connection's sshd processes are gone") {
+            sessions.allSatisfy { kill($0, 0) != 0 && errno == ESRCH }
+        }
         let result = try await pool.run("echo again", on: server.target())
         #expect(result.stdoutText == "again\n")
         #expect(await pool.sessionsOpened == 2)

@@ -1,6 +1,7 @@
 import Foundation
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// `--reuse-workdir`: one persistent work directory per client directory, synced in place,
 /// where build caches survive, used by one job at a time.
@@ -60,7 +61,7 @@ struct SharedWorkdirTests {
         let isolated = try await world.p("-C", root, "--sync-via", via, "--", "pwd; ls target 2>&1 | head -c 0")
         #expect(isolated.status == 0)
         #expect(!isolated.stdoutText.contains("keep-"))
-        let records = try world.records.loadAll().records
+        let records = world.records.loadAll().records
         #expect(records.filter { $0.sharedWorkdir != nil }.count == 2)
         // `p pull` reads the persistent directory of a job that ran there.
         let shared = try #require(records.first { $0.sharedWorkdir != nil })
@@ -84,7 +85,7 @@ struct SharedWorkdirTests {
             refused.stderr.contains(
                 "job \(holderID.prefix(8)) is running in this directory's persistent work directory"))
         #expect(refused.stderr.contains("--wait"))
-        #expect(try world.records.loadAll().records.count == 1, "the refused job leaves no record")
+        #expect(world.records.loadAll().records.count == 1, "the refused job leaves no record")
 
         let waiting = try world.start(
             "-C", root, "--reuse-workdir", "--wait", "--", "echo second >> log.txt; cat log.txt")

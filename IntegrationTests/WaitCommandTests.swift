@@ -1,6 +1,7 @@
 import Foundation
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// `p wait <id>...`: blocks until the jobs end; exits with the first failure's code, or 124
 /// when `--timeout` ends the wait.

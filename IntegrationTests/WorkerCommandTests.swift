@@ -1,6 +1,7 @@
 import Foundation
-import RemoteJobs
 import Testing
+
+@testable import RemoteJobs
 
 /// `p worker register / ls / rm / default` against a real sshd.
 @Suite("Managing workers with p", .timeLimit(.minutes(3)))
@@ -11,16 +12,8 @@ struct WorkerCommandTests {
         let directory = try TestSSHD.makeTemporaryDirectory()
         let knownHosts = directory + "/known_hosts"
         let world = try await JobWorld.make(
-            extraHosts: """
-                Host fresh
-                    HostName \(sshd.host)
-                    Port \(sshd.port)
-                    User \(try JobWorld.workerAccount(sshd).user)
-                    IdentityFile \(sshd.identityFile)
-                    IdentitiesOnly yes
-                    UserKnownHostsFile \(knownHosts)
-
-                """, register: false)
+            extraHosts: JobWorld.hostBlock(name: "fresh", sshd: sshd, port: sshd.port, knownHosts: knownHosts),
+            register: false)
         return (world, knownHosts)
     }
 
@@ -91,5 +84,28 @@ struct WorkerCommandTests {
         let reserved = try await world.p("worker", "register", "worker", "-n", "ls")
         #expect(reserved.status == 1)
         #expect(reserved.stderr.contains("p command"))
+    }
+}
+
+/// Concurrent changes to `config.yaml` never lose one another.
+@Suite("Changing workers from many p at once", .timeLimit(.minutes(3)))
+struct ConcurrentWorkerCommandTests {
+    @Test func eightRegistersAndEightRemovalsAtOnceLoseNothing() async throws {
+        let world = try await JobWorld.make(register: false)
+        let names = (1...8).map { "w\($0)" }
+        let registering = try names.map {
+            try world.start("worker", "register", "worker", "-n", $0, "--root", world.root)
+        }
+        for process in registering {
+            let result = try await process.wait()
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(Set(try world.store.load().workers.map(\.name)) == Set(names))
+        let removing = try names.map { try world.start("worker", "rm", $0) }
+        for process in removing {
+            let result = try await process.wait()
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(try world.store.load().workers.isEmpty)
     }
 }

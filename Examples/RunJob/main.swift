@@ -16,7 +16,8 @@ guard arguments.count >= 2 else {
 
 let engine = JobEngine()  // XDG files, a pool of SSH sessions
 do {
-    let job = try await engine.submit(JobRequest(command: arguments.dropFirst().joined(separator: " "), worker: arguments[0]))
+    let job = try await engine.submit(
+        JobRequest(command: arguments.dropFirst().joined(separator: " "), worker: arguments[0]))
     FileHandle.standardError.write(Data("started job \(job.shortID) on \(job.worker)\n".utf8))
     var offset: UInt64 = 0
     var record = job
@@ -31,7 +32,14 @@ do {
     }
     await engine.close()
     FileHandle.standardError.write(Data("job \(record.shortID): \(record.status.display)\n".utf8))
-    exit(record.status.exitCode ?? 1)
+    exit(record.status.reportedExitCode ?? 1)
+} catch let error as RemoteJobsError {
+    await engine.close()
+    FileHandle.standardError.write(Data("RunJob: \(error)\n".utf8))
+    // Failures are values: a connection failure carries the SSHError that says why
+    // (refused, host key changed, authentication), with no `import SSHTransport`.
+    if case .connection(_, _, .hostKeyChanged) = error { exit(3) }
+    exit(error.isConnectionFailure ? 255 : 1)
 } catch {
     await engine.close()
     FileHandle.standardError.write(Data("RunJob: \(error)\n".utf8))

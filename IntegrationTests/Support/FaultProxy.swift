@@ -1,7 +1,9 @@
 import Foundation
 
 /// A TCP proxy in front of a test sshd that can silently hold all traffic ("blackhole"),
-/// as when a network path dies without a reset. Each connection is served by a thread.
+/// as when a network path dies without a reset, or cut each connection off after a number
+/// of bytes from the client (`cutOffAfter`), so a long transfer stalls at a known point.
+/// Each connection is served by a thread.
 final class FaultProxy: @unchecked Sendable {
     let port: Int
     private let listener: Int32
@@ -9,9 +11,18 @@ final class FaultProxy: @unchecked Sendable {
     private let lock = NSLock()
     private var holding = false
     private var stopped = false
+    private var acceptedCount = 0  // guarded by `lock`
 
-    init(targetPort: Int) throws {
+    /// How many connections it has accepted.
+    var accepted: Int { lock.withLock { acceptedCount } }
+
+    /// Client bytes each connection forwards before it goes silent (both ways) for good,
+    /// still closing its upstream side when the client closes.
+    private let cutOffAfter: Int?
+
+    init(targetPort: Int, cutOffAfter: Int? = nil) throws {
         self.targetPort = targetPort
+        self.cutOffAfter = cutOffAfter
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -59,6 +70,7 @@ final class FaultProxy: @unchecked Sendable {
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 { return }
+            lock.withLock { acceptedCount += 1 }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var address = Self.loopback(port: targetPort)
@@ -82,6 +94,7 @@ final class FaultProxy: @unchecked Sendable {
             close(b)
         }
         var buffer = [UInt8](repeating: 0, count: 65536)
+        var fromClient = 0
         while !isStopped {
             if isHolding {
                 Thread.sleep(forTimeInterval: 0.05)
@@ -96,6 +109,9 @@ final class FaultProxy: @unchecked Sendable {
                 let to = index == 0 ? b : a
                 let count = read(from, &buffer, buffer.count)
                 if count <= 0 { return }
+                if index == 0 { fromClient += count }
+                // Past the cut-off the bytes are read and dropped, so a close still shows.
+                if let cutOffAfter, fromClient > cutOffAfter { continue }
                 var offset = 0
                 while offset < count {
                     let written = buffer.withUnsafeBytes { write(to, $0.baseAddress! + offset, count - offset) }

@@ -1,6 +1,8 @@
 import Foundation
-import RemoteJobs
 import SSHTransport
+import Testing
+
+@testable import RemoteJobs
 
 /// A client of its own for job tests: a HOME with an ssh config naming the test sshd as
 /// `worker`, XDG directories for p's configuration and records, and a worker-side root
@@ -15,18 +17,21 @@ struct JobWorld: Sendable {
 
     /// A world whose ssh alias `worker` is registered as worker `box` (in config.yaml) with a root of its own.
     /// - Parameter extraHosts: more `Host` blocks for the ssh config (a proxy, say).
-    static func make(sshd given: TestSSHD? = nil, extraHosts: String = "", register: Bool = true) async throws
-        -> JobWorld
-    {
+    /// - Parameter login: the worker account to log in as, instead of the usual one (a
+    ///   local account of the tests', see `localTestAccount`).
+    static func make(
+        sshd given: TestSSHD? = nil, extraHosts: String = "", register: Bool = true,
+        login: (user: String, home: String)? = nil
+    ) async throws -> JobWorld {
         let sshd: TestSSHD
         if let given { sshd = given } else { sshd = try await TestSSHD.shared() }
         let directory = try TestSSHD.makeTemporaryDirectory()
         let home = directory + "/home"
         try FileManager.default.createDirectory(atPath: home + "/.ssh", withIntermediateDirectories: true)
         let config = home + "/.ssh/config"
-        try (hostBlock(name: "worker", sshd: sshd, port: sshd.port) + extraHosts).write(
+        try (hostBlock(name: "worker", sshd: sshd, port: sshd.port, user: login?.user) + extraHosts).write(
             toFile: config, atomically: true, encoding: .utf8)
-        let account = try workerAccount(sshd)
+        let account: (user: String, home: String?) = try login.map { ($0.user, $0.home) } ?? workerAccount(sshd)
         var base = account.home.map { $0 + "/p-tests" } ?? directory
         if sshd.isExternal {
             // The worker is another machine: its own home, asked over SSH.
@@ -38,7 +43,7 @@ struct JobWorld: Sendable {
         let root = base + "/worker-root-" + UUID().uuidString.prefix(8)
         let world = JobWorld(sshd: sshd, directory: directory, home: home, root: root, sshConfigFile: config)
         if register {
-            try world.store.update { config throws(RemoteJobsError) in
+            try await world.store.update { config throws(RemoteJobsError) in
                 try config.register(Worker(name: "box", connection: "worker", root: world.root))
             }
         }
@@ -55,7 +60,7 @@ struct JobWorld: Sendable {
                     ConnectTimeout 2
 
                 """)
-        try world.store.update { config throws(RemoteJobsError) in
+        try await world.store.update { config throws(RemoteJobsError) in
             try config.register(Worker(name: "gone", connection: "gone", root: world.root))
         }
         return world
@@ -74,8 +79,7 @@ struct JobWorld: Sendable {
 
     /// The local account `ptestjobs` (created when missing; needs root): the worker's login
     /// on the local sshd, and the user a test runs p as when root would read everything.
-    static func localTestAccount() throws -> (user: String, home: String) {
-        let user = "ptestjobs"
+    static func localTestAccount(_ user: String = "ptestjobs") throws -> (user: String, home: String) {
         if getpwnam(user) == nil {
             _ = try? Shell.run("useradd", ["-m", "-s", "/bin/bash", user])
             _ = try Shell.run("usermod", ["-p", "*", user])
@@ -85,15 +89,18 @@ struct JobWorld: Sendable {
     }
 
     /// An ssh config block for the test sshd (or a proxy in front of it, on `port`).
-    static func hostBlock(name: String, sshd: TestSSHD, port: Int, extra: String = "") -> String {
+    /// - Parameter knownHosts: a known_hosts file of its own instead of the server's.
+    static func hostBlock(
+        name: String, sshd: TestSSHD, port: Int, extra: String = "", user: String? = nil, knownHosts: String? = nil
+    ) -> String {
         """
         Host \(name)
             HostName \(sshd.host)
             Port \(port)
-            User \((try? workerAccount(sshd).user) ?? sshd.user)
+            User \(user ?? (try? workerAccount(sshd).user) ?? sshd.user)
             IdentityFile \(sshd.identityFile)
             IdentitiesOnly yes
-            UserKnownHostsFile \(sshd.knownHostsFile)
+            UserKnownHostsFile \(knownHosts ?? sshd.knownHostsFile)
             StrictHostKeyChecking yes
             HostKeyAlias \(port == 22 ? sshd.host : "[\(sshd.host)]:\(sshd.port)")
         \(extra)
@@ -121,6 +128,11 @@ struct JobWorld: Sendable {
     /// Runs `p` with an argument list built by the caller.
     func p(arguments: [String], timeout: Duration = .seconds(60)) async throws -> PProcess.Result {
         try await PProcess(arguments, environment: environment).wait(timeout: timeout)
+    }
+
+    /// Starts `p` with an argument list built by the caller and returns at once.
+    func start(arguments: [String]) throws -> PProcess {
+        try PProcess(arguments, environment: environment)
     }
 
     /// Starts `p` and returns at once.
@@ -199,6 +211,28 @@ struct JobWorld: Sendable {
         }
     }
 
+    /// A world on the local test sshd (never an external worker, whose disks the tests
+    /// cannot mount) with the worker `small`, whose root is a new tmpfs mounted with
+    /// `options` (`size=1m`, `nr_inodes=40`), owned by the worker's account. Skipped (see
+    /// `Power`) where the machine cannot mount.
+    static func withSmallWorker(_ options: String) async throws -> (JobWorld, SmallDisk) {
+        try Power.mount.require(for: "a small tmpfs fills a worker's disk")
+        let world = try await make(sshd: try await TestSSHD.sharedLocal())
+        return (world, try await world.mountSmallWorker(options))
+    }
+
+    private func mountSmallWorker(_ options: String) async throws -> SmallDisk {
+        let account = try Self.workerAccount(sshd).user
+        let path = root + "-small"
+        _ = try Shell.run("mkdir", ["-p", path])
+        _ = try Shell.run("mount", ["-t", "tmpfs", "-o", options + ",mode=700", "tmpfs", path])
+        _ = try Shell.run("chown", [account, path])
+        try await store.update { config throws(RemoteJobsError) in
+            try config.register(Worker(name: "small", connection: "worker", root: path))
+        }
+        return SmallDisk(path: path)
+    }
+
     /// The id `p -d` printed.
     static func id(_ result: PProcess.Result) throws -> String {
         let id = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -206,5 +240,15 @@ struct JobWorld: Sendable {
             throw TestFailure("p -d failed (\(result.status)): \(result.stdoutText) \(result.stderr)")
         }
         return id
+    }
+}
+
+/// A tmpfs mounted for one test (see `JobWorld.mountSmallWorker`).
+struct SmallDisk {
+    let path: String
+
+    /// Unmounts it (lazily, so a process still inside does not keep it).
+    func unmount() {
+        _ = try? Shell.run("umount", ["-l", path])
     }
 }

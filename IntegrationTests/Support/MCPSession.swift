@@ -30,7 +30,7 @@ final class MCPSession: @unchecked Sendable {
             for pointer in envp { free(pointer) }
         }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
+        let spawned = Spawn.withDefaultSignals { posix_spawn(&pid, program, &actions, &$0, argv, envp) }
         close(toServer[0])
         close(fromServer[1])
         guard spawned == 0 else { throw TestFailure("cannot start p mcp: \(String(cString: strerror(spawned)))") }

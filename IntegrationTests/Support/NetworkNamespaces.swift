@@ -14,11 +14,6 @@ final class JumpTopology: @unchecked Sendable {
     let innerAddress: String
     private let hostLink: String
 
-    static var isAvailable: Bool {
-        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
-            || FileManager.default.isExecutableFile(atPath: "/sbin/ip") && getuid() == 0
-    }
-
     init() throws {
         let n = Int.random(in: 1...250)
         let tag = String(UUID().uuidString.prefix(6)).lowercased()

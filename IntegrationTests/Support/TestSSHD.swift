@@ -306,11 +306,25 @@ enum Shell {
     }
 
     /// Runs a program with stdout and stderr to /dev/null; returns its exit status and its
-    /// peak resident memory (from wait4's rusage, so other work in this process does not
-    /// count).
+    /// peak resident memory. A small Python parent forks and waits for it: a child spawned
+    /// straight from this process shares this process's memory until it execs, and Linux
+    /// counts that (the whole test process) in the child's peak.
     static func measure(_ program: String, _ arguments: [String]) throws -> (status: Int32, peakResidentBytes: Int) {
-        let outcome = try spawnAndWait(program, arguments, stdin: "/dev/null", output: "/dev/null")
-        return (outcome.status, outcome.usage.ru_maxrss * 1024)
+        let script = """
+            import os, sys
+            pid = os.fork()
+            if pid == 0:
+                fd = os.open("/dev/null", os.O_RDWR)
+                os.dup2(fd, 1); os.dup2(fd, 2)
+                os.execv(sys.argv[1], sys.argv[1:])
+            _, status, usage = os.wait4(pid, 0)
+            print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+            """
+        let words = try run("python3", ["-c", script, program] + arguments).split(separator: " ")
+        guard words.count == 2, let status = Int32(words[0]),
+            let kilobytes = Int(words[1].trimmingCharacters(in: .whitespacesAndNewlines))
+        else { throw TestFailure("cannot measure \(program)") }
+        return (status, kilobytes * 1024)
     }
 
     /// posix_spawnp with stdin and stdout+stderr redirected to files, then wait4. The
@@ -327,7 +341,7 @@ enum Shell {
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, program, &actions, nil, argv, environ)
+        let spawned = Spawn.withDefaultSignals { posix_spawnp(&pid, program, &actions, &$0, argv, environ) }
         guard spawned == 0 else { throw TestFailure("cannot start \(program): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         var usage = rusage()

@@ -1,6 +1,7 @@
 import Foundation
 import MCP
 import RemoteJobs
+import Synchronization
 
 /// A Model Context Protocol server of background-job tools (`p mcp`): `job` (submit, poll,
 /// cancel, list) and `exec`, over one long-lived `JobEngine`, so every call after the first
@@ -26,56 +27,84 @@ public final class JobServer: Sendable {
     }
 
     let tools: JobTools
-    private let sweeper: RetentionSweeper
+    private let sweeper: RetentionSweep
 
     /// A server over `engine`.
     public init(engine: JobEngine, configuration: Configuration = Configuration()) {
         tools = JobTools(engine: engine, configuration: configuration)
-        sweeper = RetentionSweeper(engine: engine, retention: configuration.retention, submitter: JobTools.submitter)
+        sweeper = RetentionSweep(engine: engine, retention: configuration.retention, submitter: JobTools.submitter)
     }
 
-    /// Serves on `transport` (stdio for `p mcp`) until the client disconnects.
+    /// Serves on `transport` (stdio for `p mcp`) until the client disconnects. Besides the
+    /// tools, every job is a resource (`JobResources`); a client that subscribes to one is
+    /// sent `notifications/resources/updated` when its status changes (`JobWatcher`), and,
+    /// once it set a logging level, a `notifications/message` line when it ends.
     public func run(transport: any Transport) async throws {
         let server = Server(
             name: "p", version: "0.1.0",
             instructions:
-                "Run long commands on remote machines (p's workers) as background jobs: submit returns a job id at once; poll with `since` (a byte offset) and `wait_s` to read new output; cancel; list. exec runs a short command to completion.",
-            capabilities: .init(tools: .init(listChanged: false)))
+                "Run long commands on remote machines (p's workers) as background jobs: submit returns a job id at once; poll with `since` (a byte offset) and `wait_s` to read new output; cancel; list. exec runs a short command to completion. Subscribe to p://jobs/<id> to be told when a job's status changes.",
+            capabilities: .init(
+                logging: .init(), resources: .init(subscribe: true, listChanged: false),
+                tools: .init(listChanged: false)))
         let tools = self.tools
+        let resources = JobResources(engine: tools.engine)
+        let watcher = JobWatcher(engine: tools.engine)
+        let logging = LoggingLevel()
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: JobToolSchemas.all) }
         await server.withMethodHandler(CallTool.self) { call in await tools.call(call.name, call.arguments) }
+        await server.withMethodHandler(ListResources.self) { _ in
+            ListResources.Result(resources: await resources.list())
+        }
+        await server.withMethodHandler(ListResourceTemplates.self) { _ in
+            ListResourceTemplates.Result(templates: JobResources.templates)
+        }
+        await server.withMethodHandler(ReadResource.self) { request in
+            ReadResource.Result(contents: try await resources.read(request.uri))
+        }
+        await server.withMethodHandler(ResourceSubscribe.self) { request in
+            try await watcher.subscribe(request.uri)
+            return Empty()
+        }
+        await server.withMethodHandler(ResourceUnsubscribe.self) { request in
+            await watcher.unsubscribe(request.uri)
+            return Empty()
+        }
+        await server.withMethodHandler(SetLoggingLevel.self) { request in
+            logging.set(request.level)
+            return Empty()
+        }
         let sweep = Task { await sweeper.run() }
         defer { sweep.cancel() }
         try await server.start(transport: transport)
+        let watch = Task {
+            await watcher.run { uri, ended in
+                try? await server.notify(ResourceUpdatedNotification.message(.init(uri: uri)))
+                if let ended, logging.isEnabled, JobResources.parse(uri)?.output == false {
+                    let code = ended.status.reportedExitCode.map { "exit \($0)" } ?? ended.status.name
+                    try? await server.notify(
+                        LogMessageNotification.message(
+                            .init(level: .notice, logger: "p", data: .string("job \(ended.id) ended: \(code)"))))
+                }
+            }
+        }
+        defer { watch.cancel() }
         await server.waitUntilCompleted()
     }
 }
 
-/// Removes the finished jobs a server started once they are older than the retention time:
-/// records and worker files, as `p rm` does. Runs at start, then every minute (or sooner
-/// for short retentions).
-struct RetentionSweeper: Sendable {
-    let engine: JobEngine
-    let retention: Duration
-    let submitter: String
+/// The logging level a client set (`logging/setLevel`); nil until it sets one.
+final class LoggingLevel: Sendable {
+    private let level = Mutex<LogLevel?>(nil)
 
-    func run() async {
-        let period = min(.seconds(60), max(.seconds(1), retention / 4))
-        while !Task.isCancelled {
-            await sweep(now: Date())
-            try? await Task.sleep(for: period)
-        }
-    }
+    func set(_ value: LogLevel) { level.withLock { $0 = value } }
 
-    func sweep(now: Date) async {
-        // Jobs recorded as running may have ended since: ask their workers first.
-        _ = await engine.list()
-        let limit = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
-        for record in engine.records.loadAll().records where record.submitter == submitter {
-            guard let ended = record.status.endedAt ?? (record.status.isRunning ? nil : record.submittedAt),
-                now.timeIntervalSince(ended) > limit
-            else { continue }
-            _ = try? await engine.remove(record.id)
+    /// Whether job endings (notices) are to be sent.
+    var isEnabled: Bool {
+        level.withLock { current in
+            guard let current else { return false }
+            let order: [LogLevel] = [.debug, .info, .notice, .warning, .error, .critical, .alert, .emergency]
+            return (order.firstIndex(of: current) ?? 0) <= (order.firstIndex(of: .notice) ?? 2)
         }
     }
 }

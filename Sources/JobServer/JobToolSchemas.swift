@@ -2,7 +2,7 @@ import MCP
 
 /// The tools' names, descriptions and JSON Schemas, as `tools/list` returns them.
 enum JobToolSchemas {
-    static let all = [job, exec]
+    static let all = [job, jobPoll, jobList, exec]
 
     static let job = Tool(
         name: "job",
@@ -11,9 +11,13 @@ enum JobToolSchemas {
             the client and the network; its output (stdout and stderr together) is kept on the worker.
             - submit: start `command` (run by the worker user's shell, like `ssh host command`) and \
             return {job_id, host, remote_pid, started_at, status} at once. Optional: host (a worker \
-            name; default worker otherwise), env (variables; sent in a file only the user can read, \
+            name; default worker otherwise) or pool (a worker label: the least busy worker carrying it), env (variables; sent in a file only the user can read, \
             never on a command line), sync_dir (an absolute local directory copied into the job's \
-            work directory first; without it the job starts in an empty one), timeout_s.
+            work directory first; without it the job starts in an empty one), timeout_s; on a Slurm \
+            worker also gpus, time (Slurm's time limit), partition, cpus, mem, sbatch_options (more \
+            sbatch options in one string); the job is then queued until Slurm starts it; after (job \
+            ids that must succeed first, after_any: whatever their outcome): queued on the worker \
+            until then; client_key makes the submit idempotent (a retry returns the same job).
             - poll: new output since byte offset `since` (start at 0, then pass back new_offset), at \
             most max_bytes (default 65536), or the last `tail` lines. wait_s (0-30) holds the call \
             until new output or the end of the job arrives. Returns {status, exit_code, output_chunk, \
@@ -22,8 +26,11 @@ enum JobToolSchemas {
             that are not UTF-8 arrive as U+FFFD.
             - cancel: stop a job (signal TERM, then KILL after a grace period; or KILL at once). \
             Returns {job_id, signal_sent, status_after}.
-            - list: every job with {job_id, host, status, started_at, age_s, exit_code}.
-            Statuses: running, done, failed, stopped, unknown. use_sudo is refused: put `sudo -n` in \
+            - list: every job with {job_id, host, status, started_at, age_s, exit_code, command, cwd, \
+            reason}; narrow it with status, since (ISO 8601 time, or seconds ago) and command (a \
+            substring) or client_key. Every job is also a resource, p://jobs/<id> (status) and \
+            p://jobs/<id>/output (last 64 KB): subscribe to be told when it changes.
+            Statuses: queued (waiting for Slurm), running, done, failed, stopped, unknown. use_sudo is refused: put `sudo -n` in \
             the command where the worker allows it.
             """,
         inputSchema: .object([
@@ -33,8 +40,14 @@ enum JobToolSchemas {
                     "type": "string", "enum": .array(["submit", "poll", "cancel", "list"]),
                     "description": "What to do.",
                 ]),
-                "command": .object(["type": "string", "description": "submit: the command line."]),
+                "command": .object([
+                    "type": "string", "description": "submit: the command line; list: only commands containing this.",
+                ]),
                 "host": .object(["type": "string", "description": "submit: the worker's name (p worker ls)."]),
+                "pool": .object([
+                    "type": "string",
+                    "description": "submit: a worker label instead of host: the least busy worker carrying it.",
+                ]),
                 "env": .object([
                     "type": "object", "additionalProperties": .object(["type": "string"]),
                     "description": "submit: environment variables for the job.",
@@ -45,18 +58,56 @@ enum JobToolSchemas {
                 "timeout_s": .object([
                     "type": "number", "minimum": 1, "description": "submit: stop the job after this many seconds.",
                 ]),
+                "gpus": .object(["type": "string", "description": "submit, Slurm workers: GPUs (sbatch --gpus)."]),
+                "time": .object([
+                    "type": "string",
+                    "description": "submit, Slurm workers: the time limit (sbatch --time: 90, 1:30:00, 2-00:00:00).",
+                ]),
+                "partition": .object(["type": "string", "description": "submit, Slurm workers: the partition."]),
+                "cpus": .object([
+                    "type": "integer", "minimum": 1, "description": "submit, Slurm workers: CPUs (--cpus-per-task).",
+                ]),
+                "mem": .object(["type": "string", "description": "submit, Slurm workers: memory (sbatch --mem: 4G)."]),
+                "sbatch_options": .object([
+                    "type": "string",
+                    "description": "submit, Slurm workers: more sbatch options in one string (\"--qos high\").",
+                ]),
+                "after": .object([
+                    "type": "string",
+                    "description":
+                        "submit: job ids (comma-separated) on the same worker that must succeed first; the job is queued until then, and fails without running if one fails.",
+                ]),
+                "client_key": .object([
+                    "type": "string",
+                    "description":
+                        "submit: a key of yours that makes the submit idempotent: the same key returns the same job and never starts a second one, also after a broken connection or a restart; list: only the job with this key.",
+                ]),
+                "after_any": .object([
+                    "type": "boolean", "description": "submit: with after, start whatever those jobs' outcome.",
+                ]),
                 "job_id": .object([
                     "type": "string",
                     "description": "poll, cancel: the job's id (or a unique prefix of 4+ characters).",
                 ]),
                 "since": .object([
-                    "type": "integer", "minimum": 0, "description": "poll: the byte offset to read from.",
+                    "description":
+                        "poll: the byte offset to read from (an integer); list: jobs submitted since this ISO 8601 time, or this many seconds ago."
+                ]),
+                "status": .object([
+                    "type": "string",
+                    "enum": .array(["syncing", "queued", "running", "done", "failed", "stopped", "unknown"]),
+                    "description": "list: only jobs with this status.",
                 ]),
                 "max_bytes": .object([
                     "type": "integer", "minimum": 4, "maximum": 1_048_576,
                     "description": "poll: at most this many bytes (default 65536).",
                 ]),
                 "tail": .object(["type": "integer", "minimum": 1, "description": "poll: only the last N lines."]),
+                "filter": .object([
+                    "type": "string",
+                    "description":
+                        "poll: a regular expression; only whole lines that match are returned (with tail: the last N matching lines); new_offset counts every byte read.",
+                ]),
                 "wait_s": .object([
                     "type": "number", "minimum": 0, "maximum": 30,
                     "description": "poll: wait up to this long for new output or the job's end (default 0).",
@@ -67,13 +118,108 @@ enum JobToolSchemas {
             ]),
             "required": .array(["action"]),
         ]),
-        annotations: .init(title: "Background jobs on remote workers"))
+        annotations: .init(
+            title: "Background jobs on remote workers", readOnlyHint: false, destructiveHint: true,
+            idempotentHint: false, openWorldHint: true),
+        outputSchema: .object([
+            "type": "object",
+            "description":
+                "submit: {job_id, host, remote_pid, started_at, status, client_key}; poll: as job_poll; cancel: {job_id, signal_sent, status_after}; list: as job_list.",
+        ]))
+
+    /// `poll` as a tool of its own: read-only, so clients may allow it without asking.
+    static let jobPoll = Tool(
+        name: "job_poll",
+        description: """
+            Read a job's new output (read-only; the job tool's poll): since (a byte offset, 0 at \
+            first, then new_offset), max_bytes, tail (the last N lines), filter (a regular \
+            expression lines must match), wait_s (0-30: hold the \
+            call until output or the end arrives). Returns {status, exit_code, output_chunk, \
+            new_offset, more, finished_at, total_bytes}.
+            """,
+        inputSchema: .object([
+            "type": "object",
+            "properties": .object([
+                "job_id": .object(["type": "string", "description": "The job's id or a unique prefix (4+)."]),
+                "since": .object(["type": "integer", "minimum": 0]),
+                "max_bytes": .object(["type": "integer", "minimum": 4, "maximum": 1_048_576]),
+                "tail": .object(["type": "integer", "minimum": 1]),
+                "filter": .object([
+                    "type": "string",
+                    "description":
+                        "A regular expression: only whole lines that match are returned; new_offset still counts every byte read.",
+                ]),
+                "wait_s": .object(["type": "number", "minimum": 0, "maximum": 30]),
+            ]),
+            "required": .array(["job_id"]),
+        ]),
+        annotations: .init(
+            title: "Read a job's output", readOnlyHint: true, destructiveHint: false, idempotentHint: true,
+            openWorldHint: true),
+        outputSchema: pollOutput)
+
+    /// `list` as a tool of its own: read-only.
+    static let jobList = Tool(
+        name: "job_list",
+        description: """
+            List p's jobs (read-only; the job tool's list), narrowed by status, since (ISO 8601 \
+            time or seconds ago), command (a substring) and client_key. Returns {jobs: [{job_id, \
+            host, status, started_at, age_s, exit_code, command, cwd, reason, client_key}]}.
+            """,
+        inputSchema: .object([
+            "type": "object",
+            "properties": .object([
+                "status": .object([
+                    "type": "string",
+                    "enum": .array(["syncing", "queued", "running", "done", "failed", "stopped", "unknown"]),
+                ]),
+                "since": .object(["description": "An ISO 8601 time, or a number of seconds ago."]),
+                "command": .object(["type": "string"]),
+                "client_key": .object(["type": "string"]),
+            ]),
+        ]),
+        annotations: .init(
+            title: "List jobs", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true),
+        outputSchema: .object([
+            "type": "object",
+            "properties": .object([
+                "jobs": .object([
+                    "type": "array",
+                    "items": .object([
+                        "type": "object",
+                        "properties": .object([
+                            "job_id": .object(["type": "string"]), "host": .object(["type": "string"]),
+                            "status": .object(["type": "string"]), "started_at": .object(["type": "string"]),
+                            "age_s": .object(["type": "number"]), "exit_code": .object(["type": "integer"]),
+                            "command": .object(["type": "string"]), "cwd": .object(["type": "string"]),
+                            "reason": .object(["type": "string"]), "client_key": .object(["type": "string"]),
+                        ]),
+                        "required": .array(["job_id", "host", "status", "age_s", "command", "cwd"]),
+                    ]),
+                ])
+            ]),
+            "required": .array(["jobs"]),
+        ]))
+
+    static let pollOutput: Value = .object([
+        "type": "object",
+        "properties": .object([
+            "status": .object(["type": "string"]), "exit_code": .object(["type": "integer"]),
+            "output_chunk": .object(["type": "string"]), "new_offset": .object(["type": "integer"]),
+            "more": .object(["type": "boolean"]), "finished_at": .object(["type": "string"]),
+            "total_bytes": .object(["type": "integer"]),
+        ]),
+        "required": .array(["status", "output_chunk", "new_offset", "more", "total_bytes"]),
+    ])
 
     static let exec = Tool(
         name: "exec",
         description: """
-            Run a short command on a worker to completion and return {stdout, stderr, exit_code, \
-            signal}. For anything long, use the job tool. timeout_s (default 60, at most 600) ends it.
+            Run a command on a worker to completion and return {stdout, stderr, exit_code, \
+            signal}. When timeout_s (default 60, at most 600) passes first, the command is not \
+            ended: it goes on as a job and the answer is {still_running: true, job_id, \
+            output_so_far, new_offset} (poll it with job_poll from new_offset); on_timeout: "kill" \
+            ends it instead. Keep timeout_s under what your client waits for a tool call (often 60 s).
             """,
         inputSchema: .object([
             "type": "object",
@@ -83,8 +229,23 @@ enum JobToolSchemas {
                 ]),
                 "host": .object(["type": "string", "description": "The worker's name; the default worker otherwise."]),
                 "timeout_s": .object(["type": "number", "minimum": 1, "maximum": 600]),
+                "on_timeout": .object([
+                    "type": "string", "enum": .array(["detach", "kill"]),
+                    "description": "detach (default): hand back a running job; kill: end the command.",
+                ]),
             ]),
             "required": .array(["command"]),
         ]),
-        annotations: .init(title: "Run a short command on a worker"))
+        annotations: .init(
+            title: "Run a short command on a worker", readOnlyHint: false, destructiveHint: true,
+            idempotentHint: false, openWorldHint: true),
+        outputSchema: .object([
+            "type": "object",
+            "properties": .object([
+                "stdout": .object(["type": "string"]), "stderr": .object(["type": "string"]),
+                "exit_code": .object(["type": "integer"]), "signal": .object(["type": "string"]),
+                "still_running": .object(["type": "boolean"]), "job_id": .object(["type": "string"]),
+                "output_so_far": .object(["type": "string"]), "new_offset": .object(["type": "integer"]),
+            ]),
+        ]))
 }

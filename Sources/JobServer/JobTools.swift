@@ -1,6 +1,8 @@
 import Foundation
 import MCP
 import RemoteJobs
+import SSHTransport
+import Synchronization
 
 /// The `job` and `exec` tools over one long-lived `JobEngine`: what `p mcp` serves.
 final class JobTools: Sendable {
@@ -8,12 +10,12 @@ final class JobTools: Sendable {
 
     let engine: JobEngine
     let configuration: JobServer.Configuration
-    private let gate: SubmitGate
+    private let cap: LiveJobCap
 
     init(engine: JobEngine, configuration: JobServer.Configuration) {
         self.engine = engine
         self.configuration = configuration
-        self.gate = SubmitGate(limit: configuration.maxLiveJobs)
+        self.cap = LiveJobCap(limit: configuration.maxLiveJobs, submitter: Self.submitter)
     }
 
     /// Runs a tool call; every failure is a tool error with a message, never a crash.
@@ -23,10 +25,12 @@ final class JobTools: Sendable {
             switch name {
             case "job": return try await job(arguments)
             case "exec": return try output(try await exec(arguments))
-            default: throw ToolError("there is no tool '\(name)'; the tools are 'job' and 'exec'")
+            case "job_poll": return try output(try await poll(arguments))
+            case "job_list": return try output(ListOutput(jobs: try await list(arguments)))
+            default: throw ToolError("there is no tool '\(name)'; the tools are job, job_poll, job_list and exec")
             }
         } catch {
-            let message = (error as? CustomStringConvertible)?.description ?? "\(error)"
+            let message = "\(error)"
             return CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
         }
     }
@@ -37,7 +41,7 @@ final class JobTools: Sendable {
         case "submit": return try output(try await submit(arguments))
         case "poll": return try output(try await poll(arguments))
         case "cancel": return try output(try await cancel(arguments))
-        case "list": return try output(ListOutput(jobs: try await list()))
+        case "list": return try output(ListOutput(jobs: try await list(arguments)))
         default: throw ToolError("unknown action '\(action)'; use submit, poll, cancel or list")
         }
     }
@@ -80,24 +84,56 @@ final class JobTools: Sendable {
             syncDirectory = directory
         }
         let timeout = try arguments.seconds("timeout_s", in: 1...(30 * 86_400))
-        let id = UUID().uuidString.lowercased()
+        let clientKey = try arguments.string("client_key")
+        if let clientKey, clientKey.isEmpty || clientKey.utf8.count > 512 {
+            throw ToolError("'client_key' must be 1 to 512 bytes")
+        }
+        let id = clientKey.map { JobRequest.jobID(forClientKey: $0) } ?? UUID().uuidString.lowercased()
         let request = JobRequest(
-            command: command, worker: try arguments.string("host"), environment: environment,
+            command: command, worker: try Self.workerChoice(arguments), environment: environment,
             cwd: syncDirectory ?? FileManager.default.currentDirectoryPath,
-            timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, syncDirectory: syncDirectory,
-            submitter: Self.submitter, id: id)
-        try await gate.reserve(id, engine: engine)
+            timeout: timeout.map { .seconds($0) }, syncDirectory: syncDirectory,
+            submitter: Self.submitter, id: id, slurm: try Self.slurmRequest(arguments),
+            after: (try arguments.string("after") ?? "").split(separator: ",").map(String.init),
+            afterAnyOutcome: try arguments.bool("after_any") ?? false, clientKey: clientKey)
+        try await cap.admit(id, engine: engine)
         let record: JobRecord
         do {
             record = try await engine.submit(request)
         } catch {
-            await gate.release(id)
+            await cap.release(id)
             throw error
         }
-        await gate.release(id)
+        await cap.release(id)
         return SubmitOutput(
             job_id: record.id, host: record.worker, remote_pid: record.pid, started_at: Self.date(record.startedAt),
-            status: record.status.name)
+            status: record.status.name, client_key: record.clientKey)
+    }
+
+    /// `host` (a worker's name) or `pool` (a label: the least busy worker carrying it).
+    private static func workerChoice(_ arguments: ToolArguments) throws -> String? {
+        let host = try arguments.string("host")
+        let pool = try arguments.string("pool")
+        if host != nil && pool != nil { throw ToolError("give 'host' or 'pool', not both") }
+        if let pool {
+            guard Worker.isValidLabel(pool) else { throw ToolError("'pool' is a worker label, not '\(pool)'") }
+            return "@" + pool
+        }
+        return host
+    }
+
+    /// The Slurm options of a submit.
+    private static func slurmRequest(_ arguments: ToolArguments) throws -> SlurmRequest {
+        let options: [String]
+        do {
+            options = try (try arguments.string("sbatch_options")).map { try SlurmRequest.splitOptions($0) } ?? []
+        } catch let error as RemoteJobsError {
+            throw ToolError("'sbatch_options': \(error)")
+        }
+        return SlurmRequest(
+            gpus: try arguments.string("gpus"), time: try arguments.string("time"),
+            partition: try arguments.string("partition"), cpus: try arguments.integer("cpus", in: 1...100_000),
+            memory: try arguments.string("mem"), extraOptions: options)
     }
 
     // MARK: poll
@@ -111,15 +147,40 @@ final class JobTools: Sendable {
         let maxBytes = try arguments.integer("max_bytes", in: 4...(1 << 20)) ?? 65_536
         let tail = try arguments.integer("tail", in: 1...1_000_000)
         let wait = try arguments.seconds("wait_s", in: 0...30) ?? 0
+        let filter = try (try arguments.string("filter")).map { pattern throws(ToolError) in try LineFilter(pattern) }
+        if let tail, let filter {
+            // The last `tail` matching lines, among the last MB of the output.
+            let size = try await engine.poll(id, since: 0, maxBytes: 0).logSize
+            let start = size > 1 << 20 ? size - (1 << 20) : 0
+            let window = try await engine.poll(id, since: start, maxBytes: 1 << 20)
+            var lines = filter.apply(window.chunk[...], final: true).text.split(
+                separator: "\n", omittingEmptySubsequences: false)
+            if lines.last == "" { lines.removeLast() }
+            let text = lines.suffix(tail).map { $0 + "\n" }.joined()
+            return PollOutput(window, text: text, newOffset: window.newOffset)
+        }
         if let tail {
             let result = try await engine.tail(id, lines: tail)
             return PollOutput(
                 result, text: UTF8Chunk.take(result.chunk[...], final: true).text, newOffset: result.newOffset)
         }
-        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        let deadline = ContinuousClock.now + .seconds(wait)
         while true {
-            let result = try await engine.poll(id, since: since, maxBytes: maxBytes)
-            let running = result.record.status.isRunning
+            // The engine holds the poll; this loop only waits for the rest of a character
+            // whose first bytes came alone.
+            let result = try await engine.poll(
+                id, since: since, maxBytes: maxBytes, wait: max(.zero, deadline - ContinuousClock.now))
+            let running = result.record.status.isActive
+            if let filter {
+                let (scanned, text) = filter.apply(result.chunk[...], final: !running && !result.more)
+                if scanned > 0 || !running || ContinuousClock.now >= deadline {
+                    var output = PollOutput(result, text: text, newOffset: since + UInt64(scanned))
+                    output.more = result.more || scanned < result.chunk.count
+                    return output
+                }
+                try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
+                continue
+            }
             let piece = UTF8Chunk.take(result.chunk[...], final: !running && !result.more)
             if piece.byteCount > 0 || !running || ContinuousClock.now >= deadline {
                 var output = PollOutput(result, text: piece.text, newOffset: since + UInt64(piece.byteCount))
@@ -142,29 +203,101 @@ final class JobTools: Sendable {
         return CancelOutput(job_id: record.id, signal_sent: signal.rawValue, status_after: record.status.name)
     }
 
-    private func list() async throws -> [ListEntry] {
+    /// Every job p knows (not only this server's), oldest first, narrowed by `status` (a
+    /// status name), `since` (submitted at or after: an ISO 8601 time, or seconds ago as a
+    /// number) and `command` (a substring).
+    private func list(_ arguments: ToolArguments) async throws -> [ListEntry] {
         let now = Date()
-        return await engine.list(all: true).records.map { record in
+        let status = try arguments.string("status")
+        let known = ["syncing", "queued", "running", "done", "failed", "stopped", "unknown"]
+        if let status, !known.contains(status) {
+            throw ToolError("'status' is one of \(known.joined(separator: ", ")), not '\(status)'")
+        }
+        var since: Date?
+        if let seconds = arguments.values["since"]?.doubleValue ?? arguments.values["since"]?.intValue.map(Double.init)
+        {
+            since = now.addingTimeInterval(-seconds)
+        } else if let text = try arguments.string("since") {
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw ToolError(
+                    "'since' is an ISO 8601 time (2026-12-01T10:00:00Z) or a number of seconds ago, not '\(text)'")
+            }
+            since = date
+        }
+        let command = try arguments.string("command")
+        let clientKey = try arguments.string("client_key")
+        return await engine.list(all: true).records.filter { record in
+            (status == nil || record.status.name == status) && (since.map { record.submittedAt >= $0 } ?? true)
+                && (command.map { record.command.contains($0) } ?? true)
+                && (clientKey.map { record.clientKey == $0 } ?? true)
+        }.map { record in
             ListEntry(
                 job_id: record.id, host: record.worker, status: record.status.name,
                 started_at: Self.date(record.startedAt ?? record.submittedAt),
                 age_s: (now.timeIntervalSince(record.startedAt ?? record.submittedAt) * 1000).rounded() / 1000,
-                exit_code: record.status.exitCode)
+                exit_code: record.status.reportedExitCode, command: record.command, cwd: record.cwd,
+                reason: record.status.reason, client_key: record.clientKey)
         }
     }
 
+    /// `exec`: runs a command to completion. With `on_timeout: "detach"` (the default) it
+    /// runs as a job (stderr kept apart), so a command that outlives `timeout_s` is handed
+    /// back as a running job (`still_running`, `job_id`, the output so far and its offset)
+    /// instead of being ended; one that ends in time leaves nothing behind. `"kill"` runs it
+    /// on a plain exec channel and ends it at the timeout.
     private func exec(_ arguments: ToolArguments) async throws -> ExecOutput {
         if try arguments.bool("use_sudo") == true {
             throw ToolError("use_sudo is refused: see the job tool's description; write `sudo -n` in the command.")
         }
         let command = try arguments.requiredString("command")
         let timeout = try arguments.seconds("timeout_s", in: 1...600) ?? 60
-        let result = try await engine.execute(
-            command, worker: try arguments.string("host"), timeout: .milliseconds(Int64(timeout * 1000)))
+        let onTimeout = try arguments.string("on_timeout") ?? "detach"
+        guard ["detach", "kill"].contains(onTimeout) else {
+            throw ToolError("'on_timeout' is detach or kill, not '\(onTimeout)'")
+        }
+        if onTimeout == "kill" {
+            let result = try await engine.execute(
+                command, worker: try arguments.string("host"), timeout: .seconds(timeout))
+            var signal: String?
+            if case .signaled(let name, _) = result.status { signal = name }
+            return ExecOutput(
+                stdout: result.stdoutText, stderr: result.stderrText, exit_code: result.status.shellCode,
+                signal: signal)
+        }
+        let id = UUID().uuidString.lowercased()
+        var request = JobRequest(
+            command: command, worker: try arguments.string("host"), cwd: FileManager.default.currentDirectoryPath,
+            submitter: Self.submitter, id: id)
+        request.separateStderr = true
+        try await cap.admit(id, engine: engine)
+        defer { Task { await cap.release(id) } }
+        let collected = OutputCollector()
+        let engine = self.engine
+        let job = request
+        let ended: JobRecord? = try await withThrowingTaskGroup(of: JobRecord?.self) { group in
+            group.addTask { try await engine.run(job) { collected.append($0) } }
+            group.addTask {
+                try await Task.sleep(for: .seconds(timeout))
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        let stdout = collected.bytes
+        guard let ended else {
+            // Still running: the stream was detached, the job goes on.
+            let piece = UTF8Chunk.take(stdout[...], final: false)
+            return ExecOutput(
+                still_running: true, job_id: id, output_so_far: piece.text, new_offset: UInt64(piece.byteCount))
+        }
+        let stderr = (try? await engine.errorOutput(id)) ?? []
+        _ = try? await engine.remove(id)
         var signal: String?
-        if case .signaled(let name, _) = result.status { signal = name }
+        if case .stopped(let name, _, _) = ended.status { signal = name }
         return ExecOutput(
-            stdout: result.stdoutText, stderr: result.stderrText, exit_code: result.status.shellCode, signal: signal)
+            stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+            exit_code: ended.status.reportedExitCode, signal: signal)
     }
 
     static func date(_ date: Date?) -> String? {
@@ -175,43 +308,13 @@ final class JobTools: Sendable {
     }
 }
 
-/// Admits submits under the live-job cap. A job counts from the moment its submit is
-/// admitted (its id is known before its record exists) until its record says it ended;
-/// records say "running" until someone asks the worker, so before refusing, the gate has the
-/// engine ask.
-actor SubmitGate {
-    private let limit: Int
-    private var inFlight: Set<String> = []
-
-    init(limit: Int) { self.limit = limit }
-
-    func reserve(_ id: String, engine: JobEngine) async throws(ToolError) {
-        if live(engine) >= limit { _ = await engine.list() }
-        let count = live(engine)
-        guard count < limit else {
-            throw ToolError(
-                "\(count) jobs started here are still running, the limit (p mcp --max-jobs \(limit)); wait for some to end or cancel them"
-            )
-        }
-        inFlight.insert(id)
-    }
-
-    func release(_ id: String) { inFlight.remove(id) }
-
-    private func live(_ engine: JobEngine) -> Int {
-        let running = engine.records.loadAll().records.filter {
-            $0.submitter == JobTools.submitter && $0.status.isRunning && !inFlight.contains($0.id)
-        }
-        return running.count + inFlight.count
-    }
-}
-
 struct SubmitOutput: Codable {
     var job_id: String
     var host: String
     var remote_pid: Int?
     var started_at: String?
     var status: String
+    var client_key: String?
 }
 
 struct PollOutput: Codable {
@@ -221,10 +324,12 @@ struct PollOutput: Codable {
     var new_offset: UInt64
     var more: Bool
     var finished_at: String?
+    var total_bytes: UInt64
 
     init(_ poll: JobPoll, text: String, newOffset: UInt64) {
+        total_bytes = poll.logSize
         status = poll.record.status.name
-        exit_code = poll.record.status.exitCode
+        exit_code = poll.record.status.reportedExitCode
         output_chunk = text
         new_offset = newOffset
         more = poll.more
@@ -249,11 +354,28 @@ struct ListEntry: Codable {
     var started_at: String?
     var age_s: Double
     var exit_code: Int32?
+    var command: String
+    var cwd: String
+    var reason: String?
+    var client_key: String?
 }
 
 struct ExecOutput: Codable {
-    var stdout: String
-    var stderr: String
+    var stdout: String?
+    var stderr: String?
     var exit_code: Int32?
     var signal: String?
+    /// Set when `timeout_s` passed and the command goes on as a job.
+    var still_running: Bool?
+    var job_id: String?
+    var output_so_far: String?
+    var new_offset: UInt64?
+}
+
+/// Output bytes gathered by one task while another waits.
+final class OutputCollector: Sendable {
+    private let collected = Mutex<[UInt8]>([])
+
+    func append(_ bytes: [UInt8]) { collected.withLock { $0 += bytes } }
+    var bytes: [UInt8] { collected.withLock { $0 } }
 }

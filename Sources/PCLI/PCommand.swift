@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `p` command: run jobs on remote workers over SSH.
 public struct PCommand: AsyncParsableCommand {
@@ -16,7 +17,7 @@ public struct PCommand: AsyncParsableCommand {
         subcommands: [
             Run.self, List.self, Logs.self, Stop.self, Wait.self, Pull.self, Remove.self, Prune.self,
             WorkerCommand.self, MCPServe.self,
-            RemoteShell.self, FileTransfer.self, RunMany.self, Plan.self,
+            RemoteShell.self, FileTransfer.self, RunMany.self, Plan.self, Place.self,
         ],
         defaultSubcommand: Run.self
     )
@@ -32,8 +33,35 @@ public enum PVersion {
 /// The program's entry point, called from `main.swift`.
 public enum PMain {
     /// Parses the command line and runs the command.
+    ///
+    /// A usage error exits with 1, as SPEC.md says of every usage or state error
+    /// (ArgumentParser's own code for it is 64).
     public static func run() async {
-        let command: any AsyncParsableCommand.Type = PCommand.self
-        await command.main()
+        // Swift decodes arguments leniently, turning bytes that are not UTF-8 into U+FFFD:
+        // a command or a value would reach the worker altered. Refuse instead.
+        for index in 1..<Int(CommandLine.argc) {
+            guard let argument = CommandLine.unsafeArgv[index], String(validatingCString: argument) == nil else {
+                continue
+            }
+            FileDescriptorWriter.write(
+                Array(
+                    "p: argument \(index) is not valid UTF-8; p carries commands, variables and paths as UTF-8 text and will not alter them.\n"
+                        .utf8), to: STDERR_FILENO)
+            PCommand.exit(withError: ExitCode(1))
+        }
+        do {
+            var command = try PCommand.parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if PCommand.exitCode(for: error) == .validationFailure {
+                FileDescriptorWriter.write(Array((PCommand.fullMessage(for: error) + "\n").utf8), to: STDERR_FILENO)
+                PCommand.exit(withError: ExitCode(1))
+            }
+            PCommand.exit(withError: error)
+        }
     }
 }

@@ -6,6 +6,9 @@ import SSHTransport
 public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A local file could not be read or written.
     case localFile(path: String, action: String, errno: Int32)
+    /// A job record file that is not a record of its job (torn by hand, or written by a
+    /// p that does not know this format).
+    case corruptRecord(path: String, reason: String)
     /// `config.yaml` is not valid.
     case configInvalid(path: String, reason: String)
     /// No worker is registered yet.
@@ -26,26 +29,56 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidJobID(String)
     /// The job is running and the operation needs it finished (or `--force`).
     case jobRunning(id: String)
+    /// The job is still being prepared (its directory synced) by another p process, and has
+    /// not started.
+    case jobPreparing(id: String, preparer: ClientProcess)
+    /// The job was removed (`p rm --force`) while it was being prepared, so it was not
+    /// started.
+    case jobRemovedWhilePreparing(id: String)
     /// The job is not running, so it cannot be stopped or followed live.
     case jobNotRunning(id: String, status: String)
-    /// A `KEY=VALUE` environment entry that is not one.
-    case invalidEnvironment(String)
+    /// A `KEY=VALUE` environment entry that is not one: its key, or nil when it has no `=`.
+    /// The value is never kept, since it may be a secret.
+    case invalidEnvironment(key: String?)
     /// The job's files on the worker are gone (removed by hand, or another root).
     case jobFilesMissing(id: String, worker: String)
     /// A path given to `pull` leaves the job's work directory.
     case pathOutsideWorkdir(path: String)
+    /// A pull found a symbolic link in its destination where it would write a directory.
+    case linkInDestination(path: String)
+    /// A pull could not write its local destination.
+    case localDestination(detail: String)
     /// A script p runs on the worker failed.
     case remoteFailure(worker: String, action: String, detail: String)
     /// The connection to the worker failed; `jobID` names the job it was about, if any.
     case connection(worker: String, jobID: String?, SSHError)
+    /// The connection failed while a job was being started: it may or may not run.
+    case launchInterrupted(worker: String, jobID: String, SSHError)
     /// An argument that cannot be used.
     case invalidArgument(String)
+    /// A file name (or a link's target) in the directory to sync that is not valid UTF-8:
+    /// p carries names as text and will not alter one, so it refuses to copy it.
+    case unsupportedName(path: String)
     /// Another job runs in the persistent work directory `--reuse-workdir` asked for.
-    case workdirBusy(worker: String, heldBy: String)
+    case workdirBusy(worker: String, heldBy: String, preparing: Bool)
     /// The directory could not be copied to the worker; `detail` says which file or why.
     case syncFailed(worker: String, detail: String)
+    /// A submitter's cap on running jobs is reached (`p mcp --max-jobs`).
+    case tooManyJobs(running: Int, limit: Int)
     /// Something did not finish within its time limit.
     case timedOut(action: String, after: Duration)
+
+    /// Any failure of work done on `worker`, as a value of this type: itself, a connection
+    /// failure for an `SSHError`, or a failure of the worker's scripts for anything else.
+    init(_ error: any Error, worker: String, jobID: String? = nil) {
+        switch error {
+        case let error as RemoteJobsError: self = error
+        case let error as SSHError: self = .connection(worker: worker, jobID: jobID, error)
+        case is CancellationError:
+            self = .remoteFailure(worker: worker, action: "finish", detail: "it was cancelled")
+        default: self = .remoteFailure(worker: worker, action: "finish", detail: "\(error)")
+        }
+    }
 
     /// A sync failure for a file that changed while it was copied: the copy may hold a mix
     /// of its old and new contents.
@@ -60,8 +93,20 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     /// Whether the failure is the network's or the worker's SSH server's (exit 255 in the
     /// CLI) rather than a usage or state error (exit 1).
     public var isConnectionFailure: Bool {
-        if case .connection = self { return true }
-        return false
+        switch self {
+        case .connection, .launchInterrupted: return true
+        default: return false
+        }
+    }
+
+    /// The failure without the worker's name, for a message that names the worker already
+    /// (`worker 'gpu' is unreachable: …`).
+    public var detailForWorker: String {
+        switch self {
+        case .connection(_, _, let error): return "\(error)"
+        case .remoteFailure(_, let action, let detail): return "could not \(action): \(detail)"
+        default: return description
+        }
     }
 
     /// What went wrong and what to do next, as p prints it.
@@ -69,6 +114,8 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
         switch self {
         case .localFile(let path, let action, let code):
             return "cannot \(action) \(path): \(String(cString: strerror(code)))"
+        case .corruptRecord(let path, let reason):
+            return "the job record \(path) cannot be read: \(reason). Remove the file if the job no longer matters."
         case .configInvalid(let path, let reason):
             return "\(path) is not a valid p configuration: \(reason). Fix or remove the file."
         case .noWorkers:
@@ -92,23 +139,43 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
             return "'\(prefix)' matches several jobs: \(candidates.joined(separator: ", ")). Give more characters."
         case .invalidJobID(let text):
             return "'\(text)' is not a job id: give at least 4 characters of the id `p ls` shows."
-        case .workdirBusy(let worker, let holder):
+        case .workdirBusy(let worker, let holder, true):
+            return
+                "job \(holder.prefix(8)) is being prepared in this directory's persistent work directory on '\(worker)' by another p; wait for it with --wait (a p killed while preparing it gives it up within 30 s)."
+        case .workdirBusy(let worker, let holder, false):
             return
                 "job \(holder.prefix(8)) is running in this directory's persistent work directory on '\(worker)'; wait for it with --wait, or stop it with `p stop \(holder.prefix(8))`."
+        case .tooManyJobs(let running, let limit):
+            return
+                "\(running) jobs started here are still running, the limit (p mcp --max-jobs \(limit)); wait for some to end or cancel them"
         case .timedOut(let action, let limit):
             return "\(action) did not finish within \(limit.components.seconds) s; it was ended."
         case .syncFailed(let worker, let detail):
             return "could not copy the directory to '\(worker)': \(detail). The job was not started."
         case .jobRunning(let id):
             return "job \(id.prefix(8)) is still running; stop it with `p stop \(id.prefix(8))` or add --force."
+        case .jobPreparing(let id, let preparer):
+            return
+                "job \(id.prefix(8)) is still being prepared by p (pid \(preparer.pid) on \(preparer.host)) and has not started; interrupt that p to cancel it, or remove it with `p rm --force \(id.prefix(8))`."
+        case .jobRemovedWhilePreparing(let id):
+            return "job \(id.prefix(8)) was removed while it was being prepared, so it was not started."
         case .jobNotRunning(let id, let status):
             return "job \(id.prefix(8)) is not running (\(status))."
-        case .invalidEnvironment(let entry):
-            return "'\(entry)' is not KEY=VALUE with KEY made of letters, digits and '_' (not starting with a digit)."
+        case .invalidEnvironment(let key?):
+            return
+                "'\(key)' cannot name an environment variable: use letters, digits and '_', not starting with a digit (the value is not shown)."
+        case .invalidEnvironment(nil):
+            return
+                "an environment entry has no '=': give KEY=VALUE (the entry is not shown, since it may hold a secret)."
         case .jobFilesMissing(let id, let worker):
             return "the files of job \(id.prefix(8)) are gone from worker '\(worker)'."
         case .pathOutsideWorkdir(let path):
             return "'\(path)' is outside the job's work directory; give a path inside it."
+        case .linkInDestination(let path):
+            return
+                "\(path) is a symbolic link where the pull would write a directory; p never writes through a link in the destination. Remove the link, or pull somewhere else."
+        case .localDestination(let detail):
+            return "could not write the pulled files: \(detail)"
         case .remoteFailure(let worker, let action, let detail):
             return "could not \(action) on worker '\(worker)': \(detail)"
         case .connection(let worker, let jobID, let error):
@@ -117,8 +184,14 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
                     " The job \($0.prefix(8)) keeps running on the worker; `p logs -f \($0.prefix(8))` resumes its output."
                 } ?? ""
             return "worker '\(worker)': \(error)\(job)"
+        case .launchInterrupted(let worker, let jobID, let error):
+            return
+                "worker '\(worker)': \(error) The connection was cut while job \(jobID.prefix(8)) was being started, so it may or may not run; `p ls -a` shows it once the worker answers."
         case .invalidArgument(let message):
             return message
+        case .unsupportedName(let path):
+            return
+                "\(path) is not valid UTF-8, which p cannot copy without changing it; rename it, or list it in .gitignore. The job was not started."
         }
     }
 }

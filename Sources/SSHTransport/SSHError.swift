@@ -38,6 +38,9 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     case sftpFailure(host: String, operation: String, path: String, reason: SFTPFailureReason, message: String)
     /// A local file could not be read or written during a transfer.
     case localFileFailure(path: String, operation: String, message: String)
+    /// A download found a symbolic link in its destination where it was about to write a
+    /// directory; links in a destination are never written through.
+    case symbolicLinkInDestination(path: String)
 
     /// A sentence a person can act on: what failed, where, and what to check.
     public var description: String {
@@ -92,6 +95,9 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
             return "SFTP failure on \(host) while \(operation) \(path): \(reason.explanation) (\(message))."
         case .localFileFailure(let path, let operation, let message):
             return "Local file \(path) failed while \(operation): \(message)."
+        case .symbolicLinkInDestination(let path):
+            return
+                "\(path) is a symbolic link where the download would write a directory; nothing is written through a link in a destination. Remove the link, or choose another destination."
         }
     }
 
@@ -99,12 +105,6 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
         seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Why an SFTP request failed, from the server's status code.
 public enum SFTPFailureReason: Sendable, Equatable {

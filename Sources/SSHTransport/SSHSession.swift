@@ -69,13 +69,20 @@ public final class SSHSession: Sendable {
                 socket = try await jump.forwardedSocket(to: target.host, port: target.port)
             } else {
                 let timeout = target.connectTimeout ?? options.connectTimeout
-                socket = try await loop.runBlocking { () throws(SSHError) in
-                    try TCPConnector.connect(host: target.host, port: target.port, timeout: timeout)
+                socket = try await loop.runBlocking { cancelled throws(SSHError) in
+                    let socket = try TCPConnector.connect(
+                        host: target.host, port: target.port, timeout: timeout, cancelled: cancelled)
+                    // Cancelled as it connected: nobody will use it.
+                    if cancelled.isSet {
+                        Foundation.close(socket)
+                        throw .sessionClosed(host: target.host)
+                    }
+                    return socket
                 }
             }
             let liveness = options.resolvedLiveness(for: target)
             let (handle, verifier) = try await loop.runBlocking {
-                () throws(SSHError) -> (SessionHandle, HostKeyVerifier) in
+                _ throws(SSHError) -> (SessionHandle, HostKeyVerifier) in
                 let handle: SessionHandle
                 do throws(LibSSH2Failure) {
                     handle = try SessionHandle(socket: socket)
@@ -103,7 +110,7 @@ public final class SSHSession: Sendable {
                 }
             }
             let policy = options.resolvedPolicy(for: target)
-            try await loop.runBlocking { () throws(SSHError) -> Void in
+            try await loop.runBlocking { _ throws(SSHError) -> Void in
                 try verifier.verify(session: handle, policy: policy)
             }
             try await Authenticator(loop: loop, session: handle, target: target, options: options).authenticate()
@@ -174,7 +181,7 @@ public final class SSHSession: Sendable {
         let pump = ExecPump(channel: channel, host: host)
         loop.submit(
             LoopTask(operation: "running a command", lane: nil, deadline: nil, step: pump.step, fail: pump.fail))
-        return SSHExec(pump: pump, loop: loop, command: command)
+        return SSHExec(pump: pump, session: self, command: command)
     }
 
     /// Runs `command` to completion and collects everything it wrote.
@@ -205,6 +212,18 @@ public final class SSHSession: Sendable {
     public func close() {
         loop.shutdown(error: .sessionClosed(host: target.host)) { [handle] in
             _ = handle.disconnect(reason: "closed by p")
+        }
+    }
+
+    /// Closes the session as `close()` does, and returns once the server has been sent the
+    /// disconnect message: call it before the process exits, or the server sees only the
+    /// socket close.
+    public func disconnect() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.shutdown(
+                error: .sessionClosed(host: target.host),
+                finalWork: { [handle] in _ = handle.disconnect(reason: "closed by p") },
+                done: { continuation.resume() })
         }
     }
 }

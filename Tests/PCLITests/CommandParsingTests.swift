@@ -39,14 +39,37 @@ struct CommandParsingTests {
 
     @Test(arguments: [
         ("90", 90.0), ("90s", 90), ("5m", 300), ("1h30m", 5400), ("2d", 172_800), ("500ms", 0.5), ("1.5h", 5400),
+        ("1d2h3m4s5ms", 93784.005), ("0.5", 0.5), ("36500d", 3_153_600_000),
     ])
     func durations(text: String, seconds: Double) throws {
         let parsed = try #require(DurationArgument.parse(text))
         #expect(parsed == .milliseconds(Int64(seconds * 1000)))
     }
 
-    @Test(arguments: ["", "m", "5x", "-3s", "1h-", "five"])
+    @Test(arguments: [
+        "", "m", "5x", "-3s", "1h-", "five", "1h1h", "30m1h", "1e300", "1e3s", "inf", "nan", "infs", "1..5s", ".5s",
+        "36501d", "99999999999999999999", "9999999999999999999999999h", "1h 30m", "٣s",
+    ])
     func badDurations(text: String) {
         #expect(DurationArgument.parse(text) == nil)
+    }
+
+    @Test func durationsTooLargeAreUsageErrorsNotTraps() {
+        for value in ["1e300", "99999999999999999999d", "1h1h"] {
+            #expect(throws: (any Error).self) { try PCommand.parseAsRoot(["--timeout", value, "--", "true"]) }
+            #expect(throws: (any Error).self) { try PCommand.parseAsRoot(["stop", "--grace", value, "abcd"]) }
+        }
+    }
+
+    @Test func remoteShellParsesSSHStyleOptions() throws {
+        let command = try RemoteShell.parse([
+            "-p", "2200", "-l", "me", "-i", "/k", "-o", "ConnectTimeout=3", "host", "echo", "a b",
+        ])
+        #expect(command.connection.port == 2200)
+        #expect(command.connection.user == "me")
+        #expect(command.connection.identityFiles == ["/k"])
+        #expect(command.connection.options == ["ConnectTimeout=3"])
+        #expect(command.host == "host")
+        #expect(command.command == ["echo", "a b"])
     }
 }

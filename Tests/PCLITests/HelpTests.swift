@@ -15,18 +15,6 @@ struct HelpTests {
         for line in help.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
     }
 
-    @Test func remoteShellParsesSSHStyleOptions() throws {
-        let command = try RemoteShell.parse([
-            "-p", "2200", "-l", "me", "-i", "/k", "-o", "ConnectTimeout=3", "host", "echo", "a b",
-        ])
-        #expect(command.connection.port == 2200)
-        #expect(command.connection.user == "me")
-        #expect(command.connection.identityFiles == ["/k"])
-        #expect(command.connection.options == ["ConnectTimeout=3"])
-        #expect(command.host == "host")
-        #expect(command.command == ["echo", "a b"])
-    }
-
     @Test func versionIsSemantic() {
         #expect(PVersion.current.split(separator: ".").count == 3)
     }

@@ -25,6 +25,11 @@ struct JobStoreTests {
         .failed(exitCode: 137, endedAt: nil), .stopped(signal: "TERM", exitCode: 143, endedAt: nil),
         .stopped(signal: "KILL", exitCode: nil, endedAt: Date(timeIntervalSince1970: 1_700_000_100)),
         .unknown(reason: "the worker rebooted"),
+        .failed(exitCode: nil, endedAt: nil, reason: "the worker's disk is full"),
+        .failed(exitCode: 0, endedAt: Date(timeIntervalSince1970: 1_700_000_100), reason: "disk full"),
+        .syncing(by: ClientProcess(pid: 77, host: "laptop", started: 123)),
+        .queued(reason: "ReqNodeNotAvail, UnavailableNodes:p-node"), .queued(reason: nil),
+        .stopped(signal: "scancel", exitCode: nil, endedAt: nil),
     ])
     func everyStatusRoundTrips(status: JobStatus) throws {
         let original = record("0b6d3c1e-0000-4000-8000-000000000001", status: status)
@@ -33,6 +38,13 @@ struct JobStoreTests {
         let mode =
             try FileManager.default.attributesOfItem(atPath: store.path(of: original.id))[.posixPermissions] as? Int
         #expect(mode == 0o600)
+    }
+
+    @Test func anyDateFormatsWithoutTrapping() {
+        for seconds in [1e300, -1e300, .infinity, -.infinity, .nan, 253_402_300_800, 0] {
+            let text = RecordDates.format(Date(timeIntervalSince1970: seconds))
+            #expect(RecordDates.parse(text) != nil, "\(seconds): \(text)")
+        }
     }
 
     @Test func corruptRecordsAreReportedAndSkipped() throws {
@@ -49,6 +61,25 @@ struct JobStoreTests {
         #expect(records.map(\.id) == ["aaaa0000-0000-4000-8000-000000000001", "bbbb0000-0000-4000-8000-000000000002"])
         #expect(problems.count == 2)
         #expect(problems.contains { $0.path.hasSuffix("cccc0000-0000-4000-8000-000000000003.json") })
+        let missing = try #require(problems.first { $0.path.hasSuffix("dddd0000-0000-4000-8000-000000000004.json") })
+        #expect(
+            missing.reason == "a failed job needs its exit code or a reason at exit_code",
+            "which field, not a DecodingError dump")
+    }
+
+    @Test func aCorruptRecordIsAnErrorOfThisLibrary() async throws {
+        let id = "eeee0000-0000-4000-8000-000000000005"
+        try FileManager.default.createDirectory(atPath: store.directory, withIntermediateDirectories: true)
+        try Data("{\"id\": ".utf8).write(to: URL(fileURLWithPath: store.path(of: id)))
+        let engine = JobEngine(
+            paths: PPaths(configDirectory: directory + "/config", dataDirectory: directory + "/data"))
+        #expect {
+            try engine.record("eeee")
+        } throws: { error in
+            guard case .corruptRecord(let path, _) = error as? RemoteJobsError else { return false }
+            return path == store.path(of: id)
+        }
+        await engine.close()
     }
 
     @Test func prefixesResolve() throws {

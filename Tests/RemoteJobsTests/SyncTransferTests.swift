@@ -40,9 +40,9 @@ struct RsyncTransferTests {
         let small = (0..<10).map { SyncEntry(path: "f\($0)", kind: .file, mode: 0o644, size: 100) }
         let many = (0..<64).map { SyncEntry(path: "f\($0)", kind: .file, mode: 0o644, size: 1) }
         let directories = (0..<500).map { SyncEntry(path: "d\($0)", kind: .directory, mode: 0o755) }
-        #expect(!JobEngine.worthRsync(small + directories, bytes: 1000))
-        #expect(JobEngine.worthRsync(many, bytes: 64))
-        #expect(JobEngine.worthRsync(small, bytes: 8 << 20))
+        #expect(!WorkdirSync.worthRsync(small + directories, bytes: 1000))
+        #expect(WorkdirSync.worthRsync(many, bytes: 64))
+        #expect(WorkdirSync.worthRsync(small, bytes: 8 << 20))
     }
 }
 
@@ -56,7 +56,7 @@ struct TransportChoiceTests {
         _ entries: [SyncEntry], _ requested: SyncTransport = .automatic, tar: Bool = true, rsync: Bool = true,
         inPlace: Bool = false, previous: SyncManifest? = nil
     ) -> SyncTransport {
-        JobEngine.transport(
+        WorkdirSync.transport(
             requested, tools: WorkerTools(rsync: rsync, tar: tar), rsyncUsable: rsync, inPlace: inPlace,
             toSend: entries, bytes: entries.reduce(0) { $0 + $1.size }, previous: previous)
     }

@@ -47,10 +47,25 @@ struct WorkerConfigTests {
         }
     }
 
-    @Test func registerRemoveAndDefault() throws {
+    @Test func concurrentUpdatesLoseNothing() async throws {
+        let store = store()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    try await store.update { config throws(RemoteJobsError) in
+                        try config.register(Worker(name: "w\(index)", connection: "host\(index)"))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(Set(try store.load().workers.map(\.name)) == Set((0..<16).map { "w\($0)" }))
+    }
+
+    @Test func registerRemoveAndDefault() async throws {
         let store = store()
         #expect(try store.load() == WorkerConfig())
-        try store.update { config throws(RemoteJobsError) in
+        try await store.update { config throws(RemoteJobsError) in
             try config.register(Worker(name: "a", connection: "a"))
             try config.register(Worker(name: "b", connection: "me@b:2222", root: "~/jobs"))
         }

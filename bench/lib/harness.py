@@ -30,7 +30,8 @@ def build_p():
 class Worker:
     """An sshd on 127.0.0.1 with its own keys, and a client config naming it `bench`."""
 
-    def __init__(self):
+    def __init__(self, options=()):
+        """`options`: more sshd_config lines (`SetEnv SLURM_CONF=...`, say)."""
         self.dir = tempfile.mkdtemp(prefix="p-bench-")
         self.key = os.path.join(self.dir, "id_ed25519")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.key], check=True)
@@ -39,7 +40,8 @@ class Worker:
         subprocess.run([os.path.join(ROOT, "docker/sshd/start-sshd.sh"), "--port", str(self.port),
                         "--state-dir", os.path.join(self.dir, "sshd"),
                         "--authorized-keys", os.path.join(self.dir, "authorized_keys"),
-                        "--watch-pid", str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
+                        "--watch-pid", str(os.getpid())] + [a for o in options for a in ("--option", o)],
+                       check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(self.dir, "sshd/ssh_host_ed25519_key.pub")) as f:
             self.host_key = " ".join(f.read().split()[:2])
         self.user = self.account()

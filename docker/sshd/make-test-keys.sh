@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates the keys the compose setup shares between the sshd container and the test runner:
+# Creates the keys the compose setup shares between the sshd container and the test runner
+# (kept when they exist; the known_hosts line is written anew):
 #   DIR/host/ssh_host_*_key           the server's host keys
 #   DIR/client/id_ed25519             the client key, authorized in DIR/client/authorized_keys
 #   DIR/client/known_hosts            the server's ed25519 key under HOST:PORT
@@ -19,3 +20,7 @@ chmod 755 "$dir" "$dir/client"
 chmod 700 "$dir/host"
 chmod 600 "$dir"/host/*_key "$dir/client/id_ed25519"
 chmod 644 "$dir/client/authorized_keys" "$dir/client/known_hosts" "$dir/client/id_ed25519.pub"
+# Made in a container as root for a directory someone else owns (a bind mount): the client
+# side is theirs, so the tests on the host can read the client key.
+owner=$(stat -c %u:%g "$dir")
+[ "$owner" = 0:0 ] || chown -R "$owner" "$dir/client"

@@ -30,13 +30,14 @@ struct List: AsyncParsableCommand {
             await engine.close()
             for problem in listing.problems { Report.error("\(problem)") }
             for (worker, reason) in listing.unreachable.sorted(by: { $0.key < $1.key }) {
-                Report.error("worker '\(worker)' is unreachable; its jobs are shown as last known (\(reason))")
+                Report.error(
+                    "worker '\(worker)' is unreachable; its jobs are shown as last known (\(reason.detailForWorker))")
             }
             if json {
                 let listed = listing.records.map {
                     ListedJob(record: $0, reachable: listing.unreachable[$0.worker] == nil)
                 }
-                print(String(decoding: try JobStore.encoder.encode(listed), as: UTF8.self))
+                print(String(decoding: try JobRecord.jsonEncoder.encode(listed), as: UTF8.self))
             } else if quiet {
                 for record in listing.records { print(record.id) }
             } else {

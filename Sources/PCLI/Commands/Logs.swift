@@ -31,38 +31,41 @@ struct Logs: AsyncParsableCommand {
     }
 
     private func execute() async throws -> Int32 {
-        let engine = EngineFactory.make()
-        defer { Task { await engine.close() } }
-        let write: ([UInt8]) -> Void = { FileDescriptorWriter.write($0, to: STDOUT_FILENO) }
-        var start: UInt64?
-        if let tail {
-            let poll = try await engine.tail(id, lines: tail)
-            write(poll.chunk)
-            guard follow, poll.record.status.isRunning else { return 0 }
-            start = poll.newOffset
-        }
-        guard follow else {
-            _ = try await engine.output(id, output: write)
-            return 0
-        }
-        let record = try engine.record(id)
-        if start == nil, let resume = record.resumeOffset, resume > 0 {
-            Report.note(
-                "[Resuming job \(record.shortID) at byte \(resume), where the last stream stopped; `p logs \(record.shortID)` shows all]"
-            )
-        }
-        let from = start
-        let id = record.id
-        do {
-            let ended = try await InterruptWatcher.run {
-                try await engine.follow(id, from: from) { FileDescriptorWriter.write($0, to: STDOUT_FILENO) }
+        return try await EngineFactory.withEngine { engine in
+            let write: ([UInt8]) async -> Void = { await FileDescriptorWriter.writeAsync($0, to: STDOUT_FILENO) }
+            var start: UInt64?
+            if let tail {
+                let poll = try await engine.tail(id, lines: tail)
+                await write(poll.chunk)
+                guard follow, poll.record.status.isActive else { return 0 }
+                start = poll.newOffset
             }
-            Report.note(JobFormatting.endLine(ended))
-            return 0
-        } catch is CancellationError {
-            Report.note(
-                "\n[Stopped following job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
-            return 130
+            guard follow else {
+                _ = try await engine.output(id, output: write)
+                return 0
+            }
+            let record = try engine.record(id)
+            if start == nil, let resume = record.resumeOffset, resume > 0 {
+                Report.note(
+                    "[Resuming job \(record.shortID) at byte \(resume), where the last stream stopped; `p logs \(record.shortID)` shows all]"
+                )
+            }
+            let from = start
+            let id = record.id
+            do {
+                let ended = try await InterruptWatcher.run {
+                    try await engine.follow(id, from: from) {
+                        await FileDescriptorWriter.writeAsync($0, to: STDOUT_FILENO)
+                    }
+                }
+                Report.note(JobFormatting.endLine(ended))
+                return 0
+            } catch is CancellationError {
+                Report.note(
+                    "\n[Stopped following job \(record.shortID); it keeps running]\n"
+                        + JobFormatting.resumeHints(record))
+                return 130
+            }
         }
     }
 }

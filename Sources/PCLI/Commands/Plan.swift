@@ -26,7 +26,7 @@ struct Plan: AsyncParsableCommand {
             }
             let files = plan.entries.filter { $0.kind == .file }.count
             let directories = plan.entries.filter { $0.kind == .directory }.count
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             Report.note(
                 String(
                     format: "%d files, %d directories, %d links, %@; %d skipped; planned in %.1f ms", files,

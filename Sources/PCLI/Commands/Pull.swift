@@ -22,16 +22,27 @@ struct Pull: AsyncParsableCommand {
     @Argument(help: "Where to put it (default: here, under its own name).")
     var localDestination: String?
 
+    func validate() throws {
+        if remotePath.isEmpty {
+            throw ValidationError(
+                "The remote path is empty; give a path inside the job's work directory (`.` for all of it).")
+        }
+        if localDestination?.isEmpty == true {
+            throw ValidationError("The destination is empty; give a local path, or leave it out to pull here.")
+        }
+    }
+
     func run() async throws {
         try await reportingErrors {
-            let engine = EngineFactory.make()
-            defer { Task { await engine.close() } }
-            let progress = ProgressLine()
-            let written = try await engine.pull(
-                id, remotePath: remotePath, to: localDestination, progress: progress.isEnabled ? progress.update : nil)
-            progress.finish()
-            Report.note("pulled \(remotePath) → \(written)")
-            return 0
+            return try await EngineFactory.withEngine { engine in
+                let progress = ProgressLine()
+                let written = try await engine.pull(
+                    id, remotePath: remotePath, to: localDestination,
+                    progress: progress.isEnabled ? progress.update : nil)
+                progress.finish()
+                Report.note("pulled \(remotePath) → \(written)")
+                return 0
+            }
         }
     }
 }

@@ -44,7 +44,8 @@ struct RemoteShell: AsyncParsableCommand {
         let exec = try await session.exec(command.joined(separator: " "))
         let input = Task { try await StandardInput.forward(to: exec) }
         for try await chunk in exec.output {
-            FileDescriptorWriter.write(chunk.bytes, to: chunk.stream == .stdout ? STDOUT_FILENO : STDERR_FILENO)
+            await FileDescriptorWriter.writeAsync(
+                chunk.bytes, to: chunk.stream == .stdout ? STDOUT_FILENO : STDERR_FILENO)
         }
         input.cancel()
         return try await exec.exitStatus().shellCode ?? 255

@@ -16,10 +16,19 @@ struct Run: AsyncParsableCommand {
               p -- make -j8 test
               p beefy -- 'cd sub && ./run.sh > out.txt'
               p -d -e SEED=42 --timeout 2h -- ./train.py
+              p @gpu -v -- ./train.py                              (the least busy worker labelled gpu)
+              p hpc --gpus 1 --time 2:00:00 -- python train.py     (a Slurm worker)
+
+            On a Slurm worker the job is submitted with sbatch: it shows as queued (with \
+            Slurm's reason) until Slurm starts it, then streams as on any worker. --gpus, \
+            --time, --partition, --cpus, --mem and --sbatch add sbatch options to the \
+            worker's defaults.
             """
     )
 
-    @Argument(help: "The worker's name (default: the default worker).")
+    @Argument(
+        help:
+            "The worker's name (default: the default worker), or @label: the least busy worker with that label.")
     var worker: String?
 
     @Flag(
@@ -71,6 +80,45 @@ struct Run: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Say what the sync did and how long it took.")
     var verbose = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Start when these jobs (on the same worker) ended successfully; if one failed, this job fails without running.",
+            valueName: "id,id"))
+    var after: String?
+
+    @Option(
+        name: .customLong("after-any"),
+        help: ArgumentHelp("Start when these jobs (on the same worker) ended, however they ended.", valueName: "id,id"))
+    var afterAny: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "GPUs for the job: on an SSH worker, that many free GPUs are claimed and named in CUDA_VISIBLE_DEVICES (nvidia-smi); on a Slurm worker, sbatch --gpus.",
+            valueName: "n"))
+    var gpus: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Slurm workers: the job's time limit in Slurm's forms (90, 1:30:00, 2-00:00:00); Slurm stops the job then, and p records it as stopped by timeout.",
+            valueName: "limit"))
+    var time: String?
+
+    @Option(help: ArgumentHelp("Slurm workers: the partition (sbatch --partition).", valueName: "name"))
+    var partition: String?
+
+    @Option(help: ArgumentHelp("Slurm workers: CPUs for the job (sbatch --cpus-per-task).", valueName: "n"))
+    var cpus: Int?
+
+    @Option(help: ArgumentHelp("Slurm workers: memory for the job (sbatch --mem: 4G, 500M).", valueName: "size"))
+    var mem: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Slurm workers: more sbatch options, as one string (\"--qos high --constraint a100\").",
+            valueName: "options"))
+    var sbatch: String?
+
     @Argument(parsing: .postTerminator, help: "The command, after `--`.")
     var command: [String] = []
 
@@ -88,6 +136,20 @@ struct Run: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
         }
+        if let cpus, cpus < 1 { throw ValidationError("--cpus must be at least 1.") }
+        if after != nil && afterAny != nil { throw ValidationError("Give --after or --after-any, not both.") }
+        do {
+            _ = try slurmRequest()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// What the Slurm options ask for.
+    private func slurmRequest() throws -> SlurmRequest {
+        SlurmRequest(
+            gpus: gpus, time: time, partition: partition, cpus: cpus, memory: mem,
+            extraOptions: try sbatch.map { try SlurmRequest.splitOptions($0) } ?? [])
     }
 
     func run() async throws {
@@ -96,60 +158,102 @@ struct Run: AsyncParsableCommand {
 
     private func execute() async throws -> Int32 {
         let cwd = try Self.absoluteDirectory(directory)
-        let request = JobRequest(
+        let asked = JobRequest(
             command: command.joined(separator: " "), worker: worker,
             environment: try environment.map { try JobRequest.parseEnvironment($0) }, cwd: cwd,
             timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd,
             syncTransport: syncVia, reuseWorkdir: reuseWorkdir, waitForWorkdir: wait,
-            hardLinks: hardLinks)
-        let engine = EngineFactory.make()
-        defer { Task { await engine.close() } }
-        let progress = ProgressLine()
-        let observer = SyncObserver(
-            planned: { plan in
-                guard !plan.skipped.isEmpty else { return }
-                Report.note(
-                    "p: not copying \(plan.skipped.count) special file(s) (sockets, FIFOs, devices): "
-                        + plan.skipped.prefix(5).map { "\($0.path) (\($0.kind))" }.joined(separator: ", "))
-            }, progress: progress.isEnabled ? progress.update : nil,
-            finished: { [verbose] report in
-                progress.finish()
-                if verbose { Report.note("p: " + JobFormatting.syncSummary(report)) }
-            },
-            waitingForWorkdir: { holder in
-                Report.note("p: waiting for job \(holder.prefix(8)) to finish with the persistent work directory...")
-            })
-        if detach {
-            let record = try await engine.submit(request, sync: observer)
-            progress.finish()
-            print(record.id)
-            return 0
-        }
-        let started = StartedJob()
-        do {
-            let record = try await InterruptWatcher.run {
-                try await engine.run(
-                    request, sync: observer,
-                    onStart: {
-                        progress.finish()
-                        started.set($0)
-                    }
-                ) { bytes in
-                    FileDescriptorWriter.write(bytes, to: STDOUT_FILENO)
+            hardLinks: hardLinks, id: UUID().uuidString.lowercased(), slurm: try slurmRequest(),
+            after: (after ?? afterAny ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty },
+            afterAnyOutcome: afterAny != nil)
+        return try await EngineFactory.withEngine { engine in
+            var placed = asked
+            if let worker, worker.hasPrefix("@") {
+                let placement = try await engine.place(label: String(worker.dropFirst()), gpus: try asked.gpuCount)
+                for skipped in placement.skipped {
+                    Report.note("p: skipped worker \(skipped.worker): \(skipped.failure)")
+                }
+                if verbose { Report.note("p: " + placement.reason) }
+                placed.worker = placement.worker.name
+            }
+            let request = placed
+            let progress = ProgressLine()
+            let observer = SyncObserver(
+                planned: { plan in
+                    guard !plan.skipped.isEmpty else { return }
+                    Report.note(
+                        "p: not copying \(plan.skipped.count) special file(s) (sockets, FIFOs, devices): "
+                            + plan.skipped.prefix(5).map { "\($0.path) (\($0.kind))" }.joined(separator: ", "))
+                }, progress: progress.isEnabled ? progress.update : nil,
+                finished: { [verbose] report in
+                    progress.finish()
+                    if verbose { Report.note("p: " + JobFormatting.syncSummary(report)) }
+                },
+                waitingForWorkdir: { holder in
+                    Report.note(
+                        "p: waiting for job \(holder.prefix(8)) to finish with the persistent work directory...")
+                },
+                note: { note in Report.note("p: " + JobFormatting.syncNote(note)) })
+            if detach {
+                do {
+                    let record = try await InterruptWatcher.run { try await engine.submit(request, sync: observer) }
+                    progress.finish()
+                    print(record.id)
+                    return 0
+                } catch is CancellationError {
+                    progress.finish()
+                    Report.note(Self.interruptedBeforeStart(request, engine))
+                    return 130
                 }
             }
-            Report.note(JobFormatting.endLine(record))
-            return JobFormatting.exitCode(record)
-        } catch is CancellationError {
-            guard let record = started.get() else { return 130 }
-            Report.note(
-                "\n[Detached from job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
-            return 130
+            let started = StartedJob()
+            do {
+                let record = try await InterruptWatcher.run {
+                    try await engine.run(
+                        request, sync: observer,
+                        onStart: {
+                            progress.finish()
+                            started.set($0)
+                        },
+                        onStatus: { record in
+                            started.set(record)
+                            if case .queued(let reason?) = record.status {
+                                let by = record.slurmJobID == nil ? "on the worker" : "by Slurm"
+                                Report.note("p: job \(record.shortID) is queued \(by) (\(reason))")
+                            }
+                        }
+                    ) { bytes in
+                        await FileDescriptorWriter.writeAsync(bytes, to: STDOUT_FILENO)
+                    }
+                }
+                Report.note(JobFormatting.endLine(record))
+                return JobFormatting.exitCode(record)
+            } catch is CancellationError {
+                progress.finish()
+                guard let record = started.get() else {
+                    Report.note(Self.interruptedBeforeStart(request, engine))
+                    return 130
+                }
+                Report.note(
+                    "\n[Detached from job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
+                return 130
+            }
         }
     }
 }
 
 extension Run {
+    /// What to say after Ctrl+C before the job was seen to start: p removed what it had
+    /// made, unless the launcher may already have started the job.
+    static func interruptedBeforeStart(_ request: JobRequest, _ engine: JobEngine) -> String {
+        guard let id = request.id, engine.hasRecord(id: id) else {
+            return "\n[Interrupted before the job started; nothing was left behind]"
+        }
+        return "\n[Interrupted while the job was being started: it may run; `p ls -a` shows it once the worker answers]"
+    }
+
     /// `path` made absolute and checked to be a directory; the current one when nil.
     static func absoluteDirectory(_ path: String?) throws -> String {
         let current = FileManager.default.currentDirectoryPath

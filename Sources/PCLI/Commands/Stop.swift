@@ -30,11 +30,11 @@ struct Stop: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let engine = EngineFactory.make()
-            defer { Task { await engine.close() } }
-            return try await forEachJob(ids) { id in
-                let record = try await engine.cancel(id, signal: signal, grace: grace.duration)
-                return "\(record.shortID)  \(record.status.display)"
+            return try await EngineFactory.withEngine { engine in
+                return try await forEachJob(ids) { id in
+                    let record = try await engine.cancel(id, signal: signal, grace: grace.duration)
+                    return "\(record.shortID)  \(record.status.display)"
+                }
             }
         }
     }

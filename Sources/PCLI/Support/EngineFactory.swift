@@ -21,11 +21,27 @@ enum EngineFactory {
             rsyncRemoteShell: selfExecutable.map { [$0, "_exec"] })
     }
 
+    /// Runs `body` with an engine and closes the engine (its pooled sessions, its poll
+    /// servers) before returning or throwing, so nothing is left to a task that the
+    /// process's exit would cut short.
+    static func withEngine<T>(
+        hostKeys: HostKeys = .configured, connectTimeout: Duration = .seconds(10),
+        _ body: (JobEngine) async throws -> T
+    ) async throws -> T {
+        let engine = make(hostKeys: hostKeys, connectTimeout: connectTimeout)
+        do {
+            let result = try await body(engine)
+            await engine.close()
+            return result
+        } catch {
+            await engine.close()
+            throw error
+        }
+    }
+
     /// This program's own path, so the local rsync can run it as its remote shell.
     static var selfExecutable: String? {
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if length > 0 { return String(decoding: buffer[..<length], as: UTF8.self) }
+        if let path = Platform.executablePath { return path }
         let first = CommandLine.arguments.first ?? ""
         return first.hasPrefix("/") ? first : nil
     }

@@ -5,8 +5,9 @@ import RemoteJobs
 enum JobFormatting {
     /// `3s`, `2m05s`, `1h02m`, `3d04h`.
     static func duration(_ seconds: TimeInterval?) -> String {
-        guard let seconds else { return "-" }
-        let total = Int(seconds.rounded(.down))
+        guard let seconds, seconds.isFinite else { return "-" }
+        // A duration past any real one (a worker's clock far off) must not trap.
+        let total = Int(min(max(seconds, 0), 1e15).rounded(.down))
         switch total {
         case ..<60: return "\(total)s"
         case ..<3600: return String(format: "%dm%02ds", total / 60, total % 60)
@@ -59,11 +60,25 @@ enum JobFormatting {
     /// What a sync did, for `-v`: `synced 10000 entries (200.0 MB) in 2.14 s: 9999 files
     /// already on the worker, 12 entries (4.1 KB) sent over SFTP`.
     static func syncSummary(_ report: SyncReport) -> String {
-        let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
+        let seconds = report.duration.inSeconds
         return String(
             format: "synced %d entries (%@) in %.2f s: %d files already on the worker, %d entries (%@) %@",
             report.entries, ProgressLine.bytes(report.bytes), seconds, report.filesKept, report.entriesSent,
             ProgressLine.bytes(report.bytesSent), how(report.transport))
+    }
+
+    /// What a sync repaired, in a sentence.
+    static func syncNote(_ note: SyncNote) -> String {
+        switch note {
+        case .replacedLinks(let paths):
+            let shown = paths.prefix(5).map { $0 == "." ? "the work directory itself" : $0 }
+            return "replaced \(paths.count) symbolic link(s) a job left in the persistent work directory where "
+                + "this directory has folders (\(shown.joined(separator: ", "))\(paths.count > 5 ? ", ..." : "")); "
+                + "nothing was written through them"
+        case .tookOverWorkdir(let holder):
+            return "took over the persistent work directory from job \(holder.prefix(8)), which never started "
+                + "(the p preparing it is gone)"
+        }
     }
 
     private static func how(_ transport: SyncTransport) -> String {
@@ -77,22 +92,21 @@ enum JobFormatting {
     /// How a job ended, for the line `p` prints after streaming: `[Job done: exit 0]`.
     static func endLine(_ record: JobRecord) -> String {
         switch record.status {
+        case .failed(let code?, _, let reason?): return "[Job failed: exit \(code), but \(reason)]"
+        case .failed(nil, _, let reason): return "[Job failed: \(reason ?? "no exit code")]"
         case .done, .failed: return "[Job done: exit \(record.status.exitCode ?? 0)]"
         case .stopped(let signal, let code, _):
             return "[Job stopped (\(signal))" + (code.map { ": exit \($0)]" } ?? "]")
         case .unknown(let reason): return "[Job ended without an exit code: \(reason)]"
-        case .running: return "[Job still running]"
+        case .running, .syncing: return "[Job still running]"
+        case .queued: return "[Job still queued]"
         }
     }
 
-    /// The exit code `p -- ...` ends with for an ended job.
+    /// The exit code `p -- ...` and `p wait` end with for an ended job (RemoteJobs' one
+    /// policy, `JobStatus.reportedExitCode`).
     static func exitCode(_ record: JobRecord) -> Int32 {
-        switch record.status {
-        case .done: return 0
-        case .failed(let code, _): return code
-        case .stopped(let signal, let code, _): return code ?? (signal == "KILL" ? 137 : 143)
-        case .unknown, .running: return 1
-        }
+        record.status.reportedExitCode ?? 1
     }
 
     /// What to type to watch or stop a job again.

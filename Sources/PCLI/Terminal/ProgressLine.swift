@@ -11,11 +11,11 @@ final class ProgressLine: @unchecked Sendable {
     private var drawn = false
     let isEnabled = isatty(STDERR_FILENO) == 1
 
-    var update: SFTPProgressHandler {
+    var update: TransferProgressHandler {
         { [self] progress in draw(progress) }
     }
 
-    private func draw(_ progress: SFTPProgress) {
+    private func draw(_ progress: TransferProgress) {
         lock.withLock {
             let now = ContinuousClock.now
             // Nothing for a sync that is over in a moment; then at most ten redraws a second.
@@ -23,7 +23,7 @@ final class ProgressLine: @unchecked Sendable {
                 now - lastDraw > .milliseconds(100) || progress.bytesDone == progress.bytesTotal
             else { return }
             lastDraw = now
-            let elapsed = Double((now - start).components.attoseconds) / 1e18 + Double((now - start).components.seconds)
+            let elapsed = (now - start).inSeconds
             let rate = elapsed > 0 ? Double(progress.bytesDone) / elapsed : 0
             let line = String(
                 format: "\r%d/%d files  %@ / %@  %@/s\u{1B}[K", progress.filesDone, progress.filesTotal,

@@ -6,8 +6,11 @@ extension JobEngine {
     /// this process and the network.
     /// - Throws: `RemoteJobsError` (no such worker, the job could not start, the connection
     ///   failed).
+    /// On a Slurm worker, it returns once `sbatch` took the job: the record is `queued`, with
+    /// the Slurm job id.
     public func submit(_ request: JobRequest, sync observer: SyncObserver = SyncObserver()) async throws -> JobRecord {
-        try await launch(request, follow: false, observer: observer, onStart: { _ in }, output: { _ in })
+        try await launch(
+            request, follow: false, observer: observer, onStart: { _ in }, onStatus: { _ in }, output: { _ in })
     }
 
     /// Starts a job and streams its output until it ends, in one exec on one connection
@@ -16,29 +19,65 @@ extension JobEngine {
     /// Cancelling the calling task detaches: the stream stops, the job runs on, and the
     /// record remembers where the output stood, so `follow` resumes there.
     /// - Parameters:
-    ///   - onStart: called with the record once the job runs on the worker.
+    ///   - onStart: called with the record once the job runs on the worker (on a Slurm
+    ///     worker: once Slurm took it; it is `queued`).
+    ///   - onStatus: called with the record when a Slurm job's place in the queue changes
+    ///     (`queued` with Slurm's reason) and when it starts (`running`).
     ///   - output: the job's bytes, exactly as written, in order.
     /// - Returns: the record of the ended job.
     /// - Throws: `RemoteJobsError.connection` naming the job when the network drops (the job
     ///   runs on), `CancellationError` when detached.
     public func run(
         _ request: JobRequest, sync observer: SyncObserver = SyncObserver(), onStart: (JobRecord) -> Void = { _ in },
-        output: ([UInt8]) -> Void
+        onStatus: (JobRecord) -> Void = { _ in }, output: ([UInt8]) async -> Void
     ) async throws -> JobRecord {
-        try await launch(request, follow: true, observer: observer, onStart: onStart, output: output)
+        try await launch(
+            request, follow: true, observer: observer, onStart: onStart, onStatus: onStatus, output: output)
     }
 
     private func launch(
         _ request: JobRequest, follow: Bool, observer: SyncObserver, onStart: (JobRecord) -> Void,
-        output: ([UInt8]) -> Void
+        onStatus: (JobRecord) -> Void, output: ([UInt8]) async -> Void
     ) async throws -> JobRecord {
         for entry in request.environment where !JobRequest.isValidKey(entry.key) {
-            throw RemoteJobsError.invalidEnvironment(entry.key + "=" + entry.value)
+            throw RemoteJobsError.invalidEnvironment(key: entry.key)
+        }
+        var request = request
+        if let key = request.clientKey {
+            let id = JobRequest.jobID(forClientKey: key)
+            if let given = request.id, given.lowercased() != id {
+                throw RemoteJobsError.invalidArgument("a request with a client key gets the id \(id), not \(given)")
+            }
+            request.id = id
+            if let existing = try await existingJob(id: id, key: key, request: request) {
+                return follow ? try await self.follow(existing.id, output: output) : existing
+            }
         }
         if let id = request.id, UUID(uuidString: id) == nil {
             throw RemoteJobsError.invalidArgument("a job id must be a UUID, not '\(id)'")
         }
-        let worker = try workers.load().worker(named: request.worker)
+        let worker: Worker
+        if let name = request.worker, name.hasPrefix("@") {
+            worker = try await place(label: String(name.dropFirst()), gpus: try request.gpuCount).worker
+        } else {
+            worker = try workers.load().worker(named: request.worker)
+        }
+        let dependencies = try request.after.map { prefix throws in try self.record(prefix) }
+        for dependency in dependencies where dependency.worker != worker.name || dependency.root != worker.remoteRoot {
+            throw RemoteJobsError.invalidArgument(
+                "job \(dependency.shortID) runs on worker '\(dependency.worker)', and this job on '\(worker.name)': a job can only run after jobs on its own worker."
+            )
+        }
+        if worker.kind == .slurm, !dependencies.isEmpty {
+            throw RemoteJobsError.invalidArgument(
+                "--after applies to SSH workers; on a Slurm worker use --sbatch \"--dependency=afterok:SLURM_ID\".")
+        }
+        var sbatchOnly = request.slurm
+        sbatchOnly.gpus = nil
+        if worker.kind != .slurm, let option = sbatchOnly.sbatchArguments.first {
+            throw RemoteJobsError.invalidArgument(
+                "\(option) is an option for Slurm workers, and '\(worker.name)' is an SSH worker.")
+        }
         var record = JobRecord(
             id: request.id?.lowercased() ?? UUID().uuidString.lowercased(), worker: worker.name,
             connection: worker.connection,
@@ -46,60 +85,128 @@ extension JobEngine {
             timeoutSeconds: request.timeoutSeconds,
             sharedWorkdir: request.reuseWorkdir
                 ? SyncManifest.sharedWorkdirName(directory: request.syncDirectory ?? request.cwd) : nil,
-            submitter: request.submitter)
-        let cwd = Array(request.cwd.utf8)
-        let name = Array(worker.name.utf8)
-        let environment = request.environment.isEmpty ? [] : request.environmentFile
-        let arguments = [
-            worker.remoteRoot, record.id, "\(cwd.count)", "\(name.count)", "\(environment.count)",
-            "\(record.timeoutSeconds ?? 0)", "\(max(0, Int(request.grace.components.seconds)))",
-            follow ? "1" : "0", RemoteScripts.wrapper, RemoteScripts.evalCommandFile,
-            record.sharedWorkdir ?? record.id,
-        ]
+            submitter: request.submitter, clientKey: request.clientKey)
+        record.status = .syncing(by: .current)
+        let script = LaunchScript(
+            root: worker.remoteRoot, jobID: record.id, cwd: request.cwd, workerName: worker.name,
+            environmentFile: request.environmentFile, timeoutSeconds: record.timeoutSeconds,
+            graceSeconds: request.grace.wholeSecondsRoundedUp, follow: follow,
+            workdirName: record.sharedWorkdir ?? record.id,
+            prepared: request.syncDirectory != nil || request.reuseWorkdir, command: request.command,
+            slots: worker.kind == .ssh ? worker.slots : nil,
+            after: dependencies.isEmpty ? nil : (dependencies.map(\.id), request.afterAnyOutcome),
+            gpus: worker.kind == .ssh ? try request.gpuCount : 0, once: request.clientKey != nil,
+            separateStderr: request.separateStderr)
+        let link = try link(worker)
         // Plan the copy before touching the network: an unreadable file stops the job here.
-        let plan = try request.syncDirectory.map { directory throws(RemoteJobsError) in
-            try SyncPlanner.plan(root: directory)
+        var plan: SyncPlanner.Plan?
+        if let directory = request.syncDirectory {
+            // The walk reads the disk: on a thread outside the cooperative pool.
+            plan = try await BlockingWork.run { try SyncPlanner.plan(root: directory) }
         }
         // The record exists before the job does, so a job can never run unrecorded.
-        try records.save(record)
+        try await saveRecord(record)
         if let plan { observer.planned(plan) }
         do {
-            try await prepareWorkdir(record, plan: plan, request: request, worker: worker, observer: observer)
+            try await prepareWorkdir(record, plan: plan, request: request, link: link, observer: observer)
+            // `p rm --force` may have removed the job while it was prepared: then it never starts.
+            guard (try? records.load(record.id)) ?? nil != nil else {
+                throw RemoteJobsError.jobRemovedWhilePreparing(id: record.id)
+            }
         } catch {
             // No partial work directory is left looking complete, and no record of a job
-            // that never started (a persistent work directory is released with it).
-            _ = try? await runScript(
-                RemoteScripts.remove, arguments: [record.root, record.id], on: worker, jobID: nil)
+            // that never started (a persistent work directory is released with it). The
+            // record goes first: when the caller gave up (Ctrl+C), the worker gets a moment
+            // only, since it may not be answering at all.
             try? records.remove(record.id)
+            let files = RemoveScript(root: record.root, jobIDs: [record.id])
+            if Task.isCancelled {
+                await Self.bestEffort(within: .milliseconds(400)) { _ = try await link.run(files) }
+            } else {
+                _ = try? await link.run(files)
+            }
             throw error
         }
         var offset: UInt64 = 0
         var started = false
+        var execStarted = false
         let result: ScriptResult
         do {
-            result = try await runScript(
-                RemoteScripts.launch, arguments: arguments,
-                stdin: cwd + name + environment + Array(request.command.utf8),
-                on: worker, jobID: record.id,
-                stdout: {
-                    output($0)
-                    offset += UInt64($0.count)
-                },
-                onStart: { start in
-                    record.pid = start.pid
-                    record.startedAt = start.startedAt
-                    record.bootID = start.bootID
-                    try records.save(record)
+            func stdout(_ bytes: [UInt8]) async {
+                await output(bytes)
+                offset += UInt64(bytes.count)
+            }
+            func onEvent(_ event: ControlLines.Event) async throws {
+                switch event {
+                case .submitted(let slurmJobID):
+                    // Slurm has it: from here on the job exists, queued.
+                    record.slurmJobID = slurmJobID
+                    record.status = .queued(reason: nil)
+                    try await saveRecord(record)
                     started = true
                     onStart(record)
-                })
+                case .enqueued:
+                    // In the worker's queue: from here on the job exists.
+                    record.status = .queued(reason: nil)
+                    try await saveRecord(record)
+                    started = true
+                    onStart(record)
+                case .queued(let reason):
+                    record.status = .queued(reason: reason)
+                    try await saveRecord(record)
+                    onStatus(record)
+                case .started(let start):
+                    let now = Date()
+                    record.startedAt = now
+                    // The worker writes whole seconds: an offset under 2 s is rounding and latency.
+                    record.workerClockOffset = start.startedAt.map { $0.timeIntervalSince(now) }.flatMap {
+                        abs($0) < 2 ? nil : $0.rounded()
+                    }
+                    record.status = .running
+                    if record.slurmJobID == nil {
+                        record.pid = start.pid
+                        record.bootID = start.bootID
+                    }
+                    try await saveRecord(record)
+                    if started {
+                        // Announced when it was queued: now it runs.
+                        onStatus(record)
+                    } else {
+                        started = true
+                        onStart(record)
+                    }
+                }
+            }
+            if worker.kind == .slurm {
+                let submission = SlurmLaunchScript(
+                    launch: script, sbatchOptions: worker.sbatchOptions + request.slurm.sbatchArguments)
+                result = try await link.run(
+                    submission, jobID: record.id, onExec: { execStarted = true }, stdout: stdout, onEvent: onEvent)
+            } else {
+                result = try await link.run(
+                    script, jobID: record.id, onExec: { execStarted = true }, stdout: stdout, onEvent: onEvent)
+            }
         } catch {
-            try handleInterruption(error, record: &record, started: started, offset: offset)
+            if error is CancellationError && !execStarted {
+                // Given up before the launcher was even started: nothing ran.
+                try? records.remove(record.id)
+                throw error
+            }
+            try await handleInterruption(error, record: &record, started: started, offset: offset)
+            if !started, case RemoteJobsError.connection(let name, _, let cause) = error {
+                // Refused before anything ran: there is no job to speak of. Cut later: it
+                // may have started.
+                throw cause.happenedBeforeAnyRequest
+                    ? RemoteJobsError.connection(worker: name, jobID: nil, cause)
+                    : RemoteJobsError.launchInterrupted(worker: name, jobID: record.id, cause)
+            }
             throw error
         }
         guard started else {
             try? records.remove(record.id)
-            let detail = result.control.otherText.trimmingCharacters(in: .whitespacesAndNewlines)
+            let detail = result.control.otherText.split(separator: "\n")
+                .map { $0.hasPrefix("p: ") ? $0.dropFirst(3) : $0 }.joined(separator: "; ")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             throw RemoteJobsError.remoteFailure(
                 worker: worker.name, action: "start the job",
                 detail: detail.isEmpty ? "the launcher ended with \(result.status)" : detail)
@@ -108,31 +215,78 @@ extension JobEngine {
         return try await finishFollow(record, result: result, offset: &offset, output: output)
     }
 
+    /// The job an earlier submit with the same client key started, if any: its record here
+    /// (reconciled with the worker), or, when this machine has none (the connection broke
+    /// after the launch reached the worker, or another machine submitted it), a record made
+    /// from what the worker has.
+    private func existingJob(id: String, key: String, request: JobRequest) async throws -> JobRecord? {
+        if let local = try records.load(id) {
+            let settled = try settlePreparation(local)
+            // Only a job that runs (or may) needs the worker asked; an ended or syncing one is as recorded.
+            guard settled.status.isOnWorker else { return settled }
+            return (await reconcileRunning([settled])).0.first ?? settled
+        }
+        // Placed by label: which worker it went to is known only from this machine's record.
+        if request.worker?.hasPrefix("@") == true { return nil }
+        let worker = try workers.load().worker(named: request.worker)
+        guard try await link(worker).ask(LaunchedScript(root: worker.remoteRoot, jobID: id)) else { return nil }
+        let found = JobRecord(
+            id: id, worker: worker.name, connection: worker.connection, root: worker.remoteRoot,
+            command: request.command, cwd: request.cwd, status: .running, clientKey: key)
+        let reconciled = (await reconcileRunning([found])).0.first ?? found
+        try await saveRecord(reconciled)
+        return reconciled
+    }
+
     /// Takes the persistent work directory when the request reuses one, and copies the
-    /// directory into the job's work directory.
+    /// directory into the job's work directory (see `WorkdirSync`).
     private func prepareWorkdir(
-        _ record: JobRecord, plan: SyncPlanner.Plan?, request: JobRequest, worker: Worker, observer: SyncObserver
+        _ record: JobRecord, plan: SyncPlanner.Plan?, request: JobRequest, link: WorkerLink, observer: SyncObserver
     ) async throws {
+        let sync = WorkdirSync(
+            link: link, record: record, paths: paths,
+            rsync: rsyncRemoteShell.map { WorkdirSync.Rsync(remoteShell: $0, sshConfigFile: sshConfigFile) },
+            observer: observer, preparerIsGone: { id in self.preparerIsGone(id) })
+        var stale: [String] = []
         if record.sharedWorkdir != nil {
             let manifestPath = SyncManifest.path(
-                in: paths, directory: request.syncDirectory ?? request.cwd, worker: worker.name, root: record.root,
-                shared: true)
-            let previous = SyncManifest.load(manifestPath)
-            let stale = plan.flatMap { previous?.stalePaths(comparedWith: $0) } ?? []
-            try await claimSharedWorkdir(
-                record, stale: stale, on: worker, wait: request.waitForWorkdir, waiting: observer.waitingForWorkdir)
-            if let plan, let previous { try previous.merging(plan, removing: stale).save(manifestPath) }
+                in: paths, directory: request.syncDirectory ?? request.cwd, worker: link.worker.name,
+                root: record.root, shared: true)
+            if let plan { stale = SyncManifest.load(manifestPath)?.stalePaths(comparedWith: plan) ?? [] }
+            try await sync.claim(wait: request.waitForWorkdir)
         }
         if let plan, let directory = request.syncDirectory {
-            try await sync(
-                plan, from: directory, into: record, on: worker, via: request.syncTransport,
-                hardLinks: request.hardLinks, observer: observer)
+            try await sync.keepingClaimFresh {
+                try await sync.copy(
+                    plan, from: directory, via: request.syncTransport, hardLinks: request.hardLinks, stale: stale)
+            }
         }
+    }
+
+    /// Whether this machine's record of job `id` shows that the p preparing it is gone
+    /// (the job never started, and never will).
+    private func preparerIsGone(_ id: String) -> Bool {
+        guard let local = try? records.load(id), case .unknown = (try? settlePreparation(local))?.status else {
+            return false
+        }
+        return true
+    }
+
+    /// Runs `body` even when the calling task was cancelled, for at most `limit`: cleanup
+    /// that should happen if the worker answers at once, but must never hold up a Ctrl+C.
+    static func bestEffort(within limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async {
+        let work = Task { try await body() }
+        let timer = Task {
+            try await Task.sleep(for: limit)
+            work.cancel()
+        }
+        _ = await work.result
+        timer.cancel()
     }
 
     /// After a launch or a stream was cut: a job that never started leaves no record; one
     /// that did remembers where its output stood.
-    func handleInterruption(_ error: any Error, record: inout JobRecord, started: Bool, offset: UInt64) throws {
+    func handleInterruption(_ error: any Error, record: inout JobRecord, started: Bool, offset: UInt64) async throws {
         if !started {
             if case RemoteJobsError.connection(_, _, let cause) = error, cause.happenedBeforeAnyRequest {
                 try? records.remove(record.id)
@@ -141,7 +295,7 @@ extension JobEngine {
         }
         if let fresh = try? records.load(record.id) { record = fresh }
         record.resumeOffset = offset
-        try records.save(record)
+        try await saveRecord(record)
     }
 }
 

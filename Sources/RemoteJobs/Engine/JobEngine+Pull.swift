@@ -7,10 +7,15 @@ extension JobEngine {
     /// `remotePath` is relative to the work directory; a path that leaves it (`..`, an
     /// absolute path, or a symbolic link pointing out of it) is refused. When `localPath` is
     /// an existing directory, the copy goes inside it under its own name.
+    ///
+    /// Nothing is written through a symbolic link in the destination: `localPath` is
+    /// followed as any path the user names, but the name the copy gets and everything below
+    /// it are not (a link where a directory would be written fails the pull with
+    /// `RemoteJobsError.linkInDestination`; a file or link where a file goes is replaced).
     /// - Returns: the local path written.
     @discardableResult
     public func pull(
-        _ idPrefix: String, remotePath: String, to localPath: String? = nil, progress: SFTPProgressHandler? = nil
+        _ idPrefix: String, remotePath: String, to localPath: String? = nil, progress: TransferProgressHandler? = nil
     ) async throws -> String {
         let record = try record(idPrefix)
         let relative = try Self.normalizedRelativePath(remotePath)
@@ -41,12 +46,18 @@ extension JobEngine {
                 }
             }
         } catch let error as SSHError {
-            if case .sftpFailure(_, _, _, .noSuchFile, _) = error {
+            switch error {
+            case .sftpFailure(_, _, _, .noSuchFile, _):
                 throw RemoteJobsError.remoteFailure(
                     worker: worker.name, action: "pull '\(remotePath)' of job \(record.shortID)",
                     detail: "there is no such file in the job's work directory")
+            case .symbolicLinkInDestination(let path):
+                throw RemoteJobsError.linkInDestination(path: path)
+            case .localFileFailure:
+                throw RemoteJobsError.localDestination(detail: "\(error)")
+            default:
+                throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
             }
-            throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
         }
         return finalDestination
     }

@@ -5,24 +5,104 @@ extension JobEngine {
     /// Connects to a worker that is not registered yet, checks the host key (with this
     /// engine's host-key policy) and the login, and reports what it has.
     public func probe(_ worker: Worker) async throws -> WorkerProbe {
-        let (text, result) = try await collectScript(RemoteScripts.probe, arguments: [], on: worker)
-        guard result.status == .exited(0) else {
-            throw RemoteJobsError.remoteFailure(
-                worker: worker.name, action: "look around", detail: "the probe ended with \(result.status)")
-        }
-        return WorkerProbe.parse(text)
+        try await link(worker).ask(ProbeScript())
     }
 
-    /// Registers a worker after probing it; the first one becomes the default.
+    /// Registers a worker after probing it; the first one becomes the default. A Slurm
+    /// cluster (`kind` `.slurm`) must have `sbatch` on the login node, and a probe job must
+    /// show that the compute nodes see p's root: it is submitted and waited for, up to
+    /// `slurmProbeWait`. When the cluster is too busy to run it by then, the worker is
+    /// registered all the same and the probe says so.
     /// - Returns: what the worker has.
-    public func register(_ worker: Worker) async throws -> WorkerProbe {
+    /// - Throws: `RemoteJobsError.remoteFailure` when the cluster cannot run p's jobs
+    ///   (no sbatch, the probe refused, the root not shared).
+    public func register(_ worker: Worker, slurmProbeWait: Duration = .seconds(60)) async throws -> WorkerProbe {
         if try workers.load().workers.contains(where: { $0.name == worker.name }) {
             throw RemoteJobsError.workerExists(name: worker.name)
         }
         guard Worker.isValidName(worker.name) else { throw RemoteJobsError.invalidWorkerName(worker.name) }
-        let probe = try await probe(worker)
-        try workers.update { config throws(RemoteJobsError) in try config.register(worker) }
+        var probe = try await probe(worker)
+        if worker.kind == .slurm {
+            let started = ContinuousClock.now
+            let (outcome, jobID) = try await link(worker).ask(
+                SlurmProbeScript(
+                    root: worker.remoteRoot, waitSeconds: max(1, slurmProbeWait.wholeSecondsRoundedUp),
+                    sbatchOptions: worker.sbatchOptions))
+            probe.slurm = SlurmProbe(jobID: jobID, outcome: outcome, elapsed: ContinuousClock.now - started)
+        }
+        try await workers.update { config throws(RemoteJobsError) in try config.register(worker) }
         return probe
+    }
+
+    /// Chooses a worker among those labelled `label` (`@label` on the command line): one
+    /// parallel probe of their load (see `Placement.rank`); workers that cannot be reached
+    /// are skipped. With `gpus`, only workers with that many free GPUs count.
+    /// - Throws: `RemoteJobsError.invalidArgument` when no worker has the label, none of
+    ///   them answered (naming why), or none has the GPUs free.
+    public func place(label: String, gpus: Int = 0) async throws -> Placement {
+        let candidates = try workers.load().workers(labelled: label)
+        guard !candidates.isEmpty else {
+            let known = Set(try workers.load().workers.flatMap(\.labels)).sorted()
+            throw RemoteJobsError.invalidArgument(
+                "No worker has the label '\(label)'"
+                    + (known.isEmpty
+                        ? "; add one with `p worker set NAME --label \(label)`."
+                        : " (labels: \(known.joined(separator: ", "))).")
+            )
+        }
+        let answers = await withTaskGroup(of: (Int, Result<WorkerLoad, RemoteJobsError>).self) { group in
+            for (index, worker) in candidates.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await self.link(worker).ask(LoadScript(root: worker.remoteRoot))))
+                    } catch {
+                        return (index, .failure(RemoteJobsError(error, worker: worker.name)))
+                    }
+                }
+            }
+            var all: [(Int, Result<WorkerLoad, RemoteJobsError>)] = []
+            for await answer in group { all.append(answer) }
+            return all.sorted { $0.0 < $1.0 }
+        }
+        var loads: [(worker: Worker, load: WorkerLoad)] = []
+        var skipped: [(worker: String, failure: RemoteJobsError)] = []
+        for (index, answer) in answers {
+            switch answer {
+            case .success(let load): loads.append((candidates[index], load))
+            case .failure(let failure): skipped.append((candidates[index].name, failure))
+            }
+        }
+        if gpus > 0 {
+            let withGPUs = loads.filter { $0.load.freeGPUs >= gpus }
+            guard !withGPUs.isEmpty || loads.isEmpty else {
+                throw RemoteJobsError.invalidArgument(
+                    "None of the workers labelled '\(label)' has \(gpus) free GPU(s): "
+                        + loads.map { "\($0.worker.name) \($0.load.freeGPUs) of \($0.load.gpus)" }.joined(
+                            separator: ", "))
+            }
+            loads = withGPUs
+        }
+        let ranked = Placement.rank(loads)
+        guard let chosen = ranked.first else {
+            throw RemoteJobsError.invalidArgument(
+                "None of the workers labelled '\(label)' answered: "
+                    + skipped.map { "\($0.worker): \($0.failure)" }.joined(separator: "; "))
+        }
+        return Placement(worker: chosen.worker, ranked: ranked, skipped: skipped)
+    }
+
+    /// The most connections this engine has had opening at once (its pool's limit is 16).
+    public var peakConnecting: Int {
+        get async { await pool.peakConnecting }
+    }
+
+    /// Changes a worker's labels and slots (see `WorkerConfig.change`).
+    public func changeWorker(
+        _ name: String, addLabels: [String] = [], removeLabels: [String] = [], slots: Int?? = nil
+    ) async throws(RemoteJobsError) {
+        try await workers.update { config throws(RemoteJobsError) in
+            try config.change(name, addLabels: addLabels, removeLabels: removeLabels, slots: slots)
+        }
     }
 
     /// Unregisters a worker; refused while it has running jobs (checked with the worker).
@@ -31,16 +111,29 @@ extension JobEngine {
         _ = try config.worker(named: name)
         let running = await list(all: false).records.filter { $0.worker == name }
         guard running.isEmpty else { throw RemoteJobsError.workerBusy(name: name, runningJobs: running.map(\.id)) }
-        try workers.update { config throws(RemoteJobsError) in try config.remove(name) }
+        try await workers.update { config throws(RemoteJobsError) in try config.remove(name) }
     }
 
-    /// Connects to every registered worker at once, on fresh sessions, and measures the
-    /// connection and one command's round trip.
+    /// The registered workers and the default one, as `config.yaml` holds them now.
+    public func workerConfiguration() throws(RemoteJobsError) -> WorkerConfig {
+        try workers.load()
+    }
+
+    /// Makes a registered worker the default one.
+    /// - Throws: `RemoteJobsError.unknownWorker`.
+    public func setDefaultWorker(_ name: String) async throws(RemoteJobsError) {
+        try await workers.update { config throws(RemoteJobsError) in try config.setDefault(name) }
+    }
+
+    /// Connects to every registered worker, sixteen at a time, on fresh sessions, and
+    /// measures the connection and one command's round trip.
     public func check() async throws -> [WorkerCheck] {
         let config = try workers.load()
         let options = self.options
         return await withTaskGroup(of: (Int, WorkerCheck).self) { group in
+            var checks: [(Int, WorkerCheck)] = []
             for (index, worker) in config.workers.enumerated() {
+                if index >= 16, let done = await group.next() { checks.append(done) }
                 group.addTask {
                     let clock = ContinuousClock()
                     let start = clock.now
@@ -58,12 +151,14 @@ extension JobEngine {
                         )
                     } catch {
                         return (
-                            index, WorkerCheck(worker: worker, connectTime: nil, roundTrip: nil, failure: "\(error)")
+                            index,
+                            WorkerCheck(
+                                worker: worker, connectTime: nil, roundTrip: nil,
+                                failure: RemoteJobsError(error, worker: worker.name))
                         )
                     }
                 }
             }
-            var checks: [(Int, WorkerCheck)] = []
             for await entry in group { checks.append(entry) }
             return checks.sorted { $0.0 < $1.0 }.map(\.1)
         }

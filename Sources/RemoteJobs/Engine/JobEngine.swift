@@ -13,9 +13,9 @@ public final class JobEngine: Sendable {
     /// The client's file locations.
     public let paths: PPaths
     /// The registered workers (`config.yaml`).
-    public let workers: WorkerStore
+    let workers: WorkerStore
     /// The job records.
-    public let records: JobStore
+    let records: JobStore
     let pool: SSHSessionPool
     let options: SSHSessionOptions
     let sshConfigFile: String?
@@ -57,13 +57,47 @@ public final class JobEngine: Sendable {
         get async { await pool.sessionsOpened }
     }
 
-    /// The record of a job given by a unique id prefix.
-    /// - Throws: `RemoteJobsError.unknownJob`, `.ambiguousJob`, `.invalidJobID`, or a
-    ///   decoding error for a corrupt record.
-    public func record(_ idPrefix: String) throws -> JobRecord {
+    /// The record of a job given by a unique id prefix. A job whose preparing p process is
+    /// gone is settled first (see `Reconciler.reconcilePreparation`).
+    /// - Throws: `RemoteJobsError.unknownJob`, `.ambiguousJob`, `.invalidJobID`,
+    ///   `.corruptRecord`, or `.localFile` when the record cannot be read.
+    public func record(_ idPrefix: String) throws(RemoteJobsError) -> JobRecord {
         let id = try records.resolve(idPrefix)
-        guard let record = try records.load(id) else { throw RemoteJobsError.unknownJob(prefix: idPrefix) }
-        return record
+        guard let record = try records.load(id) else { throw .unknownJob(prefix: idPrefix) }
+        return try settlePreparation(record)
+    }
+
+    /// Whether a record with exactly this id exists (readable or not); nothing is settled.
+    public func hasRecord(id: String) -> Bool {
+        access(records.path(of: id), F_OK) == 0
+    }
+
+    /// Saves a record (written, flushed to disk and renamed into place) on a thread outside
+    /// the cooperative pool: the fsync waits for the disk.
+    func saveRecord(_ record: JobRecord) async throws {
+        let records = self.records
+        try await BlockingWork.run { try records.save(record) }
+    }
+
+    /// `record` with `Reconciler.reconcilePreparation` applied (and saved if it changed).
+    func settlePreparation(_ record: JobRecord) throws(RemoteJobsError) -> JobRecord {
+        guard case .syncing(let preparer) = record.status else { return record }
+        let settled = Reconciler.reconcilePreparation(record, preparerAlive: preparer.isAlive)
+        if settled != record { try records.save(settled) }
+        return settled
+    }
+
+    /// Waits while the job is being prepared (by this or another p process), checking its
+    /// record every 0.1 s.
+    /// - Returns: the record once the job started, or its preparation ended otherwise.
+    func waitForPreparation(_ record: JobRecord) async throws -> JobRecord {
+        var current = record
+        while case .syncing = current.status {
+            try await Task.sleep(for: .milliseconds(100))
+            guard let fresh = try records.load(current.id) else { throw RemoteJobsError.unknownJob(prefix: current.id) }
+            current = try settlePreparation(fresh)
+        }
+        return current
     }
 
     /// The worker a record belongs to: the registered one of that name, else (it was
@@ -73,6 +107,15 @@ public final class JobEngine: Sendable {
             return Worker(name: worker.name, connection: worker.connection, root: record.root)
         }
         return Worker(name: record.worker, connection: record.connection, root: record.root)
+    }
+
+    /// The job's pid as recorded at launch, for the scripts that signal or watch it (empty
+    /// when unknown: the script then reads the `pid` file, which it validates).
+
+    /// The process id on `worker` of this engine's poll server, if one runs (for tests).
+    func pollServerPID(worker name: String) async throws -> Int? {
+        let worker = try workers.load().worker(named: name)
+        return await pollChannels.serverPID(for: try resolveTarget(worker))
     }
 
     /// `R/jobs/ID` on the worker.

@@ -37,6 +37,22 @@ public struct JobRequest: Sendable, Equatable {
     /// The job's id, when the caller wants to know it before the job starts (a UUID, as
     /// `UUID().uuidString`); nil picks a new one.
     public var id: String?
+    /// What to ask of Slurm, on a Slurm worker (refused on an SSH worker).
+    public var slurm: SlurmRequest
+    /// Jobs (ids or unique prefixes) on the same worker that must end before this one
+    /// starts; it waits in the worker's queue meanwhile.
+    public var after: [String]
+    /// A key of the caller's that makes the submission idempotent: the same key always
+    /// names the same job (its id is derived from the key), so a retried submit, after a
+    /// restart or a broken connection, returns that job instead of starting another.
+    public var clientKey: String?
+    /// Whether the command's stderr is kept apart from its output, in the job's
+    /// `stderr.log` (`JobEngine.errorOutput`), instead of interleaved in the log: for
+    /// callers that answer with the two streams apart (MCP `exec`).
+    public var separateStderr: Bool = false
+    /// With `after`: start whatever their outcome (`--after-any`); otherwise only when all
+    /// succeeded, and a failure ends this job as failed without running it.
+    public var afterAnyOutcome: Bool
 
     /// A request.
     public init(
@@ -44,9 +60,15 @@ public struct JobRequest: Sendable, Equatable {
         cwd: String = FileManager.default.currentDirectoryPath, timeout: Duration? = nil,
         grace: Duration = .seconds(10),
         syncDirectory: String? = nil, syncTransport: SyncTransport = .automatic, reuseWorkdir: Bool = false,
-        waitForWorkdir: Bool = false, hardLinks: Bool = false, submitter: String? = nil, id: String? = nil
+        waitForWorkdir: Bool = false, hardLinks: Bool = false, submitter: String? = nil, id: String? = nil,
+        slurm: SlurmRequest = SlurmRequest(), after: [String] = [], afterAnyOutcome: Bool = false,
+        clientKey: String? = nil
     ) {
+        self.clientKey = clientKey
+        self.after = after
+        self.afterAnyOutcome = afterAnyOutcome
         self.id = id
+        self.slurm = slurm
         self.submitter = submitter
         self.hardLinks = hardLinks
         self.syncTransport = syncTransport
@@ -67,16 +89,18 @@ public struct JobRequest: Sendable, Equatable {
             && lhs.grace == rhs.grace && lhs.syncDirectory == rhs.syncDirectory
             && lhs.syncTransport == rhs.syncTransport && lhs.reuseWorkdir == rhs.reuseWorkdir
             && lhs.waitForWorkdir == rhs.waitForWorkdir && lhs.hardLinks == rhs.hardLinks
-            && lhs.submitter == rhs.submitter && lhs.id == rhs.id
+            && lhs.submitter == rhs.submitter && lhs.id == rhs.id && lhs.slurm == rhs.slurm
+            && lhs.after == rhs.after && lhs.afterAnyOutcome == rhs.afterAnyOutcome
+            && lhs.clientKey == rhs.clientKey
             && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 
     /// Parses `KEY=VALUE`.
     /// - Throws: `RemoteJobsError.invalidEnvironment` when it is not one.
     public static func parseEnvironment(_ entry: String) throws(RemoteJobsError) -> (key: String, value: String) {
-        guard let equals = entry.firstIndex(of: "=") else { throw .invalidEnvironment(entry) }
+        guard let equals = entry.firstIndex(of: "=") else { throw .invalidEnvironment(key: nil) }
         let key = String(entry[..<equals])
-        guard isValidKey(key) else { throw .invalidEnvironment(entry) }
+        guard isValidKey(key) else { throw .invalidEnvironment(key: key) }
         return (key, String(entry[entry.index(after: equals)...]))
     }
 
@@ -92,7 +116,43 @@ public struct JobRequest: Sendable, Equatable {
         Array(environment.map { "export \($0.key)=\(ShellQuote.quote($0.value))\n" }.joined().utf8)
     }
 
+    /// The job id a client key stands for: a UUID (version 8, "custom") made of two
+    /// 64-bit FNV-1a digests of the key, the same on every machine.
+    public static func jobID(forClientKey key: String) -> String {
+        func fnv(_ seed: UInt64) -> UInt64 {
+            var hash = seed
+            for byte in ("p-client-key\u{0}" + key).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return hash
+        }
+        var bytes =
+            withUnsafeBytes(of: fnv(0xcbf2_9ce4_8422_2325).bigEndian, Array.init)
+            + withUnsafeBytes(of: fnv(0x6c62_272e_07bb_0142).bigEndian, Array.init)
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(
+                hex[
+                    hex.index(
+                        hex.startIndex, offsetBy: range.lowerBound)..<hex.index(
+                            hex.startIndex, offsetBy: range.upperBound)])
+        }
+        return parts.joined(separator: "-")
+    }
+
+    /// GPUs to claim on an SSH worker (`slurm.gpus` read as a count; 0 for none): Slurm
+    /// workers pass `--gpus` to sbatch instead.
+    public var gpuCount: Int {
+        get throws(RemoteJobsError) {
+            guard let text = slurm.gpus else { return 0 }
+            guard let count = Int(text), count > 0, count <= 1024 else {
+                throw .invalidArgument("--gpus is a number of GPUs (1, 2, ...) on an SSH worker, not '\(text)'.")
+            }
+            return count
+        }
+    }
+
     var timeoutSeconds: Int? {
-        timeout.map { max(1, Int(($0.components.seconds) + ($0.components.attoseconds > 0 ? 1 : 0))) }
+        timeout.map { max(1, $0.wholeSecondsRoundedUp) }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import SSHTransport
 
-/// One long-lived exec per worker running `RemoteScripts.pollServer`, for programs that poll
+/// One long-lived exec per worker running `PollServerScript`, for programs that poll
 /// often (`p mcp`): a poll is then one line out and one answer back on an open channel,
 /// with no channel setup, login or shell start on the worker. Requests to one worker are
 /// answered one at a time. A channel that fails is dropped; the caller falls back to a
@@ -12,6 +12,8 @@ actor PollChannels {
         let exec: SSHExec
         let lease: SSHSessionPool.Lease
         var buffered: [UInt8] = []
+        /// The server's process id on the worker (for diagnostics and tests).
+        var serverPID: Int?
 
         init(exec: SSHExec, lease: SSHSessionPool.Lease) {
             self.exec = exec
@@ -21,31 +23,27 @@ actor PollChannels {
 
     private var channels: [SSHTarget: Channel] = [:]
     private var busy: Set<SSHTarget> = []
-    private var waiters: [SSHTarget: [CheckedContinuation<Void, Never>]] = [:]
+    private let waiters = WaitQueue<SSHTarget>()
 
     /// Asks the worker for up to `maxBytes` of job directory `J`'s log from `offset`.
     /// - Returns: the control line (as the poll script's trailer) and the bytes.
     func poll(
         _ jobDirectory: String, offset: UInt64, maxBytes: Int, target: SSHTarget, pool: SSHSessionPool
     ) async throws -> (ControlLines, [UInt8]) {
-        while busy.contains(target) { await withCheckedContinuation { waiters[target, default: []].append($0) } }
+        while busy.contains(target) { try await waiters.wait(for: target) }
         busy.insert(target)
         defer {
             busy.remove(target)
-            if let next = waiters[target]?.first {
-                waiters[target]?.removeFirst()
-                next.resume()
-            }
+            waiters.resumeNext(for: target)
         }
         let channel = try await channel(for: target, pool: pool)
         do {
-            try await channel.exec.write(Array("\(offset) \(maxBytes) \(jobDirectory)\n".utf8))
+            try await channel.exec.write(
+                PollServerScript.request(jobDirectory: jobDirectory, offset: offset, maxBytes: maxBytes))
             let header = try await line(from: channel, host: target.host)
-            guard let space = header.firstIndex(of: " "), let count = Int(header[..<space]) else {
+            guard let (count, control) = PollServerScript.parseAnswerHeader(header) else {
                 throw SSHError.connectionLost(host: target.host, reason: "the poll server answered '\(header)'")
             }
-            var control = ControlLines()
-            _ = control.feed(Array(header[header.index(after: space)...].utf8) + [0x0A])
             let bytes = try await bytes(count, from: channel, host: target.host)
             return (control, bytes)
         } catch {
@@ -55,6 +53,9 @@ actor PollChannels {
             throw error
         }
     }
+
+    /// The process id on the worker of the poll server for `target`, if one runs.
+    func serverPID(for target: SSHTarget) -> Int? { channels[target]?.serverPID }
 
     /// Closes the channels (the engine is closing).
     func close(pool: SSHSessionPool) async {
@@ -68,13 +69,21 @@ actor PollChannels {
     private func channel(for target: SSHTarget, pool: SSHSessionPool) async throws -> Channel {
         if let channel = channels[target] { return channel }
         let lease = try await pool.lease(target)
+        var started: SSHExec?
         do {
+            let token = WorkerLink.newToken()
             let exec = try await lease.session.exec(
-                ShellQuote.command(script: RemoteScripts.pollServer, arguments: []))
+                ShellQuote.command(script: RemoteScripts.invocation(PollServerScript.source), arguments: [token]))
+            started = exec
             let channel = Channel(exec: exec, lease: lease)
+            // Whatever a login file printed comes before the server's own first line.
+            while try await line(from: channel, host: target.host) != "p-begin " + token {}
+            let announced = try await line(from: channel, host: target.host)
+            channel.serverPID = PollServerScript.parseAnnouncement(announced)
             channels[target] = channel
             return channel
         } catch {
+            started?.close()
             await pool.release(lease)
             throw error
         }

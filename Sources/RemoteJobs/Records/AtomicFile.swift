@@ -16,7 +16,7 @@ enum AtomicFile {
         guard fd >= 0 else { throw .localFile(path: temporary, action: "create", errno: errno) }
         var written = 0
         while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            let count = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, bytes.count - written) }
             if count < 0 {
                 if errno == EINTR { continue }
                 let code = errno
@@ -46,30 +46,5 @@ enum AtomicFile {
         } catch {
             throw .localFile(path: path, action: "create the directory", errno: EACCES)
         }
-    }
-
-    /// The bytes of `path`, or nil when it does not exist.
-    static func read(_ path: String) throws(RemoteJobsError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw .localFile(path: path, action: "open", errno: errno)
-        }
-        defer { close(fd) }
-        var info = stat()
-        var bytes = [UInt8](repeating: 0, count: fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) + 1 : 4096)
-        var filled = 0
-        while true {
-            if filled == bytes.count { bytes += [UInt8](repeating: 0, count: bytes.count) }
-            let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .localFile(path: path, action: "read", errno: errno)
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        bytes.removeSubrange(filled...)
-        return bytes
     }
 }

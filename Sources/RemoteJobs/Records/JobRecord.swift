@@ -16,12 +16,24 @@ public struct JobRecord: Sendable, Equatable {
     public var cwd: String
     /// When p started launching it.
     public var submittedAt: Date
-    /// When it started on the worker (the worker's clock).
+    /// When it started, on the client's clock (the moment the worker said it started).
     public var startedAt: Date?
+    /// How far the worker's clock was ahead of the client's at the start, in seconds
+    /// (negative when behind), so that times the worker reports later (when the job ended)
+    /// are shown on the client's clock; nil when the worker's clock could not be read.
+    public var workerClockOffset: Double?
     /// The process id of the job's process-group leader on the worker.
     public var pid: Int?
     /// The worker's boot id at launch, where the worker has one.
     public var bootID: String?
+    /// The Slurm job id, for a job handed to Slurm (`p worker register --slurm`).
+    public var slurmJobID: String?
+    /// The caller's key that made its submission idempotent (`JobRequest.clientKey`).
+    public var clientKey: String?
+
+    /// How the worker-side scripts find the job's process: `slurm:<id>` for a Slurm job,
+    /// else the pid recorded at launch.
+    var workerProcess: String? { slurmJobID.map { "slurm:" + $0 } ?? pid.map(String.init) }
     /// The job's state.
     public var status: JobStatus
     /// Where an interrupted stream of its output stood (bytes already shown), so that
@@ -41,8 +53,12 @@ public struct JobRecord: Sendable, Equatable {
         id: String, worker: String, connection: String, root: String, command: String, cwd: String,
         submittedAt: Date = Date(), startedAt: Date? = nil, pid: Int? = nil, bootID: String? = nil,
         status: JobStatus = .running, resumeOffset: UInt64? = nil, timeoutSeconds: Int? = nil,
-        sharedWorkdir: String? = nil, submitter: String? = nil
+        sharedWorkdir: String? = nil, submitter: String? = nil, workerClockOffset: Double? = nil,
+        slurmJobID: String? = nil, clientKey: String? = nil
     ) {
+        self.clientKey = clientKey
+        self.slurmJobID = slurmJobID
+        self.workerClockOffset = workerClockOffset
         self.submitter = submitter
         self.sharedWorkdir = sharedWorkdir
         self.id = id
@@ -67,12 +83,29 @@ public struct JobRecord: Sendable, Equatable {
     /// The first 8 characters of the id, as `p ls` shows it.
     public var shortID: String { String(id.prefix(8)) }
 
+    /// A time the worker reported, on the client's clock.
+    func clientTime(ofWorkerTime time: Date) -> Date {
+        guard let workerClockOffset else { return time }
+        return time.addingTimeInterval(-workerClockOffset)
+    }
+
     /// How long it ran, or has been running, at `now`.
     public func duration(now: Date = Date()) -> TimeInterval? {
         let start = startedAt ?? submittedAt
-        if status.isRunning { return max(0, now.timeIntervalSince(start)) }
+        if status.isActive { return max(0, now.timeIntervalSince(start)) }
         return status.endedAt.map { max(0, $0.timeIntervalSince(start)) }
     }
+}
+
+extension JobRecord {
+    /// The encoder of records as p stores them and `p ls --json` prints them: snake_case
+    /// keys in order, dates as ISO 8601 with fractional seconds.
+    public static let jsonEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom(RecordDates.encode)
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 }
 
 extension JobRecord: Codable {
@@ -87,6 +120,10 @@ extension JobRecord: Codable {
         case timeoutSeconds = "timeout_s"
         case sharedWorkdir = "shared_workdir"
         case submitter
+        case workerClockOffset = "worker_clock_offset_s"
+        case preparer
+        case slurmJobID = "slurm_job_id"
+        case clientKey = "client_key"
     }
 
     /// Reads a record; the status and its data are checked (a failed job needs its code).
@@ -102,23 +139,33 @@ extension JobRecord: Codable {
         startedAt = try c.decodeIfPresent(Date.self, forKey: .startedAt)
         pid = try c.decodeIfPresent(Int.self, forKey: .pid)
         bootID = try c.decodeIfPresent(String.self, forKey: .bootID)
+        slurmJobID = try c.decodeIfPresent(String.self, forKey: .slurmJobID)
+        clientKey = try c.decodeIfPresent(String.self, forKey: .clientKey)
         resumeOffset = try c.decodeIfPresent(UInt64.self, forKey: .resumeOffset)
         timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
         sharedWorkdir = try c.decodeIfPresent(String.self, forKey: .sharedWorkdir)
         submitter = try c.decodeIfPresent(String.self, forKey: .submitter)
+        workerClockOffset = try c.decodeIfPresent(Double.self, forKey: .workerClockOffset).flatMap {
+            $0.isFinite && abs($0) < 1e10 ? $0 : nil
+        }
         let endedAt = try c.decodeIfPresent(Date.self, forKey: .endedAt)
         let exitCode = try c.decodeIfPresent(Int32.self, forKey: .exitCode)
         switch try c.decode(String.self, forKey: .status) {
+        case "syncing":
+            status = .syncing(by: try c.decode(ClientProcess.self, forKey: .preparer))
+        case "queued":
+            status = .queued(reason: try c.decodeIfPresent(String.self, forKey: .reason))
         case "running":
             status = .running
         case "done":
             status = .done(endedAt: endedAt)
         case "failed":
-            guard let exitCode else {
+            let reason = try c.decodeIfPresent(String.self, forKey: .reason)
+            guard exitCode != nil || reason != nil else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .exitCode, in: c, debugDescription: "a failed job needs its exit code")
+                    forKey: .exitCode, in: c, debugDescription: "a failed job needs its exit code or a reason")
             }
-            status = .failed(exitCode: exitCode, endedAt: endedAt)
+            status = .failed(exitCode: exitCode, endedAt: endedAt, reason: reason)
         case "stopped":
             let signal = try c.decodeIfPresent(String.self, forKey: .signal) ?? "TERM"
             status = .stopped(signal: signal, exitCode: exitCode, endedAt: endedAt)
@@ -143,14 +190,18 @@ extension JobRecord: Codable {
         try c.encodeIfPresent(startedAt, forKey: .startedAt)
         try c.encodeIfPresent(pid, forKey: .pid)
         try c.encodeIfPresent(bootID, forKey: .bootID)
+        try c.encodeIfPresent(slurmJobID, forKey: .slurmJobID)
+        try c.encodeIfPresent(clientKey, forKey: .clientKey)
         try c.encode(status.name, forKey: .status)
         try c.encodeIfPresent(status.exitCode, forKey: .exitCode)
         try c.encodeIfPresent(status.endedAt, forKey: .endedAt)
         if case .stopped(let signal, _, _) = status { try c.encode(signal, forKey: .signal) }
-        if case .unknown(let reason) = status { try c.encode(reason, forKey: .reason) }
+        try c.encodeIfPresent(status.reason, forKey: .reason)
+        if case .syncing(let preparer) = status { try c.encode(preparer, forKey: .preparer) }
         try c.encodeIfPresent(resumeOffset, forKey: .resumeOffset)
         try c.encodeIfPresent(timeoutSeconds, forKey: .timeoutSeconds)
         try c.encodeIfPresent(sharedWorkdir, forKey: .sharedWorkdir)
         try c.encodeIfPresent(submitter, forKey: .submitter)
+        try c.encodeIfPresent(workerClockOffset, forKey: .workerClockOffset)
     }
 }

@@ -3,12 +3,20 @@ import Foundation
 /// Where a job stands, with the data each state has (pueue's `TaskStatus`): a finished job
 /// always has its exit code or the reason it has none.
 public enum JobStatus: Sendable, Equatable {
+    /// Being prepared by the p process `by` (its directory synced, its work directory
+    /// taken): not started yet. It is never pruned, and removed only when forced.
+    case syncing(by: ClientProcess)
+    /// Handed to the worker's scheduler (Slurm), waiting for its turn; `reason` is the
+    /// scheduler's (`Priority`, `Resources`, ...).
+    case queued(reason: String?)
     /// Started and not known to have ended.
     case running
     /// Ended with exit code 0.
     case done(endedAt: Date?)
-    /// Ended with another exit code (128+N after signal N).
-    case failed(exitCode: Int32, endedAt: Date?)
+    /// Ended with another exit code (128+N after signal N), or with any code, or none, when
+    /// `reason` says why p counts it failed anyway (the worker's disk was full, so its exit
+    /// code or its output could not be recorded).
+    case failed(exitCode: Int32?, endedAt: Date?, reason: String? = nil)
     /// Stopped by `p stop` or `--timeout`; `signal` names how (`TERM`, `KILL`, `timeout`);
     /// `exitCode` is the command's status if it exited before it had to be killed.
     case stopped(signal: String, exitCode: Int32?, endedAt: Date?)
@@ -18,6 +26,8 @@ public enum JobStatus: Sendable, Equatable {
     /// The state's name: `running`, `done`, `failed`, `stopped`, `unknown`.
     public var name: String {
         switch self {
+        case .syncing: return "syncing"
+        case .queued: return "queued"
         case .running: return "running"
         case .done: return "done"
         case .failed: return "failed"
@@ -26,31 +36,66 @@ public enum JobStatus: Sendable, Equatable {
         }
     }
 
-    /// Whether the job still runs.
-    public var isRunning: Bool { self == .running }
+    /// Whether the job is on its way on the worker and has not ended: running, or queued
+    /// behind other work.
+    public var isRunning: Bool {
+        switch self {
+        case .queued, .running: return true
+        case .syncing, .done, .failed, .stopped, .unknown: return false
+        }
+    }
+
+    /// Whether only the worker can say more: the job runs, or is unknown (and may turn out
+    /// to run, or to have ended with a code, once its files are in reach again).
+    public var isOnWorker: Bool {
+        switch self {
+        case .queued, .running, .unknown: return true
+        case .syncing, .done, .failed, .stopped: return false
+        }
+    }
+
+    /// Whether the job is being prepared or runs: not ended, not lost.
+    public var isActive: Bool {
+        switch self {
+        case .syncing, .queued, .running: return true
+        case .done, .failed, .stopped, .unknown: return false
+        }
+    }
 
     /// The exit code, where one was recorded.
     public var exitCode: Int32? {
         switch self {
         case .done: return 0
-        case .failed(let code, _): return code
+        case .failed(let code, _, _): return code
         case .stopped(_, let code, _): return code
-        case .running, .unknown: return nil
+        case .syncing, .queued, .running, .unknown: return nil
         }
     }
 
     /// When the job ended, where known.
     public var endedAt: Date? {
         switch self {
-        case .done(let date), .failed(_, let date), .stopped(_, _, let date): return date
-        case .running, .unknown: return nil
+        case .done(let date), .failed(_, let date, _), .stopped(_, _, let date): return date
+        case .syncing, .queued, .running, .unknown: return nil
         }
     }
 
-    /// How `p ls` shows it: `failed [2]` for a failure.
+    /// How `p ls` shows it: `failed [2]` for a failure (`failed [?]` without a code).
     public var display: String {
-        if case .failed(let code, _) = self { return "failed [\(code)]" }
+        if case .failed(let code, _, _) = self { return "failed [\(code.map(String.init) ?? "?")]" }
+        if case .queued(let reason?) = self { return "queued (\(reason))" }
         return name
+    }
+
+    /// Why a job that ended is counted as it is, where there is more to say than its exit
+    /// code: the reason of `failed` and `unknown`.
+    public var reason: String? {
+        switch self {
+        case .failed(_, _, let reason): return reason
+        case .unknown(let reason): return reason
+        case .queued(let reason): return reason
+        case .syncing, .running, .done, .stopped: return nil
+        }
     }
 
     /// The status for a command that ended with `exitCode`.

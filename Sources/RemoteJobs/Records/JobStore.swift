@@ -3,35 +3,26 @@ import Foundation
 /// The job records on the client: one `<uuid>.json` per job, each written atomically, so a
 /// crash or a concurrent `p` never leaves a torn record. A record that cannot be read is
 /// reported and skipped, never fatal.
-public struct JobStore: Sendable {
+struct JobStore: Sendable {
     /// The records' directory.
-    public let directory: String
+    let directory: String
 
     /// A store under `paths.jobsDirectory`.
-    public init(paths: PPaths) {
+    init(paths: PPaths) {
         directory = paths.jobsDirectory
     }
 
-    /// A record file that could not be used, and why.
-    public struct Problem: Sendable, Equatable, CustomStringConvertible {
-        /// The file.
-        public var path: String
-        /// What is wrong with it.
-        public var reason: String
-
-        /// The warning p prints once for this file.
-        public var description: String { "skipping the unreadable job record \(path): \(reason)" }
-    }
-
     /// Every record (sorted by submission time) and the files that could not be read.
-    public func loadAll() -> (records: [JobRecord], problems: [Problem]) {
+    func loadAll() -> (records: [JobRecord], problems: [UnreadableJobRecord]) {
         var records: [JobRecord] = []
-        var problems: [Problem] = []
+        var problems: [UnreadableJobRecord] = []
         for id in ids() {
             do {
                 if let record = try load(id) { records.append(record) }
+            } catch .corruptRecord(_, let reason) {
+                problems.append(UnreadableJobRecord(path: path(of: id), reason: reason))
             } catch {
-                problems.append(Problem(path: path(of: id), reason: "\(error)"))
+                problems.append(UnreadableJobRecord(path: path(of: id), reason: "\(error)"))
             }
         }
         records.sort { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
@@ -39,7 +30,7 @@ public struct JobStore: Sendable {
     }
 
     /// The ids with a record file, from the file names alone (no file is read).
-    public func ids() -> [String] {
+    func ids() -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         return names.compactMap { name in
             guard name.hasSuffix(".json"), !name.hasPrefix(".") else { return nil }
@@ -48,18 +39,24 @@ public struct JobStore: Sendable {
     }
 
     /// The record of `id`, nil if there is none.
-    /// - Throws: `RemoteJobsError.localFile` or a decoding error for a corrupt record.
-    public func load(_ id: String) throws -> JobRecord? {
-        guard let bytes = try AtomicFile.read(path(of: id)) else { return nil }
-        let record = try Self.decoder.decode(JobRecord.self, from: Data(bytes))
+    /// - Throws: `.localFile` when it cannot be read, `.corruptRecord` when it is not a
+    ///   record of `id`.
+    func load(_ id: String) throws(RemoteJobsError) -> JobRecord? {
+        guard let bytes = try LocalFile.contents(of: path(of: id)) else { return nil }
+        let record: JobRecord
+        do {
+            record = try Self.decoder.decode(JobRecord.self, from: Data(bytes))
+        } catch {
+            throw .corruptRecord(path: path(of: id), reason: DecodingFailure.describe(error))
+        }
         guard record.id == id else {
-            throw RemoteJobsError.invalidArgument("the record names another id (\(record.id))")
+            throw .corruptRecord(path: path(of: id), reason: "it names another id (\(record.id))")
         }
         return record
     }
 
     /// Writes a record atomically (mode 0600).
-    public func save(_ record: JobRecord) throws(RemoteJobsError) {
+    func save(_ record: JobRecord) throws(RemoteJobsError) {
         let data: Data
         do {
             data = try Self.encoder.encode(record)
@@ -70,7 +67,7 @@ public struct JobStore: Sendable {
     }
 
     /// Removes a record; an absent one is fine.
-    public func remove(_ id: String) throws(RemoteJobsError) {
+    func remove(_ id: String) throws(RemoteJobsError) {
         if unlink(path(of: id)) != 0 && errno != ENOENT {
             throw .localFile(path: path(of: id), action: "remove", errno: errno)
         }
@@ -78,7 +75,7 @@ public struct JobStore: Sendable {
 
     /// The full id for a unique prefix of at least 4 characters.
     /// - Throws: `.invalidJobID`, `.unknownJob`, `.ambiguousJob` (listing the candidates).
-    public func resolve(_ prefix: String) throws(RemoteJobsError) -> String {
+    func resolve(_ prefix: String) throws(RemoteJobsError) -> String {
         let wanted = prefix.lowercased()
         guard wanted.count >= 4, wanted.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
             throw .invalidJobID(prefix)
@@ -99,19 +96,24 @@ public struct JobStore: Sendable {
     }
 
     /// The file of `id`'s record.
-    public func path(of id: String) -> String { directory + "/" + id + ".json" }
+    func path(of id: String) -> String { directory + "/" + id + ".json" }
 
-    /// The encoder of records (and of `p ls --json`).
-    public static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom(RecordDates.encode)
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static var encoder: JSONEncoder { JobRecord.jsonEncoder }
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom(RecordDates.decode)
         return decoder
     }()
+}
+
+/// A job record file that could not be used, and why: reported once and skipped.
+public struct UnreadableJobRecord: Sendable, Equatable, CustomStringConvertible {
+    /// The file.
+    public var path: String
+    /// What is wrong with it.
+    public var reason: String
+
+    /// The warning p prints once for this file.
+    public var description: String { "skipping the unreadable job record \(path): \(reason)" }
 }

@@ -20,15 +20,23 @@ enum RecordDates {
         return date
     }
 
+    /// The range of dates a record can hold (years 1 to 9999), so any `Date` formats.
+    static let representable: ClosedRange<TimeInterval> = -62_135_596_800...253_402_300_799.999
+
     static func format(_ date: Date) -> String {
-        let milliseconds = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var interval = date.timeIntervalSince1970
+        if !interval.isFinite { interval = 0 }
+        interval = min(max(interval, representable.lowerBound), representable.upperBound)
+        let milliseconds = Int((interval * 1000).rounded(.down))
         var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
         let fraction = ((milliseconds % 1000) + 1000) % 1000
         if milliseconds < 0 && fraction != 0 { seconds -= 1 }
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+        let year = String(parts.tm_year + 1900)
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year
+            + "-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
             + String(fraction + 1000).dropFirst() + "Z"
     }

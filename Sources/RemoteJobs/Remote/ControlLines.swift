@@ -1,14 +1,23 @@
 import Foundation
 
 /// The control lines p's worker-side scripts print on stderr, around the job's own bytes on
-/// stdout: `p-start <pid> <started_at> <boot_id>` when a job was launched, and `p-end <size>
-/// <alive> <exitcode> <stopped> <ended_at>` (or `p-end missing`) when a stream or poll ended.
-/// Anything else on stderr is kept as the detail of an error.
+/// stdout: `p-begin <token>` first (see `RemoteScripts.invocation`), then `p-start <pid>
+/// <started_at> <boot_id>` when a job was launched, and `p-end <size> <facts>` (or `p-end
+/// missing`) when a stream or poll ended. A job handed to Slurm adds `p-slurm <id>` once
+/// `sbatch` took it, and `p-state <STATE:REASON>` while it waits in the queue; a job put
+/// in the worker's own queue (`WorkerQueue`) prints `p-queued`, then `p-state` lines. Lines before `p-begin` with this invocation's
+/// token come from the login shell (a `.bashrc`, say), not from p's script: they are never
+/// taken as control lines, however they look, and are kept only to explain a script that
+/// never began. Anything else after it is kept as the detail of an error.
+///
+/// Every field is parsed defensively (`WorkerValues`): a job can write anything into the
+/// files these lines are made of, and a bad value never crashes p.
 struct ControlLines {
     /// `p-start`: the launched job's process id, start time and boot id.
     struct Start: Equatable {
         var pid: Int
-        var startedAt: Date
+        /// The worker's clock at the start; nil when its `date` printed something else.
+        var startedAt: Date?
         var bootID: String?
     }
 
@@ -18,77 +27,105 @@ struct ControlLines {
         var facts: JobFacts
     }
 
+    /// A line that changes what is known of a launch, as it arrives.
+    enum Event: Equatable {
+        /// The job runs (`p-start`).
+        case started(Start)
+        /// Slurm took the job under this id (`p-slurm`).
+        case submitted(slurmJobID: String)
+        /// The job waits in Slurm's queue or the worker's (`p-state`), for this reason where
+        /// there is one.
+        case queued(reason: String?)
+        /// The job is in the worker's queue (`p-queued`): it exists, and starts when a slot
+        /// frees and the jobs it runs after ended.
+        case enqueued
+    }
+
+    private let beginLine: String
     private var pending: [UInt8] = []
+    private(set) var begun = false
     private(set) var start: Start?
     private(set) var end: End?
     private(set) var jobMissing = false
-    private(set) var otherText = ""
+    private var preamble = ""
+    private var text = ""
 
-    /// Feeds stderr bytes; returns the `p-start` line if this chunk completed it.
-    mutating func feed(_ bytes: [UInt8]) -> Start? {
+    /// A parser for one invocation whose `p-begin` line carries `token`; nil takes the
+    /// lines as control lines from the first one (a server answering on an open channel).
+    init(token: String?) {
+        beginLine = token.map { "p-begin " + $0 } ?? ""
+        begun = token == nil
+    }
+
+    /// What the script printed that is not a control line (or, if it never began, what
+    /// the login shell printed instead), for error messages.
+    var otherText: String { begun ? text : preamble }
+
+    /// Feeds stderr bytes; returns the events of the lines this chunk completed.
+    mutating func feed(_ bytes: [UInt8]) -> [Event] {
         pending += bytes
-        var started: Start?
+        var events: [Event] = []
         while let newline = pending.firstIndex(of: 0x0A) {
             let line = String(decoding: pending[..<newline], as: UTF8.self)
             pending.removeSubrange(...newline)
-            if let parsed = Self.parseStart(line) {
+            if !begun {
+                if line == beginLine {
+                    begun = true
+                } else if preamble.utf8.count < 4096 {
+                    preamble += line + "\n"
+                }
+            } else if line.hasPrefix("p-start "), let parsed = Self.parseStart(line) {
                 start = parsed
-                started = parsed
+                events.append(.started(parsed))
+            } else if line.hasPrefix("p-slurm "), let id = WorkerValues.slurmJobID(line.dropFirst(8)) {
+                events.append(.submitted(slurmJobID: id))
+            } else if line.hasPrefix("p-state "), let state = SchedulerFacts.parse(String(line.dropFirst(8))) {
+                events.append(.queued(reason: state.reason))
+            } else if line == "p-queued" {
+                events.append(.enqueued)
             } else if line == "p-end missing" {
                 jobMissing = true
-            } else if let parsed = Self.parseEnd(line) {
+            } else if line.hasPrefix("p-end "), let parsed = Self.parseEnd(line) {
                 end = parsed
-            } else if otherText.utf8.count < 4096 {
-                otherText += line + "\n"
+            } else if text.utf8.count < 4096 {
+                text += line + "\n"
             }
         }
-        return started
+        return events
     }
 
+    /// `p-start <pid> <started_at> <boot_id>`; a start time that is not a sane number
+    /// leaves `startedAt` nil rather than losing the line (the job runs either way).
     static func parseStart(_ line: String) -> Start? {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count == 4, fields[0] == "p-start", let pid = Int(fields[1]), let started = Double(fields[2])
-        else { return nil }
-        return Start(
-            pid: pid, startedAt: Date(timeIntervalSince1970: started),
-            bootID: fields[3] == "-" ? nil : String(fields[3]))
+        guard fields.count == 4, fields[0] == "p-start", let pid = WorkerValues.pid(fields[1]) else { return nil }
+        let boot = fields[3]
+        let bootID = boot == "-" || boot.count > 64 ? nil : String(boot)
+        return Start(pid: pid, startedAt: WorkerValues.date(fields[2]), bootID: bootID)
     }
 
     static func parseEnd(_ line: String) -> End? {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count == 6, fields[0] == "p-end", let size = UInt64(fields[1]),
-            let facts = parseFacts(fields[2...].map(String.init))
-        else { return nil }
-        return End(logSize: size, facts: facts)
+        guard fields.count == 9, fields[0] == "p-end", let size = WorkerValues.size(fields[1]) else { return nil }
+        return End(logSize: size, facts: parseFacts(fields[2...].map(String.init)))
     }
 
-    /// `alive exitcode stopped ended_at` as printed by the scripts' `facts` function.
-    static func parseFacts(_ fields: [String]) -> JobFacts? {
-        guard fields.count == 4 else { return nil }
+    /// `alive exitcode stopped ended_at disk slurm started_at` as printed by the scripts'
+    /// `facts` function: `-` for an absent file, `?` for one whose content is not what p
+    /// wrote there, `full` in the fifth field when the disk was full as the job ended; for a
+    /// Slurm job, what Slurm says (`STATE:REASON`) and when it started on its node. Anything
+    /// malformed reads as unreadable, never as a crash.
+    static func parseFacts(_ fields: [String]) -> JobFacts {
+        let exit = fields.count > 1 ? fields[1] : "?"
+        let exitCode = WorkerValues.exitCode(exit)
+        let stopped = fields.count > 2 ? fields[2] : "-"
+        let ended = fields.count > 3 ? fields[3] : "-"
         return JobFacts(
-            exists: true,
-            exitCode: fields[1] == "-" ? nil : Int32(fields[1]),
-            stoppedBy: fields[2] == "-" ? nil : fields[2],
-            endedAt: Double(fields[3]).map { Date(timeIntervalSince1970: $0) },
-            processAlive: fields[0] == "1")
-    }
-
-    /// The `reconcile` script's answer: the boot id and each job's facts.
-    static func parseReconcile(_ text: String) -> WorkerFacts? {
-        var bootID: String?
-        var sawBoot = false
-        var jobs: [String: JobFacts] = [:]
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ").map(String.init)
-            if fields.count == 2, fields[0] == "boot" {
-                sawBoot = true
-                bootID = fields[1] == "-" ? nil : fields[1]
-            } else if fields.count == 3, fields[0] == "job", fields[2] == "missing" {
-                jobs[fields[1]] = JobFacts(exists: false)
-            } else if fields.count == 6, fields[0] == "job", let facts = parseFacts(Array(fields[2...])) {
-                jobs[fields[1]] = facts
-            }
-        }
-        return sawBoot ? WorkerFacts(bootID: bootID, jobs: jobs) : nil
+            exists: true, exitCode: exitCode,
+            stoppedBy: stopped == "-" ? nil : WorkerValues.signalName(stopped) ?? "unknown",
+            endedAt: WorkerValues.date(ended), processAlive: fields.first == "1",
+            exitCodeUnreadable: exit != "-" && exitCode == nil, diskFull: fields.count > 4 && fields[4] == "full",
+            scheduler: fields.count > 5 ? SchedulerFacts.parse(fields[5]) : nil,
+            startedAt: fields.count > 6 ? WorkerValues.date(fields[6]) : nil)
     }
 }

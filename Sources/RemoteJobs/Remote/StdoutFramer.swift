@@ -1,19 +1,26 @@
-/// Separates the log bytes a worker-side script streams from whatever the login shell
+/// Separates what a worker-side script prints on stdout from whatever the login shell
 /// printed before the script ran (a `.bashrc` that writes to stdout is common, and sshd
-/// runs every command through the login shell): the script prints `p-log-begin\n` first,
-/// and only the bytes after it are the log's. Offsets count those bytes alone.
+/// runs every command through the login shell): the script prints `p-begin <token>\n` first
+/// (see `RemoteScripts.invocation`), with a token new for each invocation, so no login
+/// file can print it; only the bytes after it are the script's. Offsets count those bytes
+/// alone.
 struct StdoutFramer {
-    static let marker = Array("p-log-begin\n".utf8)
+    private let marker: [UInt8]
     private var pending: [UInt8] = []
     private(set) var started = false
 
-    /// The log bytes in `bytes`, once the marker has been seen.
+    /// A framer for the invocation whose marker carries `token`.
+    init(token: String) {
+        marker = Array("p-begin \(token)\n".utf8)
+    }
+
+    /// The script's bytes in `bytes`, once the marker has been seen.
     mutating func feed(_ bytes: [UInt8]) -> [UInt8] {
         if started { return bytes }
         pending += bytes
-        guard let end = Self.endOfMarker(in: pending) else {
+        guard let end = endOfMarker(in: pending) else {
             // Keep only what could still be the start of the marker.
-            if pending.count > Self.marker.count { pending.removeFirst(pending.count - Self.marker.count) }
+            if pending.count > marker.count { pending.removeFirst(pending.count - marker.count) }
             return []
         }
         started = true
@@ -22,7 +29,7 @@ struct StdoutFramer {
         return rest
     }
 
-    private static func endOfMarker(in bytes: [UInt8]) -> Int? {
+    private func endOfMarker(in bytes: [UInt8]) -> Int? {
         guard bytes.count >= marker.count else { return nil }
         for start in 0...(bytes.count - marker.count) where bytes[start] == marker[0] {
             if bytes[start..<start + marker.count].elementsEqual(marker) { return start + marker.count }

@@ -33,8 +33,7 @@ struct ChildProcess {
         // Only the child's dup2'd copies may outlive the exec (glibc's pipe2 is not visible
         // to Swift).
         for descriptor in outputPipe + errorPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
+        var actions = Platform.spawnActions()
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
@@ -42,7 +41,7 @@ struct ChildProcess {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let spawned = withDefaultSignals { posix_spawn(&pid, executable, &actions, &$0, argv, Platform.environment) }
         close(outputPipe[1])
         close(errorPipe[1])
         guard spawned == 0 else {
@@ -53,7 +52,7 @@ struct ChildProcess {
         let child = pid
         let output = outputPipe[0]
         let errors = errorPipe[0]
-        return try await withTaskCancellationHandler {
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 Thread.detachNewThread {
                     let collected = ErrorCollector()
@@ -73,6 +72,23 @@ struct ChildProcess {
         } onCancel: {
             kill(child, SIGTERM)
         }
+    }
+
+    /// Calls `body` with spawn attributes that start the child with no signal blocked and
+    /// every signal at its default disposition: a thread of this process may block signals
+    /// (Swift's runtime does), and the child would inherit that mask, so the TERM that
+    /// cancels it, or the SIGCHLD its own shell waits for, would never arrive.
+    static func withDefaultSignals<T>(_ body: (inout Platform.SpawnAttributes) -> T) -> T {
+        var attributes = Platform.spawnAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return body(&attributes)
     }
 
     private static func splitLines(from descriptor: Int32, into handler: (String) -> Void) {

@@ -24,7 +24,7 @@ struct RsyncTransfer {
     ///   - scratch: a private local directory for the list file.
     func send(
         _ paths: [String], from directory: String, to workdir: String, copyDest: String?, scratch: String,
-        totalBytes: UInt64, progress: SFTPProgressHandler?
+        totalBytes: UInt64, progress: TransferProgressHandler?
     ) async throws {
         let listFile = scratch + "/rsync-" + UUID().uuidString
         try AtomicFile.write(paths.flatMap { Array($0.utf8) + [0] }, to: listFile)
@@ -37,7 +37,7 @@ struct RsyncTransfer {
         let result = try await ChildProcess.run(executable, arguments: arguments) { line in
             guard let progress, let done = Self.parseProgress(line) else { return }
             progress(
-                SFTPProgress(
+                TransferProgress(
                     bytesDone: min(done.bytes, totalBytes), bytesTotal: totalBytes, filesDone: done.files,
                     filesTotal: fileCount))
         }

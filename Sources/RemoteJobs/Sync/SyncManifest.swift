@@ -38,10 +38,7 @@ struct SyncManifest: Codable, Equatable {
     /// (`--reuse-workdir`); the client's host name is part of it, so two machines with the
     /// same path do not share one.
     static func sharedWorkdirName(directory: String) -> String {
-        var name = [CChar](repeating: 0, count: 256)
-        gethostname(&name, name.count - 1)
-        let host = String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return "keep-" + String(hash(host + "\u{0}" + directory), radix: 16)
+        "keep-" + String(hash(ClientProcess.hostName() + "\u{0}" + directory), radix: 16)
     }
 
     /// FNV-1a, 64 bits.
@@ -52,7 +49,7 @@ struct SyncManifest: Codable, Equatable {
     }
 
     static func load(_ path: String) -> SyncManifest? {
-        guard let bytes = try? AtomicFile.read(path) else { return nil }
+        guard let bytes = try? LocalFile.contents(of: path) else { return nil }
         return try? JSONDecoder().decode(SyncManifest.self, from: Data(bytes))
     }
 

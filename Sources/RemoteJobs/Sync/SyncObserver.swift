@@ -6,24 +6,40 @@ public struct SyncObserver: Sendable {
     /// Called once with the plan, before anything is copied.
     public var planned: @Sendable (SyncPlanner.Plan) -> Void
     /// Called as files are copied.
-    public var progress: SFTPProgressHandler?
+    public var progress: TransferProgressHandler?
     /// Called once the copy is complete, with what it did.
     public var finished: @Sendable (SyncReport) -> Void
     /// Called once when the persistent work directory is held by another job (its id) and
     /// the request asked to wait for it.
     public var waitingForWorkdir: @Sendable (String) -> Void
+    /// Called with what the sync had to repair or take over on the way (worth telling the
+    /// user, never a failure).
+    public var note: @Sendable (SyncNote) -> Void
 
     /// An observer; by default it ignores everything.
     public init(
-        planned: @escaping @Sendable (SyncPlanner.Plan) -> Void = { _ in }, progress: SFTPProgressHandler? = nil,
+        planned: @escaping @Sendable (SyncPlanner.Plan) -> Void = { _ in }, progress: TransferProgressHandler? = nil,
         finished: @escaping @Sendable (SyncReport) -> Void = { _ in },
-        waitingForWorkdir: @escaping @Sendable (String) -> Void = { _ in }
+        waitingForWorkdir: @escaping @Sendable (String) -> Void = { _ in },
+        note: @escaping @Sendable (SyncNote) -> Void = { _ in }
     ) {
+        self.note = note
         self.waitingForWorkdir = waitingForWorkdir
         self.planned = planned
         self.progress = progress
         self.finished = finished
     }
+}
+
+/// Something a sync repaired on the way.
+public enum SyncNote: Sendable, Equatable {
+    /// Symbolic links a job left in the persistent work directory where the client has
+    /// directories (relative paths; `.` is the work directory itself), removed so that
+    /// nothing is written, changed or deleted through them.
+    case replacedLinks([String])
+    /// The persistent work directory was held by a job that never started and whose p is
+    /// gone (killed while it synced); it was taken over from that job.
+    case tookOverWorkdir(from: String)
 }
 
 /// What one directory sync did.

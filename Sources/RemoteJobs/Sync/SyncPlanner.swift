@@ -1,10 +1,33 @@
 import Foundation
+import SSHTransport
 
 /// Walks a directory the way git sees it: what `.gitignore` files (at any depth) and
 /// `.git/info/exclude` ignore is left out, `.git/` itself is kept whole, symbolic links are
 /// entries of their own (never followed), and sockets, FIFOs and devices are skipped and
 /// reported. Needs no git.
 public enum SyncPlanner {
+    /// `bytes` as text, with each byte that is not part of valid UTF-8 shown as `\xNN`.
+    static func escaped(_ bytes: [UInt8]) -> String {
+        var text = ""
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            var length = 1
+            while length <= min(4, rest.count) {
+                if let piece = String(validating: rest.prefix(length), as: UTF8.self) {
+                    text += piece
+                    break
+                }
+                length += 1
+            }
+            if length > min(4, rest.count) {
+                text += "\\x" + String(rest.first!, radix: 16, uppercase: true)
+                length = 1
+            }
+            rest = rest.dropFirst(length)
+        }
+        return text
+    }
+
     /// A path left out of the copy.
     public struct SkippedEntry: Sendable, Equatable {
         /// The path relative to the root.
@@ -29,7 +52,7 @@ public enum SyncPlanner {
     ///   anything is copied).
     public static func plan(root: String) throws(RemoteJobsError) -> Plan {
         var plan = Plan(entries: [], skipped: [])
-        let exclude = (try? AtomicFile.read(root + "/.git/info/exclude")).flatMap { $0 }.map {
+        let exclude = (try? LocalFile.contents(of: root + "/.git/info/exclude")).flatMap { $0 }.map {
             IgnoreFile(base: [], contents: $0)
         }
         try walk(root: root, relative: [], rules: IgnoreRules(exclude: exclude), insideGit: false, into: &plan)
@@ -41,7 +64,7 @@ public enum SyncPlanner {
     ) throws(RemoteJobsError) {
         let directory = relative.isEmpty ? root : root + "/" + String(decoding: relative, as: UTF8.self)
         var rules = rules
-        if !insideGit, let contents = try AtomicFile.read(directory + "/.gitignore") {
+        if !insideGit, let contents = try LocalFile.contents(of: directory + "/.gitignore") {
             rules = rules.adding(IgnoreFile(base: relative, contents: contents))
         }
         guard let handle = opendir(directory) else {
@@ -59,9 +82,14 @@ public enum SyncPlanner {
         names.sort { $0.lexicographicallyPrecedes($1) }
         for name in names {
             let path = relative.isEmpty ? name : relative + [UInt8(ascii: "/")] + name
-            let full = directory + "/" + String(decoding: name, as: UTF8.self)
+            // The real bytes: a name that is not UTF-8 must not turn into another one.
+            let fullBytes = Array(directory.utf8) + [UInt8(ascii: "/")] + name
+            let full = String(decoding: fullBytes, as: UTF8.self)
             var info = stat()
-            guard lstat(full, &info) == 0 else {
+            let examined = (fullBytes + [0]).withUnsafeBytes {
+                lstat($0.baseAddress!.assumingMemoryBound(to: CChar.self), &info)
+            }
+            guard examined == 0 else {
                 if errno == ENOENT { continue }  // removed while we walked
                 throw .localFile(path: full, action: "examine", errno: errno)
             }
@@ -71,10 +99,12 @@ public enum SyncPlanner {
             if !insideGit && !isGitDirectory && rules.isIgnored(path: path, name: name, isDirectory: isDirectory) {
                 continue
             }
-            let text = String(decoding: path, as: UTF8.self)
+            guard let text = String(validating: path, as: UTF8.self) else {
+                throw .unsupportedName(path: SyncPlanner.escaped(fullBytes))
+            }
             let mode = UInt32(info.st_mode & 0o7777)
-            let seconds = Int64(info.st_mtim.tv_sec)
-            let nanoseconds = Int32(info.st_mtim.tv_nsec)
+            let seconds = Int64(info.modified.tv_sec)
+            let nanoseconds = Int32(info.modified.tv_nsec)
             switch type {
             case S_IFDIR:
                 plan.entries.append(
@@ -94,9 +124,12 @@ public enum SyncPlanner {
                 var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
                 let length = readlink(full, &buffer, buffer.count - 1)
                 guard length >= 0 else { throw .localFile(path: full, action: "read the link", errno: errno) }
+                guard let target = String(validating: buffer[..<length], as: UTF8.self) else {
+                    throw .unsupportedName(path: "the target of " + full)
+                }
                 plan.entries.append(
                     SyncEntry(
-                        path: text, kind: .symlink(target: String(decoding: buffer[..<length], as: UTF8.self)),
+                        path: text, kind: .symlink(target: target),
                         mode: mode,
                         modifiedSeconds: seconds, modifiedNanoseconds: nanoseconds))
             default:

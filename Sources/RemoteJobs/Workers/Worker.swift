@@ -1,3 +1,12 @@
+/// How a worker runs jobs.
+public enum WorkerKind: String, Codable, Sendable, Equatable {
+    /// On the machine p logs in to, each job in a session of its own.
+    case ssh
+    /// Handed to Slurm through `sbatch` on the login node p logs in to; the job runs on a
+    /// compute node that sees p's root on a shared file system.
+    case slurm
+}
+
 /// A machine registered under a name, reached through a connection string.
 public struct Worker: Codable, Sendable, Equatable {
     /// The name used on the command line (`p beefy -- make`).
@@ -6,12 +15,75 @@ public struct Worker: Codable, Sendable, Equatable {
     public var connection: String
     /// Where p keeps its files on the worker; nil means `~/.p`.
     public var root: String?
+    /// How it runs jobs.
+    public var kind: WorkerKind
+    /// For a Slurm worker: `sbatch` options every job gets before its own (`--partition`,
+    /// `--account`, ...), one option or value per element.
+    public var sbatchOptions: [String]
+    /// Labels that group workers for placement (`p @gpu -- ...`).
+    public var labels: [String]
+    /// How many of p's jobs may run on it at once; more wait in a queue on the worker. nil:
+    /// no limit.
+    public var slots: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, connection, root, kind, labels, slots
+        case sbatchOptions = "sbatch_options"
+    }
 
     /// A worker entry.
-    public init(name: String, connection: String, root: String? = nil) {
+    public init(
+        name: String, connection: String, root: String? = nil, kind: WorkerKind = .ssh, sbatchOptions: [String] = [],
+        labels: [String] = [], slots: Int? = nil
+    ) {
+        self.labels = labels
+        self.slots = slots
         self.name = name
         self.connection = connection
         self.root = root
+        self.kind = kind
+        self.sbatchOptions = sbatchOptions
+    }
+
+    /// Reads an entry of `config.yaml`; `kind` defaults to `ssh`, and `sbatch_options` may
+    /// be a list or one string of words; `labels` and `slots` are optional (older configs
+    /// have neither).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        connection = try c.decode(String.self, forKey: .connection)
+        root = try c.decodeIfPresent(String.self, forKey: .root)
+        kind = try c.decodeIfPresent(WorkerKind.self, forKey: .kind) ?? .ssh
+        labels = try c.decodeIfPresent([String].self, forKey: .labels) ?? []
+        slots = try c.decodeIfPresent(Int.self, forKey: .slots)
+        if let list = try? c.decodeIfPresent([String].self, forKey: .sbatchOptions) {
+            sbatchOptions = list
+        } else {
+            sbatchOptions =
+                try c.decodeIfPresent(String.self, forKey: .sbatchOptions)?.split(whereSeparator: \.isWhitespace)
+                .map(String.init) ?? []
+        }
+    }
+
+    /// Writes the entry; an SSH worker's `kind` and empty options are left out.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(connection, forKey: .connection)
+        try c.encodeIfPresent(root, forKey: .root)
+        if kind != .ssh { try c.encode(kind, forKey: .kind) }
+        if !sbatchOptions.isEmpty { try c.encode(sbatchOptions, forKey: .sbatchOptions) }
+        if !labels.isEmpty { try c.encode(labels, forKey: .labels) }
+        try c.encodeIfPresent(slots, forKey: .slots)
+    }
+
+    /// Whether `label` is usable: letters, digits, `.`, `_`, `-`, at most 64 characters.
+    public static func isValidLabel(_ label: String) -> Bool {
+        !label.isEmpty && label.count <= 64
+            && label.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                    || "._-".unicodeScalars.contains($0)
+            }
     }
 
     /// The root in the form the worker-side scripts take: relative paths are relative to

@@ -54,6 +54,31 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
         if defaultWorker == name { defaultWorker = workers.first?.name }
     }
 
+    /// Changes a worker's labels and slots: `addLabels` added (once), `removeLabels`
+    /// removed, `slots` set when given (`.some(nil)` removes the limit).
+    /// - Throws: `.unknownWorker`, `.invalidArgument` for a label that is not a word.
+    public mutating func change(
+        _ name: String, addLabels: [String] = [], removeLabels: [String] = [], slots: Int?? = nil
+    ) throws(RemoteJobsError) {
+        guard let index = workers.firstIndex(where: { $0.name == name }) else {
+            throw .unknownWorker(name: name, known: workers.map(\.name))
+        }
+        for label in addLabels + removeLabels where !Worker.isValidLabel(label) {
+            throw .invalidArgument("'\(label)' is not a label: use letters, digits, '.', '_' and '-'.")
+        }
+        if let slots, let count = slots, count < 1 {
+            throw .invalidArgument("A worker needs at least 1 slot (\(count) given); leave slots unset for no limit.")
+        }
+        for label in addLabels where !workers[index].labels.contains(label) { workers[index].labels.append(label) }
+        workers[index].labels.removeAll { removeLabels.contains($0) }
+        if let slots { workers[index].slots = slots }
+    }
+
+    /// The workers that carry `label`.
+    public func workers(labelled label: String) -> [Worker] {
+        workers.filter { $0.labels.contains(label) }
+    }
+
     /// Makes `name` the default worker.
     public mutating func setDefault(_ name: String) throws(RemoteJobsError) {
         guard workers.contains(where: { $0.name == name }) else {

@@ -14,6 +14,25 @@ public struct WorkerProbe: Sendable, Equatable {
     public var hasSetsid: Bool
     /// Where tar is, if the worker has it (directory sync streams an archive through it).
     public var tar: String?
+    /// Where sbatch is, if the login shell finds it: the machine is a Slurm login node.
+    public var sbatch: String?
+    /// For a worker registered as a Slurm cluster: how its probe job went.
+    public var slurm: SlurmProbe?
+
+    /// A probe's findings.
+    public init(
+        system: String, architecture: String, shell: String, rsync: String?, hasSetsid: Bool, tar: String?,
+        sbatch: String? = nil, slurm: SlurmProbe? = nil
+    ) {
+        self.system = system
+        self.architecture = architecture
+        self.shell = shell
+        self.rsync = rsync
+        self.hasSetsid = hasSetsid
+        self.tar = tar
+        self.sbatch = sbatch
+        self.slurm = slurm
+    }
 
     /// What is missing, as sentences; empty when the worker has everything.
     public var missing: [String] {
@@ -21,23 +40,31 @@ public struct WorkerProbe: Sendable, Equatable {
         if tar == nil && rsync == nil {
             notes.append("neither tar nor rsync is installed: directory sync will use SFTP alone")
         }
-        if !hasSetsid {
+        if !hasSetsid && slurm == nil {
             notes.append("setsid is missing: install util-linux, or perl, so jobs get their own process group")
         }
         return notes
     }
+}
 
-    static func parse(_ text: String) -> WorkerProbe {
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let space = line.firstIndex(of: " ") else { continue }
-            values[String(line[..<space])] = String(line[line.index(after: space)...])
-        }
-        func tool(_ name: String) -> String? { values["has-" + name].flatMap { $0 == "-" ? nil : $0 } }
-        return WorkerProbe(
-            system: values["os"] ?? "?", architecture: values["arch"] ?? "?", shell: values["shell"] ?? "?",
-            rsync: tool("rsync"), hasSetsid: tool("setsid") != nil, tar: tool("tar"))
+/// How the probe job of `p worker register --slurm` went: it ran on a compute node and
+/// wrote into p's root there (the root is shared), or the cluster was too busy to run it
+/// within the wait (it was cancelled; the worker is registered all the same).
+public struct SlurmProbe: Sendable, Equatable {
+    /// What became of the probe job.
+    public enum Outcome: Sendable, Equatable {
+        /// It ran on `node` and its file appeared on the login node.
+        case ran(node: String)
+        /// It was still queued when the wait ended, for Slurm's `reason`.
+        case stillQueued(reason: String?)
     }
+
+    /// The probe's Slurm job id.
+    public var jobID: String
+    /// What became of it.
+    public var outcome: Outcome
+    /// From submission to the answer.
+    public var elapsed: Duration
 }
 
 /// How one worker answered `p worker ls --check`.
@@ -49,5 +76,5 @@ public struct WorkerCheck: Sendable {
     /// One command's round trip on the open connection.
     public var roundTrip: Duration?
     /// Why it could not be reached.
-    public var failure: String?
+    public var failure: RemoteJobsError?
 }

@@ -51,7 +51,7 @@ struct Authenticator {
             if accepted { return }
         }
         if serverMethods.contains("password"), let ask = options.credentials.password {
-            if let password = try await loop.runBlocking({ ask(user, host) }) {
+            if let password = try await loop.runBlocking({ _ in ask(user, host) }) {
                 tried.append("password")
                 let accepted = try await perform("password authentication") { () throws(LibSSH2Failure) in
                     try acceptance(session.authenticate(user: user, password: password))
@@ -75,7 +75,8 @@ struct Authenticator {
         else { return false }
         let session = self.session
         let user = target.user
-        guard let agent = try await loop.runBlocking({ AgentHandle(session: session, socketPath: socketPath) }) else {
+        guard let agent = try await loop.runBlocking({ _ in AgentHandle(session: session, socketPath: socketPath) })
+        else {
             return false
         }
         for index in 0..<agent.identityCount {
@@ -99,7 +100,7 @@ struct Authenticator {
         var passphrase: String?
         if info.isEncrypted {
             guard let ask = options.credentials.passphrase,
-                let answer = try await loop.runBlocking({ ask(file) })
+                let answer = try await loop.runBlocking({ _ in ask(file) })
             else {
                 return .rejected(note: "\(file) (encrypted; no passphrase was given)", hint: nil)
             }

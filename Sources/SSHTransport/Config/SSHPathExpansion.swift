@@ -27,7 +27,7 @@ enum SSHPathExpansion {
     static func glob(_ pattern: String) -> [String] {
         var result = glob_t()
         defer { globfree(&result) }
-        guard Glob.run(pattern, &result) == 0 else { return [] }
+        guard Platform.glob(pattern, &result) == 0 else { return [] }
         return (0..<Int(result.gl_pathc)).compactMap { index in
             result.gl_pathv[index].map { String(cString: $0) }
         }.sorted()
@@ -57,15 +57,5 @@ enum SSHPathExpansion {
             }
         }
         return output
-    }
-}
-
-private enum Glob {
-    static func run(_ pattern: String, _ result: inout glob_t) -> Int32 {
-        #if canImport(Glibc)
-            return Glibc.glob(pattern, 0, nil, &result)
-        #else
-            return Darwin.glob(pattern, 0, nil, &result)
-        #endif
     }
 }

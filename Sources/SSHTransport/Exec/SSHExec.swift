@@ -74,16 +74,20 @@ public struct SSHExecResult: Sendable, Equatable {
 /// Read `output` to the end, then ask for `exitStatus()`. Output is buffered up to about
 /// 1 MB per channel; beyond that the server is made to wait, so a slow reader bounds memory.
 /// All calls are `async` and never block a thread of the cooperative pool: the channel is
-/// driven by its session's I/O thread.
+/// driven by its session's I/O thread. An exec keeps its session alive (as `SFTPClient`
+/// does): the session closes once neither it nor any of its channels is referenced.
+/// One task at a time reads the output; a second concurrent reader fails at once.
 public final class SSHExec: Sendable {
     private let pump: ExecPump
-    private let loop: IOLoop
+    /// The session the channel lives on, kept alive for as long as the exec is.
+    private let session: SSHSession
+    private var loop: IOLoop { session.loop }
     /// The command line as sent.
     public let command: String
 
-    init(pump: ExecPump, loop: IOLoop, command: String) {
+    init(pump: ExecPump, session: SSHSession, command: String) {
         self.pump = pump
-        self.loop = loop
+        self.session = session
         self.command = command
     }
 
@@ -99,7 +103,8 @@ public final class SSHExec: Sendable {
     ///
     /// Cancelling the calling task stops the wait (with `CancellationError`); the command
     /// keeps running.
-    /// - Throws: `SSHError` if the connection fails.
+    /// - Throws: `SSHError` if the connection fails, or (`.channelFailure`) when another
+    ///   task is already waiting for this command's output.
     public func nextChunk() async throws -> SSHOutputChunk? {
         let pump = self.pump
         let loop = self.loop
@@ -119,6 +124,20 @@ public final class SSHExec: Sendable {
         }
     }
 
+    /// Whether a task is waiting in `nextChunk()` right now (for tests).
+    var hasWaitingReader: Bool {
+        get async {
+            let pump = self.pump
+            return await withCheckedContinuation { continuation in
+                loop.execute {
+                    continuation.resume(returning: pump.hasOutputWaiter)
+                } orElse: { _ in
+                    continuation.resume(returning: false)
+                }
+            }
+        }
+    }
+
     /// Writes all of `bytes` to the command's stdin.
     ///
     /// Cancelling the calling task stops a write the server does not take (a command that
@@ -130,7 +149,7 @@ public final class SSHExec: Sendable {
         let loop = self.loop
         let progress = WriteProgress()
         try await withTaskCancellationHandler {
-            try await loop.perform("writing to the command's stdin") { () throws(SSHError) in
+            try await loop.perform("writing to the command's stdin", whenCancelled: .stepAgain) { () throws(SSHError) in
                 try pump.writeStep(bytes, progress)
             }
         } onCancel: {

@@ -49,7 +49,7 @@ final class IOLoop: @unchecked Sendable {
 
     // Touched only on the loop thread:
     private var tasks: [LoopTask] = []
-    private var outboundOwner: LoopTask?
+    private var schedule = LoopSchedule<ObjectIdentifier>()
     private var failure: SSHError?
     /// nil until `startKeepalive()`: a keepalive sent during key exchange breaks it.
     private var nextKeepalive: ContinuousClock.Instant?
@@ -99,18 +99,30 @@ final class IOLoop: @unchecked Sendable {
 
     /// Runs a blocking function on the loop thread (used before the session exists, for
     /// name resolution and TCP connect, which then cannot stall the cooperative pool).
-    func runBlocking<T: Sendable>(_ body: @escaping () throws(SSHError) -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            execute {
-                do {
-                    once.resume(.success(try body()))
-                } catch {
+    ///
+    /// Cancelling the calling task resumes it at once with `CancellationError`; `body` is
+    /// given a flag it may check to stop early, and its result is then dropped.
+    func runBlocking<T: Sendable>(_ body: @escaping (CancellationFlag) throws(SSHError) -> T) async throws -> T {
+        let cancelled = CancellationFlag()
+        let box = ResumeBox<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let once = ResumeOnce(continuation)
+                box.set(once)
+                execute {
+                    do {
+                        once.resume(.success(try body(cancelled)))
+                    } catch {
+                        once.resume(.failure(error))
+                    }
+                } orElse: { error in
                     once.resume(.failure(error))
                 }
-            } orElse: { error in
-                once.resume(.failure(error))
+                if Task.isCancelled { once.resume(.failure(CancellationError())) }
             }
+        } onCancel: {
+            cancelled.set()
+            box.resume(.failure(CancellationError()))
         }
     }
 
@@ -121,43 +133,79 @@ final class IOLoop: @unchecked Sendable {
     ///   - timeout: a deadline after which the call fails with `SSHError.timedOut`; the
     ///     session is then abandoned, since libssh2 is left in the middle of a state machine.
     ///   - lane: the per-session libssh2 state machine the call uses, if any.
+    ///
+    /// Cancelling the calling task: with `.abandonSession`, resumes it at once with
+    /// `CancellationError`, and an operation that had begun leaves libssh2 in the middle of a
+    /// state machine, so the session is then abandoned, as after a timeout. With
+    /// `.stepAgain`, the operation handles cancellation itself (a transfer stops at a packet
+    /// boundary): the loop only wakes to step it again.
     func perform<T: Sendable>(
         _ operation: String, timeout: Duration? = nil, lane: Lane? = nil,
+        whenCancelled: WhenCancelled = .abandonSession,
         _ attempt: @escaping () throws(SSHError) -> Attempt<T>
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
-            let once = ResumeOnce(continuation)
-            let task = LoopTask(operation: operation, lane: lane, deadline: timeout.map { .now + $0 }) {
-                do {
-                    switch try attempt() {
-                    case .done(let value):
-                        once.resume(.success(value))
+        let box = ResumeBox<T>()
+        let started = CancellationFlag()
+        let handle = TaskHandle()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+                let once = ResumeOnce(continuation)
+                box.set(once)
+                let task = LoopTask(operation: operation, lane: lane, deadline: timeout.map { .now + $0 }) {
+                    started.set()
+                    do {
+                        switch try attempt() {
+                        case .done(let value):
+                            once.resume(.success(value))
+                            return .done
+                        case .wouldBlock:
+                            return .waitingForNetwork
+                        }
+                    } catch {
+                        once.resume(.failure(error))
                         return .done
-                    case .wouldBlock:
-                        return .waitingForNetwork
                     }
-                } catch {
+                } fail: { error in
                     once.resume(.failure(error))
-                    return .done
                 }
-            } fail: { error in
-                once.resume(.failure(error))
+                handle.set(task)
+                submit(task)
+                if Task.isCancelled && whenCancelled == .abandonSession { once.resume(.failure(CancellationError())) }
             }
-            submit(task)
+        } onCancel: {
+            guard whenCancelled == .abandonSession else { return execute {} }
+            box.resume(.failure(CancellationError()))
+            execute { [self] in
+                guard let task = handle.task, tasks.contains(where: { $0 === task }) else { return }
+                remove(task)
+                if started.isSet {
+                    failAll(
+                        .connectionLost(
+                            host: host,
+                            reason: "an earlier operation (\(operation)) was cancelled, so the session was abandoned"))
+                }
+            }
         }
     }
 
     /// Stops the loop after running `finalWork` (a disconnect), failing whatever is pending
     /// with `error`.
-    func shutdown(error: SSHError, finalWork: @escaping () -> Void = {}) {
+    /// `done` runs once that is over (or at once when the loop had already stopped).
+    func shutdown(error: SSHError, finalWork: @escaping () -> Void = {}, done: (@Sendable () -> Void)? = nil) {
         lock.lock()
         if stopRequested {
             lock.unlock()
+            done?()
             return
         }
         closedError = error
         stopRequested = true
-        inbox.append(.run(finalWork, orElse: nil))
+        inbox.append(
+            .run(
+                {
+                    finalWork()
+                    done?()
+                }, orElse: { _ in done?() }))
         lock.unlock()
         wake()
     }
@@ -224,69 +272,37 @@ final class IOLoop: @unchecked Sendable {
                 return
             }
 
+            let receivedBefore = session?.traffic.bytesReceived ?? 0
             let round = stepTasks()
+            let bytesArrived = (session?.traffic.bytesReceived ?? 0) != receivedBefore
             checkConnection()
-            if round.progressed { continue }
-            sleep(wantInbound: round.waitingForNetwork)
+            switch schedule.next(after: round, bytesArrived: bytesArrived && !tasks.isEmpty) {
+            case .stepAgain: continue
+            case .sleep(let wantInbound): sleep(wantInbound: wantInbound)
+            }
         }
     }
 
-    private struct Round {
-        var progressed = false
-        var waitingForNetwork = false
-    }
-
-    private func stepTasks() -> Round {
-        var round = Round()
+    /// Steps the tasks `schedule` picks, in order, until one leaves a packet partly sent.
+    private func stepTasks() -> LoopSchedule<ObjectIdentifier>.Round {
+        var round = LoopSchedule<ObjectIdentifier>.Round()
         guard !tasks.isEmpty else { return round }
-        let receivedBefore = session?.traffic.bytesReceived ?? 0
-
-        if let owner = outboundOwner {
-            let outcome = owner.step()
-            if outcome == .done { remove(owner) }
-            if outcome != .waitingForNetwork || !(session?.blockDirections.outbound ?? false) {
-                outboundOwner = nil
-            }
-            round.progressed = outcome != .waitingForNetwork || outboundOwner == nil
-            round.waitingForNetwork = true
-            return round
-        }
-
-        var busyLanes: Set<Lane> = []
-        var finished: [ObjectIdentifier] = []
-        for task in tasks {
-            if let lane = task.lane {
-                if busyLanes.contains(lane) { continue }
-                busyLanes.insert(lane)
-            }
+        let stepping = tasks
+        for index in schedule.tasksToStep(stepping.map { (ObjectIdentifier($0), $0.lane) }) {
+            let task = stepping[index]
+            let id = ObjectIdentifier(task)
             let outcome = task.step()
-            switch outcome {
-            case .done:
-                finished.append(ObjectIdentifier(task))
-                round.progressed = true
-            case .progressed:
-                round.progressed = true
-            case .waitingForNetwork:
-                round.waitingForNetwork = true
-                if session?.blockDirections.outbound ?? false {
-                    outboundOwner = task
-                }
-            case .idle:
-                break
-            }
-            if outboundOwner != nil { break }
+            let goOn = schedule.record(
+                outcome, of: id, outboundBlocked: session?.blockDirections.outbound ?? false, into: &round)
+            if outcome == .done { remove(task) }
+            if !goOn { break }
         }
-        if !finished.isEmpty {
-            let set = Set(finished)
-            tasks.removeAll { set.contains(ObjectIdentifier($0)) }
-        }
-        // Packets read by one task may be what another waits for: step everyone again.
-        if (session?.traffic.bytesReceived ?? 0) != receivedBefore { round.progressed = true }
         return round
     }
 
     private func remove(_ task: LoopTask) {
         tasks.removeAll { $0 === task }
+        schedule.removed(ObjectIdentifier(task))
     }
 
     /// Fails everything on a dead or timed-out connection; sends keepalives when due.
@@ -311,7 +327,7 @@ final class IOLoop: @unchecked Sendable {
             failAll(.connectionLost(host: host, reason: String(cString: strerror(traffic.socketError))))
             return
         }
-        if let due = nextKeepalive, now >= due, outboundOwner == nil {
+        if let due = nextKeepalive, now >= due, schedule.outboundOwner == nil {
             nextKeepalive = now + .seconds(session.sendKeepaliveIfDue())
         }
         if now - traffic.lastReceive > liveness.deadPeerTimeout && !socketHasUnreadData(session.socket) {
@@ -333,7 +349,7 @@ final class IOLoop: @unchecked Sendable {
         markClosed(error)
         let failing = tasks
         tasks.removeAll()
-        outboundOwner = nil
+        schedule.removedAll()
         for task in failing { task.fail(error) }
     }
 
@@ -346,21 +362,15 @@ final class IOLoop: @unchecked Sendable {
 
     private func sleep(wantInbound: Bool) {
         let now = ContinuousClock.now
-        var wakeAt = now + .seconds(5)
-        if session != nil {
-            if let nextKeepalive { wakeAt = min(wakeAt, nextKeepalive) }
-            if let lastReceive = session?.traffic.lastReceive {
-                wakeAt = min(wakeAt, lastReceive + liveness.deadPeerTimeout)
-            }
-        }
-        for task in tasks {
-            if let deadline = task.deadline { wakeAt = min(wakeAt, deadline) }
-        }
+        let limit = LoopSchedule<ObjectIdentifier>.sleepLimit(
+            now: now, nextKeepalive: session == nil ? nil : nextKeepalive,
+            peerGoneAt: session.map { $0.traffic.lastReceive + liveness.deadPeerTimeout },
+            deadlines: tasks.compactMap(\.deadline))
         var descriptors = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         if let session, failure == nil {
-            var events: Int16 = 0
-            if wantInbound { events |= Int16(POLLIN) }
-            if outboundOwner != nil || session.blockDirections.outbound { events |= Int16(POLLOUT) }
+            let wanted = schedule.socketEvents(
+                wantInbound: wantInbound, outboundBlocked: session.blockDirections.outbound)
+            let events = (wanted.read ? Int16(POLLIN) : 0) | (wanted.write ? Int16(POLLOUT) : 0)
             if events != 0 { descriptors.append(pollfd(fd: session.socket, events: events, revents: 0)) }
         }
         for task in tasks {
@@ -368,10 +378,7 @@ final class IOLoop: @unchecked Sendable {
                 descriptors.append(pollfd(fd: watched.fd, events: watched.events, revents: 0))
             }
         }
-        let remaining = wakeAt - now
-        let milliseconds = max(
-            0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
-        _ = poll(&descriptors, nfds_t(descriptors.count), Int32(min(milliseconds, 5000)))
+        _ = poll(&descriptors, nfds_t(descriptors.count), LoopSchedule<ObjectIdentifier>.pollTimeout(limit))
     }
 
     private func drainWakePipe() {
@@ -398,6 +405,47 @@ final class IOLoop: @unchecked Sendable {
         if let socket = session?.socket { close(socket) }
         session = nil
     }
+}
+
+/// What cancelling the caller of `IOLoop.perform` does.
+enum WhenCancelled {
+    /// Resume the caller at once; abandon the session if the operation had begun.
+    case abandonSession
+    /// Wake the loop so the operation, which watches for cancellation itself, is stepped.
+    case stepAgain
+}
+
+/// Where a continuation is, for a cancellation handler that may run before it exists.
+final class ResumeBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var once: ResumeOnce<T>?  // guarded by `lock`
+    private var early: Result<T, Error>?  // guarded by `lock`: a resume that came first
+
+    func set(_ once: ResumeOnce<T>) {
+        lock.lock()
+        self.once = once
+        let early = self.early
+        lock.unlock()
+        if let early { once.resume(early) }
+    }
+
+    func resume(_ result: Result<T, Error>) {
+        lock.lock()
+        let once = self.once
+        if once == nil { early = result }
+        lock.unlock()
+        once?.resume(result)
+    }
+}
+
+/// The loop task of an operation, for its cancellation handler (set once, read on the
+/// loop thread).
+final class TaskHandle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: LoopTask?  // guarded by `lock`
+
+    func set(_ task: LoopTask) { lock.withLock { stored = task } }
+    var task: LoopTask? { lock.withLock { stored } }
 }
 
 /// One operation the loop retries. `step` runs on the loop thread and must not block.

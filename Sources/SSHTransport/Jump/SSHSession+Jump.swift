@@ -18,7 +18,7 @@ extension SSHSession {
             }
         }
         var descriptors: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &descriptors) == 0 else {
+        guard socketpair(AF_UNIX, Platform.streamSocket, 0, &descriptors) == 0 else {
             loop.execute { _ = channel.free() }
             throw SSHError.channelFailure(
                 host: jumpHost, operation: operation, code: -1, message: String(cString: strerror(errno)))
@@ -26,6 +26,7 @@ extension SSHSession {
         for descriptor in descriptors {
             _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
             _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            Platform.noSigPipe(descriptor)
         }
         let bridge = ChannelSocketBridge(channel: channel, socket: descriptors[1], host: jumpHost)
         loop.submit(

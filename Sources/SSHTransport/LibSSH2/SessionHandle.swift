@@ -118,8 +118,6 @@ final class SessionHandle: @unchecked Sendable {
         throw error
     }
 
-    var isAuthenticated: Bool { libssh2_userauth_authenticated(raw) != 0 }
-
     func authenticate(user: String, privateKey: String, publicKey: String?, passphrase: String?) throws(LibSSH2Failure)
         -> Attempt<Void>
     {

@@ -17,11 +17,17 @@ public actor SSHSessionPool {
         public var maxChannelsPerSession: Int
         /// How long an unused session stays open (default 60 s).
         public var idleTimeout: Duration
+        /// Connections being opened at once, over all targets (default 16): asking fifty
+        /// workers at once opens sixteen at a time, so neither this machine nor a jump host
+        /// sees a burst of fifty handshakes.
+        public var maxConnectingAtOnce: Int
 
         /// Creates a configuration.
         public init(
-            maxSessionsPerTarget: Int = 4, maxChannelsPerSession: Int = 10, idleTimeout: Duration = .seconds(60)
+            maxSessionsPerTarget: Int = 4, maxChannelsPerSession: Int = 10, idleTimeout: Duration = .seconds(60),
+            maxConnectingAtOnce: Int = 16
         ) {
+            self.maxConnectingAtOnce = max(1, maxConnectingAtOnce)
             self.maxSessionsPerTarget = max(1, maxSessionsPerTarget)
             self.maxChannelsPerSession = max(1, maxChannelsPerSession)
             self.idleTimeout = idleTimeout
@@ -46,7 +52,10 @@ public actor SSHSessionPool {
     private let configuration: Configuration
     private var entries: [SSHTarget: [Entry]] = [:]
     private var connecting: [SSHTarget: Int] = [:]
-    private var waiters: [SSHTarget: [CheckedContinuation<Void, Never>]] = [:]
+    private var connectingTotal = 0
+    private var mostConnectingAtOnce = 0
+    private let connectSlots = WaitQueue<Int>()
+    private let waiters = WaitQueue<SSHTarget>()
     private var reaper: Task<Void, Never>?
     private var closed = false
     private var opened = 0
@@ -59,6 +68,10 @@ public actor SSHSessionPool {
 
     /// How many sessions this pool has opened in its life (for tests and diagnostics).
     public var sessionsOpened: Int { opened }
+
+    /// The most connections this pool has had opening at the same time (for tests and
+    /// benchmarks).
+    public var peakConnecting: Int { mostConnectingAtOnce }
 
     /// Borrows a channel slot on a session to `target`, connecting if needed.
     /// - Throws: `SSHError` if a new session cannot be opened.
@@ -79,7 +92,7 @@ public actor SSHSessionPool {
             if count < configuration.maxSessionsPerTarget {
                 return try await openSession(to: target)
             }
-            await withCheckedContinuation { waiters[target, default: []].append($0) }
+            try await waiters.wait(for: target)
         }
     }
 
@@ -153,19 +166,37 @@ public actor SSHSessionPool {
         throw SSHError.sessionClosed(host: target.host)
     }
 
-    /// Closes every session; later calls fail with `sessionClosed`.
-    public func close() {
+    /// Closes every session, returning once each server has been told; later calls fail
+    /// with `sessionClosed`.
+    public func close() async {
         closed = true
         reaper?.cancel()
-        for session in entries.values.flatMap({ $0.map(\.session) }) { session.close() }
+        let sessions = entries.values.flatMap { $0.map(\.session) }
         entries.removeAll()
-        for continuation in waiters.values.flatMap({ $0 }) { continuation.resume() }
-        waiters.removeAll()
+        waiters.resumeAll()
+        connectSlots.resumeAll()
+        // Each server is told before this returns (the process may exit right after).
+        for session in sessions { await session.disconnect() }
     }
 
     private func openSession(to target: SSHTarget) async throws -> Lease {
         connecting[target, default: 0] += 1
         defer { connecting[target, default: 1] -= 1 }
+        do {
+            while connectingTotal >= configuration.maxConnectingAtOnce {
+                try await connectSlots.wait(for: 0)
+                guard !closed else { throw SSHError.sessionClosed(host: target.host) }
+            }
+        } catch {
+            wakeOne(target)
+            throw error
+        }
+        connectingTotal += 1
+        mostConnectingAtOnce = max(mostConnectingAtOnce, connectingTotal)
+        defer {
+            connectingTotal -= 1
+            connectSlots.resumeNext(for: 0)
+        }
         let session: SSHSession
         do {
             session = try await SSHSession.connect(to: target, options: options)
@@ -194,9 +225,7 @@ public actor SSHSessionPool {
     }
 
     private func wakeOne(_ target: SSHTarget) {
-        guard var list = waiters[target], !list.isEmpty else { return }
-        list.removeFirst().resume()
-        waiters[target] = list
+        waiters.resumeNext(for: target)
     }
 
     private func startReaperIfNeeded() {

@@ -21,7 +21,7 @@ final class LocalSourceFile: @unchecked Sendable {
         fstat(descriptor, &status)
         initial = status
         permissions = UInt32(status.st_mode) & 0o7777
-        modificationTime = UInt32(clamping: status.st_mtim.tv_sec)
+        modificationTime = UInt32(clamping: status.modified.tv_sec)
     }
 
     func readChunk(_ count: Int) throws(SSHError) -> [UInt8] {
@@ -40,7 +40,7 @@ final class LocalSourceFile: @unchecked Sendable {
     func checkUnchanged() throws(SSHError) {
         var now = stat()
         guard fstat(descriptor, &now) == 0, now.st_size == initial.st_size, now.st_size == offset,
-            now.st_mtim.tv_sec == initial.st_mtim.tv_sec, now.st_mtim.tv_nsec == initial.st_mtim.tv_nsec
+            now.modified.tv_sec == initial.modified.tv_sec, now.modified.tv_nsec == initial.modified.tv_nsec
         else {
             throw .localFileFailure(
                 path: path, operation: "uploading",
@@ -52,18 +52,39 @@ final class LocalSourceFile: @unchecked Sendable {
 }
 
 /// A local file being downloaded: written under a temporary name beside the destination,
-/// then given its permissions and modification time and renamed into place.
+/// then given its permissions and modification time and renamed into place. Both names are
+/// taken relative to the directory's descriptor, so nothing is resolved through a link
+/// once the directory is open (see `LocalTreeWriter`).
 final class LocalDestinationFile: @unchecked Sendable {
+    // Used by one transfer at a time: created, written by its loop-side state, then
+    // committed or discarded.
     let finalPath: String
-    let temporaryPath: String
+    private let directory: Int32
+    private let name: String
+    private let temporaryName: String
     private let descriptor: Int32
 
-    init(finalPath: String) throws(SSHError) {
-        self.finalPath = finalPath
-        temporaryPath = SFTPClient.temporaryName(for: finalPath)
-        descriptor = Foundation.open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
+    /// A file at `finalPath`, whose directory is followed as any path is.
+    convenience init(finalPath: String) throws(SSHError) {
+        let parent = (finalPath as NSString).deletingLastPathComponent
+        let directory = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else {
             throw .localFileFailure(path: finalPath, operation: "creating", message: String(cString: strerror(errno)))
+        }
+        try self.init(directory: directory, name: (finalPath as NSString).lastPathComponent, displayPath: finalPath)
+    }
+
+    /// A file `name` in the open `directory`, which this file owns (and closes).
+    init(directory: Int32, name: String, displayPath: String) throws(SSHError) {
+        finalPath = displayPath
+        self.directory = directory
+        self.name = name
+        temporaryName = ".\(name).p-partial-\(UUID().uuidString.prefix(8))"
+        descriptor = openat(directory, temporaryName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            let code = errno
+            close(directory)
+            throw .localFileFailure(path: displayPath, operation: "creating", message: String(cString: strerror(code)))
         }
     }
 
@@ -80,23 +101,27 @@ final class LocalDestinationFile: @unchecked Sendable {
         }
     }
 
+    /// Sets the attributes and renames the file into place, replacing a file or link of
+    /// that name (the link itself, not what it points to).
     func commit(permissions: UInt32, modificationTime: UInt32) throws(SSHError) {
+        defer { Foundation.close(directory) }
         fchmod(descriptor, mode_t(permissions))
         var times = [
             timespec(tv_sec: Int(modificationTime), tv_nsec: 0), timespec(tv_sec: Int(modificationTime), tv_nsec: 0),
         ]
         futimens(descriptor, &times)
         Foundation.close(descriptor)
-        guard Foundation.rename(temporaryPath, finalPath) == 0 else {
+        guard renameat(directory, temporaryName, directory, name) == 0 else {
             let message = String(cString: strerror(errno))
-            unlink(temporaryPath)
+            unlinkat(directory, temporaryName, 0)
             throw .localFileFailure(path: finalPath, operation: "renaming into place", message: message)
         }
     }
 
     func discard() {
         Foundation.close(descriptor)
-        unlink(temporaryPath)
+        unlinkat(directory, temporaryName, 0)
+        Foundation.close(directory)
     }
 }
 
@@ -133,7 +158,7 @@ struct LocalTree {
                     path: full, operation: "reading attributes", message: String(cString: strerror(errno)))
             }
             let permissions = UInt32(status.st_mode) & 0o7777
-            let modificationTime = UInt32(clamping: status.st_mtim.tv_sec)
+            let modificationTime = UInt32(clamping: status.modified.tv_sec)
             switch status.st_mode & S_IFMT {
             case S_IFDIR:
                 entries.append(

@@ -8,7 +8,9 @@ extension SFTPClient {
     /// Cancelling the calling task stops the transfer and removes the temporary file.
     /// - Throws: `SSHError.localFileFailure` if the local file cannot be read or changes
     ///   while it is read; `SSHError.sftpFailure` naming the remote path.
-    public func upload(_ localPath: String, to remotePath: String, progress: SFTPProgressHandler? = nil) async throws {
+    public func upload(_ localPath: String, to remotePath: String, progress: TransferProgressHandler? = nil)
+        async throws
+    {
         let size = try LocalTree.fileSize(localPath)
         let reporter = TransferReporter(bytesTotal: size, filesTotal: 1, handler: progress)
         try await uploadFile(localPath, to: remotePath, reporter: reporter)
@@ -18,11 +20,13 @@ extension SFTPClient {
     /// Downloads one remote file to `localPath` (through a temporary name beside it),
     /// keeping its permissions and modification time.
     /// - Throws: `SSHError.sftpFailure` naming the remote path, `SSHError.localFileFailure`.
-    public func download(_ remotePath: String, to localPath: String, progress: SFTPProgressHandler? = nil) async throws
+    public func download(_ remotePath: String, to localPath: String, progress: TransferProgressHandler? = nil)
+        async throws
     {
         let info = try await info(remotePath)
         let reporter = TransferReporter(bytesTotal: info.size, filesTotal: 1, handler: progress)
-        try await downloadFile(remotePath, info: info, to: localPath, reporter: reporter)
+        try await downloadFile(
+            remotePath, info: info, into: LocalDestinationFile(finalPath: localPath), reporter: reporter)
         reporter.finish()
     }
 
@@ -59,16 +63,18 @@ extension SFTPClient {
             if atomic { try await rename(temporary, to: remotePath) }
             reporter.fileDone()
         } catch {
-            if handleOpen { try? await close(handle, temporary) }
-            try? await remove(temporary)
+            let open = handleOpen
+            await Self.shielded {
+                if open { try? await self.close(handle, temporary) }
+                try? await self.remove(temporary)
+            }
             throw error
         }
     }
 
-    func downloadFile(_ remotePath: String, info: SFTPFileInfo, to localPath: String, reporter: TransferReporter)
-        async throws
-    {
-        let destination = try LocalDestinationFile(finalPath: localPath)
+    func downloadFile(
+        _ remotePath: String, info: SFTPFileInfo, into destination: LocalDestinationFile, reporter: TransferReporter
+    ) async throws {
         let handle: SFTPFileHandle
         do {
             handle = try await open(
@@ -92,7 +98,7 @@ extension SFTPClient {
             try destination.commit(permissions: info.permissions, modificationTime: info.modificationTime)
             reporter.fileDone()
         } catch {
-            try? await close(handle, remotePath)
+            await Self.shielded { try? await self.close(handle, remotePath) }
             destination.discard()
             throw error
         }
@@ -205,12 +211,12 @@ final class CancellationFlag: @unchecked Sendable {
 /// Sums transfer progress from several workers and reports it at most every 50 ms.
 final class TransferReporter: @unchecked Sendable {
     private let lock = NSLock()
-    private var progress: SFTPProgress
-    private let handler: SFTPProgressHandler?
+    private var progress: TransferProgress
+    private let handler: TransferProgressHandler?
     private var lastReport = ContinuousClock.now
 
-    init(bytesTotal: UInt64, filesTotal: Int, handler: SFTPProgressHandler?) {
-        progress = SFTPProgress(bytesDone: 0, bytesTotal: bytesTotal, filesDone: 0, filesTotal: filesTotal)
+    init(bytesTotal: UInt64, filesTotal: Int, handler: TransferProgressHandler?) {
+        progress = TransferProgress(bytesDone: 0, bytesTotal: bytesTotal, filesDone: 0, filesTotal: filesTotal)
         self.handler = handler
     }
 
@@ -218,7 +224,7 @@ final class TransferReporter: @unchecked Sendable {
     func fileDone() { update(force: false) { $0.filesDone += 1 } }
     func finish() { update(force: true) { _ in } }
 
-    private func update(force: Bool, _ change: (inout SFTPProgress) -> Void) {
+    private func update(force: Bool, _ change: (inout TransferProgress) -> Void) {
         lock.lock()
         change(&progress)
         let now = ContinuousClock.now

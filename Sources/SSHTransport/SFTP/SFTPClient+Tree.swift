@@ -17,7 +17,7 @@ extension SFTPClient {
     @discardableResult
     public func uploadTree(
         _ localDirectory: String, to remoteDirectory: String, parallelism: Int = 6,
-        progress: SFTPProgressHandler? = nil
+        progress: TransferProgressHandler? = nil
     ) async throws -> [String] {
         let tree = try LocalTree.scan(localDirectory)
         try await uploadTree(
@@ -35,7 +35,7 @@ extension SFTPClient {
     public func uploadTree(
         _ localDirectory: String, to remoteDirectory: String, entries: [SFTPTreeEntry],
         mergingIntoExisting: Bool = false, atomicFiles: Bool = true, parallelism: Int = 6,
-        progress: SFTPProgressHandler? = nil
+        progress: TransferProgressHandler? = nil
     ) async throws {
         let tree = LocalTree(entries: entries)
         let files = tree.entries.filter { if case .file = $0.kind { return true } else { return false } }
@@ -69,10 +69,16 @@ extension SFTPClient {
     }
 
     /// Downloads the remote directory `remoteDirectory` as `localDirectory` (created if
-    /// missing), the counterpart of `uploadTree`.
+    /// missing), the counterpart of `uploadTree`. Nothing is written through a symbolic
+    /// link in the destination: its parent directories are followed as any path is, but
+    /// `localDirectory` itself and everything below it are opened without following links
+    /// (see `LocalTreeWriter`); a link where a directory is about to be written stops the
+    /// download before any file is written.
+    /// - Throws: `SSHError.symbolicLinkInDestination` naming the link,
+    ///   `.localFileFailure`, `.sftpFailure`.
     public func downloadTree(
         _ remoteDirectory: String, to localDirectory: String, parallelism: Int = 6,
-        progress: SFTPProgressHandler? = nil
+        progress: TransferProgressHandler? = nil
     ) async throws {
         var directories: [(String, SFTPFileInfo)] = []
         var files: [(String, SFTPFileInfo)] = []
@@ -93,40 +99,19 @@ extension SFTPClient {
             }
         }
         directories.sort { $0.0 < $1.0 }
-        let fileManager = FileManager.default
-        func make(_ path: String) throws(SSHError) {
-            do {
-                try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } catch {
-                throw .localFileFailure(
-                    path: path, operation: "creating the directory", message: error.localizedDescription)
-            }
-        }
-        try make(localDirectory)
-        for (path, _) in directories { try make(localDirectory + "/" + path) }
-        for (path, target) in links {
-            let local = localDirectory + "/" + path
-            unlink(local)
-            guard symlink(target, local) == 0 else {
-                throw SSHError.localFileFailure(
-                    path: local, operation: "creating the symbolic link", message: String(cString: strerror(errno)))
-            }
-        }
+        let writer = try LocalTreeWriter(destination: localDirectory)
+        try writer.makeDirectory("")
+        for (path, _) in directories { try writer.makeDirectory(path) }
+        for (path, target) in links { try writer.makeSymbolicLink(path, pointingTo: target) }
         let infos = Dictionary(uniqueKeysWithValues: files)
         let reporter = TransferReporter(
             bytesTotal: files.reduce(0) { $0 + $1.1.size }, filesTotal: files.count, handler: progress)
         try await forEachFile(files.map(\.0), parallelism: parallelism) { client, path in
             try await client.downloadFile(
-                remoteDirectory + "/" + path, info: infos[path]!, to: localDirectory + "/" + path, reporter: reporter)
+                remoteDirectory + "/" + path, info: infos[path]!, into: writer.createFile(path), reporter: reporter)
         }
         for (path, info) in directories.reversed() {
-            let local = localDirectory + "/" + path
-            chmod(local, mode_t(info.permissions))
-            var times = [
-                timespec(tv_sec: Int(info.modificationTime), tv_nsec: 0),
-                timespec(tv_sec: Int(info.modificationTime), tv_nsec: 0),
-            ]
-            utimensat(AT_FDCWD, local, &times, 0)
+            try writer.setAttributes(path, permissions: info.permissions, modificationTime: info.modificationTime)
         }
         reporter.finish()
     }
@@ -141,13 +126,23 @@ extension SFTPClient {
         let queue = WorkQueue(paths)
         let workers = max(1, min(parallelism, paths.count))
         var clients: [SFTPClient] = [self]
-        for _ in 1..<workers {
-            clients.append(try await session.sftp())
+        do {
+            for _ in 1..<workers {
+                clients.append(try await session.sftp())
+            }
+            try await run(body, on: clients, queue: queue)
+        } catch {
+            for client in clients.dropFirst() { await client.close() }
+            throw error
         }
-        defer {
-            let extra = clients.dropFirst()
-            Task { for client in extra { await client.close() } }
-        }
+        // The extra channels are closed before returning, not left to a task.
+        for client in clients.dropFirst() { await client.close() }
+    }
+
+    private func run(
+        _ body: @escaping @Sendable (SFTPClient, String) async throws -> Void, on clients: [SFTPClient],
+        queue: WorkQueue
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients {
                 group.addTask {

@@ -330,11 +330,12 @@ public final class SFTPClient: Sendable {
 
     /// An operation on an open handle: no lane (its state lives in the handle), no timeout
     /// (transfers take as long as they take; a dead connection is caught by keepalive).
+    /// Transfers watch for cancellation themselves and stop at a packet boundary.
     func handleOperation<T: Sendable>(
         _ operation: String, _ path: String, _ body: @escaping () throws(LibSSH2Failure) -> Attempt<T>
     ) async throws -> T {
         let host = self.host
-        return try await loop.perform("\(operation) \(path)") { () throws(SSHError) in
+        return try await loop.perform("\(operation) \(path)", whenCancelled: .stepAgain) { () throws(SSHError) in
             do throws(LibSSH2Failure) {
                 return try body()
             } catch {
@@ -343,10 +344,21 @@ public final class SFTPClient: Sendable {
         }
     }
 
-    /// Shuts the SFTP channel down; the session stays open.
+    /// Shuts the SFTP channel down; the session stays open. Runs to the end even when the
+    /// calling task was cancelled (it is cleanup).
     public func close() async {
         let channel = self.channel
-        _ = try? await loop.perform("closing the SFTP channel") { () throws(SSHError) in channel.shutdown() }
+        let loop = self.loop
+        await Self.shielded {
+            _ = try? await loop.perform("closing the SFTP channel") { () throws(SSHError) in channel.shutdown() }
+        }
+    }
+
+    /// Runs cleanup that must happen even when the calling task was cancelled (closing a
+    /// handle, removing a temporary file): on a task that does not inherit the
+    /// cancellation. It ends as soon as the session is gone.
+    static func shielded(_ body: @escaping @Sendable () async -> Void) async {
+        await Task { await body() }.value
     }
 }
 

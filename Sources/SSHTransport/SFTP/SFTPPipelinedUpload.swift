@@ -26,7 +26,7 @@ extension SSHSession {
     ///   its planned size (it changed while being read), `SSHError.connectionLost`.
     public func uploadFiles(
         _ entries: [SFTPTreeEntry], from localRoot: String, to remoteRoot: String, replacing: Bool = false,
-        progress: SFTPProgressHandler? = nil
+        progress: TransferProgressHandler? = nil
     ) async throws {
         let files = entries.compactMap { entry -> UploadFile? in
             guard case .file(let size) = entry.kind else { return nil }
@@ -69,7 +69,7 @@ private struct PipelinedUpload {
     let remoteRoot: String
     let replacing: Bool
     let host: String
-    let progress: SFTPProgressHandler?
+    let progress: TransferProgressHandler?
 
     private var nextFile = 0
     private var nextID: UInt32 = 1
@@ -85,7 +85,7 @@ private struct PipelinedUpload {
 
     init(
         files: [UploadFile], localRoot: String, remoteRoot: String, replacing: Bool, host: String,
-        progress: SFTPProgressHandler?
+        progress: TransferProgressHandler?
     ) {
         self.files = files
         self.localRoot = localRoot
@@ -103,8 +103,15 @@ private struct PipelinedUpload {
             throw protocolError("the server did not start SFTP")
         }
         while filesDone < files.count {
-            var output: [UInt8] = []
-            try issue(into: &output)
+            // Reading the local files blocks: on a thread outside the cooperative pool.
+            let current = self
+            let (next, output) = try await BlockingWork.run { () throws -> (PipelinedUpload, [UInt8]) in
+                var state = current
+                var output: [UInt8] = []
+                try state.issue(into: &output)
+                return (state, output)
+            }
+            self = next
             if !output.isEmpty { try await channel.write(output) }
             guard !requests.isEmpty else { continue }
             try handle(try await nextReply(from: channel))
@@ -217,7 +224,8 @@ private struct PipelinedUpload {
 
     private func reportProgress() {
         progress?(
-            SFTPProgress(bytesDone: bytesDone, bytesTotal: bytesTotal, filesDone: filesDone, filesTotal: files.count))
+            TransferProgress(
+                bytesDone: bytesDone, bytesTotal: bytesTotal, filesDone: filesDone, filesTotal: files.count))
     }
 
     private mutating func nextReply(from channel: SSHExec) async throws -> SFTPWire.Reply {

@@ -43,29 +43,6 @@ public struct SFTPDirectoryEntry: Sendable, Equatable {
     public var info: SFTPFileInfo
 }
 
-/// How far a transfer has come.
-public struct SFTPProgress: Sendable, Equatable {
-    /// Bytes transferred so far.
-    public var bytesDone: UInt64
-    /// Bytes to transfer in all.
-    public var bytesTotal: UInt64
-    /// Files finished so far.
-    public var filesDone: Int
-    /// Files to transfer in all.
-    public var filesTotal: Int
-
-    /// Creates a progress value.
-    public init(bytesDone: UInt64, bytesTotal: UInt64, filesDone: Int, filesTotal: Int) {
-        self.bytesDone = bytesDone
-        self.bytesTotal = bytesTotal
-        self.filesDone = filesDone
-        self.filesTotal = filesTotal
-    }
-}
-
-/// Receives progress reports; called often, from a session's thread: keep it quick.
-public typealias SFTPProgressHandler = @Sendable (SFTPProgress) -> Void
-
 /// One entry of a local tree to upload with `SFTPClient.uploadTree(_:to:entries:)`.
 public struct SFTPTreeEntry: Sendable, Equatable {
     /// What the entry is.

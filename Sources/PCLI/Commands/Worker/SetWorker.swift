@@ -1,0 +1,57 @@
+import ArgumentParser
+import RemoteJobs
+
+extension WorkerCommand {
+    /// `p worker set NAME [--label L]... [--remove-label L]... [--slots N | --no-slots]`.
+    struct SetWorker: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Change a worker's labels and slots.",
+            discussion: """
+                Labels group workers for placement: `p @gpu -- cmd` runs on the least busy \
+                worker labelled gpu. Slots bound how many of p's jobs run on the worker at \
+                once; more wait in a queue on the worker and start in order as slots free.
+
+                Examples:
+                  p worker set beefy --label gpu --label big
+                  p worker set beefy --remove-label big --slots 2
+                """)
+
+        @Argument(help: "The worker's name.")
+        var name: String
+
+        @Option(name: .customLong("label"), help: "Add a label (repeatable).")
+        var labels: [String] = []
+
+        @Option(name: .customLong("remove-label"), help: "Remove a label (repeatable).")
+        var removedLabels: [String] = []
+
+        @Option(help: "How many of p's jobs may run on it at once.")
+        var slots: Int?
+
+        @Flag(help: "No limit on the jobs running at once.")
+        var noSlots = false
+
+        func validate() throws {
+            if slots != nil && noSlots { throw ValidationError("Give --slots or --no-slots, not both.") }
+            if let slots, slots < 1 { throw ValidationError("--slots must be at least 1.") }
+            if labels.isEmpty && removedLabels.isEmpty && slots == nil && !noSlots {
+                throw ValidationError("Nothing to change: give --label, --remove-label, --slots or --no-slots.")
+            }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                try await EngineFactory.withEngine { engine in
+                    try await engine.changeWorker(
+                        name, addLabels: labels, removeLabels: removedLabels,
+                        slots: noSlots ? .some(nil) : slots.map { .some($0) })
+                    let worker = try engine.workerConfiguration().worker(named: name)
+                    print(
+                        "\(name): labels \(worker.labels.isEmpty ? "none" : worker.labels.joined(separator: ", ")), slots \(worker.slots.map(String.init) ?? "no limit")"
+                    )
+                    return 0
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import SSHTransport
+
+// The differences between Linux (Glibc) and macOS (Darwin) that RemoteJobs meets, in one
+// place: nothing else in the module branches on the platform. Linux is built and tested in
+// CI; the Darwin branches are written for macOS but not built here (README, Limits).
+
+enum Platform {
+    /// File actions for `posix_spawn`, initialized (an opaque pointer on Darwin, a struct on
+    /// Linux); the caller destroys them.
+    #if canImport(Darwin)
+        typealias SpawnActions = posix_spawn_file_actions_t?
+        typealias SpawnAttributes = posix_spawnattr_t?
+    #else
+        typealias SpawnActions = posix_spawn_file_actions_t
+        typealias SpawnAttributes = posix_spawnattr_t
+    #endif
+
+    static func spawnActions() -> SpawnActions {
+        #if canImport(Darwin)
+            var actions: SpawnActions = nil
+        #else
+            var actions = SpawnActions()
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        return actions
+    }
+
+    static func spawnAttributes() -> SpawnAttributes {
+        #if canImport(Darwin)
+            var attributes: SpawnAttributes = nil
+        #else
+            var attributes = SpawnAttributes()
+        #endif
+        posix_spawnattr_init(&attributes)
+        return attributes
+    }
+
+    /// When process `pid` started, in the system's own units, to tell it from a later process
+    /// with the same pid: on Linux field 22 of `/proc/<pid>/stat` (clock ticks since boot;
+    /// counted from the last `)`, since the command name may hold spaces and parentheses);
+    /// nil elsewhere.
+    static func processStartTime(_ pid: Int32) -> UInt64? {
+        #if canImport(Darwin)
+            return nil
+        #else
+            guard let bytes = try? LocalFile.contents(of: "/proc/\(pid)/stat"),
+                let close = bytes.lastIndex(of: UInt8(ascii: ")"))
+            else { return nil }
+            let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
+            // Fields after the name start at 3 (state); the start time is field 22.
+            guard fields.count > 19 else { return nil }
+            return UInt64(String(decoding: fields[19], as: UTF8.self))
+        #endif
+    }
+
+    /// This process's environment, for `posix_spawn` (Darwin does not export `environ`).
+    static var environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        #if canImport(Darwin)
+            return _NSGetEnviron().pointee!
+        #else
+            return environ
+        #endif
+    }
+}

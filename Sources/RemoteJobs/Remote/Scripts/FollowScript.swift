@@ -1,0 +1,20 @@
+/// Streams a job's output from a byte offset until the job ended, then the trailer.
+struct FollowScript: WorkerScript {
+    /// `R/jobs/ID`.
+    var jobDirectory: String
+    /// The first byte of the log to send.
+    var offset: UInt64
+    /// The job's process as recorded at launch (`JobRecord.workerProcess`), if it was.
+    var process: String?
+
+    var arguments: [String] { [jobDirectory, "\(offset)", process ?? ""] }
+
+    /// Streams a job's output from an offset: arguments `J offset pid` (the pid recorded at
+    /// launch). Prints `p-end missing` when the job's directory is gone. A job in the
+    /// worker's queue is waited for first (`WorkerQueue.awaitStart`).
+    static let source = [
+        #"J=$1; o=$2; P=$3; p=$P; R=${J%/jobs/*}"#, WorkerQueue.kickIfQueued, RemoteScripts.endUnlessJobExists,
+        RemoteScripts.factsFunction, WorkerQueue.awaitStart,
+        RemoteScripts.followPart,
+    ].joined(separator: "; ")
+}

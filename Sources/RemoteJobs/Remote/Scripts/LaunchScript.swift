@@ -1,0 +1,155 @@
+/// Starts a job: creates its directories and files from stdin, starts the wrapper detached,
+/// reports `p-start`, and (with `follow`) streams the output as `FollowScript` does.
+struct LaunchScript: WorkerScript {
+    /// The worker's root for p's files (`~/.p`, relative to the home directory).
+    var root: String
+    /// The job's id.
+    var jobID: String
+    /// The client's working directory, recorded for `p ls`.
+    var cwd: String
+    /// The worker's name, recorded with the job.
+    var workerName: String
+    /// The job's variables (`export K='V'` lines), written to the 0600 `env` file.
+    var environmentFile: [UInt8]
+    /// The job's time limit in seconds; nil for none.
+    var timeoutSeconds: Int?
+    /// Seconds between TERM and KILL when the time limit stops the job.
+    var graceSeconds: Int
+    /// Whether to stream the output after the start (`p -- ...`) or return at once.
+    var follow: Bool
+    /// The work directory's name under `R/workdirs`: the job's id, or a persistent one.
+    var workdirName: String
+    /// Whether the work directory was synced or claimed before: then the job's directories
+    /// must still exist (a job removed while it was prepared is not started).
+    var prepared: Bool
+    /// The command, as the user typed it.
+    var command: String
+    /// The worker's slots (nil: no limit); with slots or dependencies the job goes through
+    /// the worker's queue (`WorkerQueue`).
+    var slots: Int? = nil
+    /// The jobs it runs after, and whether they must have succeeded (`--after`) or only
+    /// ended (`--after-any`).
+    var after: (ids: [String], anyOutcome: Bool)? = nil
+    /// GPUs to claim on the worker (`WorkerGPUs`); 0 for none.
+    var gpus: Int = 0
+    /// Whether a job of this id may already have been started (an idempotent submit, whose
+    /// id comes from the caller's key): then an existing one is never started again.
+    var once: Bool = false
+    /// Whether the command's stderr goes to `stderr.log` instead of the log (for `exec`
+    /// through a job, which answers with the two streams apart).
+    var separateStderr: Bool = false
+
+    var arguments: [String] {
+        [
+            root, jobID, "\(Array(cwd.utf8).count)", "\(Array(workerName.utf8).count)", "\(environmentFile.count)",
+            "\(timeoutSeconds ?? 0)", "\(graceSeconds)", follow ? "1" : "0", Self.wrapper, Self.evalCommandFile,
+            workdirName, prepared ? "1" : "0", slots.map(String.init) ?? "",
+            after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "", WorkerQueue.kick,
+            "\(gpus)", once ? "1" : "", separateStderr ? "1" : "",
+        ]
+    }
+
+    var input: [UInt8] { Array(cwd.utf8) + Array(workerName.utf8) + environmentFile + Array(command.utf8) }
+
+    /// Creates the job's directories and files from stdin (`cwd`, `worker`, `env` by the
+    /// lengths given, then `cmd` to the end), starts the wrapper detached (from a subshell
+    /// that exits at once, so the job is never a descendant of the SSH session, and its own
+    /// session and process group; it writes its pid, which the launcher waits for), prints
+    /// `p-start <pid> <started_at> <boot_id>` on stderr and, when `$8` is 1, goes on to
+    /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
+    /// envLength timeout grace follow wrapper evalCommandFile workdirName prepared slots after
+    /// kick gpus once stderr`; with `stderr` 1 the command's stderr goes to `stderr.log`
+    /// (the wrapper sees that file); with `once` 1 a job whose `cmd` exists is not started again (exit
+    /// 97); with `gpus` above 0 it first claims that many free GPUs (`WorkerGPUs`,
+    /// exit 96 when too few are free); with slots or dependencies the job goes through the worker's queue
+    /// (`WorkerQueue.launchBranch`), otherwise it starts at once. With
+    /// `prepared` 1 (the work directory was synced or claimed), the job's directories must
+    /// still exist: a job removed while it was prepared is not started. A launch that
+    /// fails (exit 90-94) leaves nothing of the job behind, and says when the disk is full.
+    /// The pid reported is the one the launcher started (`$!`: setsid and nohup exec in
+    /// place), not whatever the `pid` file holds by then: the job may already have
+    /// rewritten it. The file counts only where setsid had to fork (the started process
+    /// is then gone).
+    static let source =
+        (jobFiles + [
+            WorkerGPUs.functions,
+            #"if [ "${16:-0}" -gt 0 ]; then gclaim "${16}" "$2" || fail 96; fi"#,
+            WorkerQueue.launchBranch,
+            #"if command -v setsid > /dev/null 2>&1; then D=setsid; elif command -v perl > /dev/null 2>&1; then D=perl; else echo "p: the worker has neither setsid nor perl" >&2; fail 92; fi"#,
+            signalReset,
+            #"k=$( ( if [ $D = setsid ]; then setsid sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" $G < /dev/null > /dev/null 2>&1 & else perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" $G < /dev/null > /dev/null 2>&1 & fi; echo $! ) )"#,
+            #"n=0; until [ -s "$J/pid" ] || [ $n -ge 1000 ]; do sleep 0.01; n=$((n+1)); done; if [ -s "$J/pid" ]; then :; else echo "p: the job did not start" >&2; fail 93; fi; read -r p < "$J/pid"; if [ -n "$k" ] && [ "$k" != "$p" ] && kill -0 "$k" 2>/dev/null; then p=$k; fi; case $p in "" | *[!0-9]*) p=$k ;; esac; P=$p"#,
+            #"rm -f "$J/preparing"; s=-; read -r s < "$J/started_at" 2>/dev/null; printf "p-start %s %s %s\n" $p "${s:--}" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2"#,
+            #"if [ "$8" = 1 ]; then "# + RemoteScripts.followPart + "; fi",
+        ]).joined(separator: "; ")
+
+    /// The first part of a launch, shared with `SlurmLaunchScript`: checks that a prepared
+    /// job's directories still exist, creates them (`R/jobs/ID`, `R/workdirs/NAME`, 0700)
+    /// and the job's files from stdin (`cwd`, `worker`, `env`, `cmd`), writes the wrapper
+    /// to `run` and an empty log; any failure removes what it made (exit 90, 91, 94).
+    /// Sets `J`, `W`, `R`, `m` (the login's umask) and `fail`.
+    static let jobFiles = [
+        #"m=$(umask); umask 077; o=0; K=${12}; J=$1; Z=$1; "# + RemoteScripts.factsFunction,
+        #"if [ "${17}" = 1 ] && [ -e "$1/jobs/$2/cmd" ]; then echo "p: job $2 was already started, by an earlier submit with the same key" >&2; exit 97; fi"#,
+        #"if [ "$K" = 1 ] && { [ ! -d "$1/jobs/$2" ] || [ ! -d "$1/workdirs/${11}" ]; }; then echo "p: the files of the job vanished from the worker while it was being prepared (removed with p rm --force?); it was not started" >&2; exit 94; fi"#,
+        #"room() { if full; then echo "p: no space left on the disk of the worker that holds $Z" >&2; fi; }"#,
+        #"if mkdir -p "$1/jobs/$2" "$1/workdirs/${11}" && R=$(cd "$1" && pwd); then :; else room; rmdir "$1/jobs/$2" 2>/dev/null; exit 90; fi; J=$R/jobs/$2; W=$R/workdirs/${11}"#,
+        #"fail() { room; rm -rf "$J"; if [ "$K" != 1 ]; then rm -rf "$W"; fi; exit $1; }"#,
+        #"chmod 700 "$R" "$R/jobs" "$R/workdirs" 2>/dev/null"#,
+        #"dd ibs=1 count=$3 of="$J/cwd" 2>/dev/null && dd ibs=1 count=$4 of="$J/worker" 2>/dev/null || fail 91"#,
+        #"if [ "$5" -gt 0 ]; then dd ibs=1 count=$5 of="$J/env" 2>/dev/null || fail 91; fi"#,
+        ##"cat > "$J/cmd" && printf "#!/bin/sh\n%s\n" "$9" > "$J/run" && : > "$J/output.log" || fail 91; if [ "${18}" = 1 ]; then : > "$J/stderr.log" || fail 91; fi"##,
+        #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
+    ]
+
+    /// Sets `G`, how the wrapper resets the command's signals (see `wrapper`).
+    static let signalReset =
+        #"G=-; if env --default-signal true 2>/dev/null; then G=env; elif command -v perl > /dev/null 2>&1; then G=perl; fi"#
+
+    /// The job's wrapper, written to `R/jobs/ID/run` and started with `setsid` in a session
+    /// of its own (or by Slurm as the batch script, its own process-group leader there):
+    /// arguments `J W timeout grace runner umask reset`. It notes when the job started
+    /// (`started_at`), then its pid. It runs the command file with the user's shell
+    /// in the workdir: a Bourne-family shell evaluates the file's text as `sh -c` would
+    /// (`runner` is `evalCommandFile`, so a trailing backslash or `$0` behave as with
+    /// `ssh host words`, and the text is on no argv); other shells (fish, csh) run the file.
+    /// The job's variables (`env`) reach the command only: the runner reads the command
+    /// file first and then loads them, and for other shells they are loaded in the subshell
+    /// that execs the command, so a job's `PATH` or `SHELL` never changes how p's own steps
+    /// run. The command's output is appended to the log, and its exact status (128+N for
+    /// signal N) recorded atomically; when the disk is too full to write it, an empty
+    /// marker `exit.N` carries it in its name. The wrapper's own stdout and stderr go
+    /// nowhere, and the log redirection is made in a subshell that execs the command (dash
+    /// prints "Killed" on the stderr of the command it waited for), so no message of its
+    /// own lands in the log. p's files are private (umask 077), but the command runs with
+    /// the login's own umask. It survives the TERM of `p stop` (a trap, which the command
+    /// does not inherit) so it can still record the status. With a timeout, a watchdog in
+    /// the same process group stops the job as `p stop` would. Last, it runs the worker's
+    /// queue (`WorkerQueue.kick`), so the next queued job starts.
+    ///
+    /// The command starts with every signal at its default disposition, as under `ssh host
+    /// words`: the launcher's `&` makes the wrapper start with INT and QUIT ignored (a
+    /// non-interactive shell does that to background commands, and a shell cannot undo an
+    /// ignore it inherited), and ignored signals pass on through exec. So the command is
+    /// exec'd through `reset`: `env` (GNU `env --default-signal`, which resets them all) or
+    /// `perl` (which does the same), whichever the launcher found; with neither (`-`), the
+    /// command inherits the wrapper's. The wrapper itself traps TERM, INT, HUP and QUIT, so
+    /// that it outlives a signal to the group and records the status.
+    static let wrapper = [
+        #"J=$1; W=$2; U=${6:-022}; G=${7:--}; trap "true" TERM INT HUP QUIT; date +%s > "$J/started_at"; echo $$ > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
+        #"if cd "$W" 2>/dev/null; then :; else echo "p: cannot enter the work directory $W" >> "$J/output.log"; echo 126 > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode"; exit 126; fi"#,
+        #"if [ "$3" -gt 0 ]; then ( trap "" TERM INT HUP QUIT; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
+        #"S=${SHELL:-/bin/sh}; B=0; case ${S##*/} in bash | sh | dash | zsh | ksh | mksh | ash | yash | posh) B=1; set -- "$S" -c "$5" "$J/cmd" ;; *) set -- "$S" "$J/cmd" ;; esac"#,
+        #"case $G in env) set -- env --default-signal "$@" ;; perl) set -- perl -e "\$SIG{\$_} = q(DEFAULT) for keys %SIG; exec {\$ARGV[0]} @ARGV or die qq(p: cannot run \$ARGV[0]: \$!\n)" "$@" ;; esac"#,
+        #"if [ -f "$J/stderr.log" ]; then ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>> "$J/stderr.log" ); c=$?; else ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?; fi"#,
+        #"date +%s > "$J/ended_at"; if echo $c > "$J/exitcode.tmp" && [ -s "$J/exitcode.tmp" ] && mv -f "$J/exitcode.tmp" "$J/exitcode"; then :; else rm -f "$J/exitcode.tmp"; : > "$J/exit.$c"; fi"#,
+        #"R=${J%/jobs/*}; "# + WorkerGPUs.release + "; " + WorkerQueue.kickIfQueued,
+    ].joined(separator: "; ")
+
+    /// What a Bourne-family shell runs the command file with: its text evaluated as `-c`
+    /// would, with the file's path as `$0`, after the job's variables (the `env` file
+    /// beside it) are loaded. The file is read before they are, so a job's `PATH` cannot
+    /// hide `cat`. Passed as an argument, since the scripts themselves contain no single
+    /// quotes.
+    static let evalCommandFile = #"eval "if [ -f \"\${0%/*}/env\" ]; then . \"\${0%/*}/env\"; fi; $(cat "$0")""#
+}

@@ -1,0 +1,79 @@
+import Foundation
+import SSHTransport
+
+/// A worker as the engine reaches it: its resolved target on the engine's session pool.
+/// Runs p's worker-side scripts there (each through `RemoteScripts.invocation`, with a token
+/// of its own) and opens plain exec and SFTP channels.
+struct WorkerLink: Sendable {
+    let worker: Worker
+    let target: SSHTarget
+    let pool: SSHSessionPool
+
+    /// Runs `script`: writes its input, hands its stdout to `stdout` as it arrives (never
+    /// what the login shell printed before it, see `StdoutFramer`), parses the control lines
+    /// on stderr (calling `onEvent` for a `p-start`, `p-slurm` or `p-state`), and returns how it ended. A session
+    /// found dead before the script started is replaced once (the script cannot have run).
+    /// - Throws: `RemoteJobsError.connection` (naming `jobID`) when the connection fails;
+    ///   `CancellationError` when the calling task is cancelled.
+    /// - Parameter onExec: called once the script's channel is open (before that, nothing
+    ///   can have run on the worker).
+    func run<Script: WorkerScript>(
+        _ script: Script, jobID: String? = nil, onExec: () -> Void = {}, stdout: ([UInt8]) async -> Void = { _ in },
+        onEvent: (ControlLines.Event) async throws -> Void = { _ in }
+    ) async throws -> ScriptResult {
+        let token = Self.newToken()
+        let command = ShellQuote.command(
+            script: RemoteScripts.invocation(Script.source), arguments: [token] + script.arguments)
+        let input = script.input
+        do {
+            return try await pool.withExec(command, on: target) { exec in
+                onExec()
+                return try await Self.drive(exec, token: token, input: input, stdout: stdout, onEvent: onEvent)
+            }
+        } catch let error as SSHError {
+            throw RemoteJobsError.connection(worker: worker.name, jobID: jobID, error)
+        }
+    }
+
+    /// Runs `script` to its end and returns its answer.
+    func ask<Script: AnsweringScript>(_ script: Script) async throws -> Script.Answer {
+        var output: [UInt8] = []
+        let result = try await run(script, stdout: { output += $0 })
+        return try script.answer(stdout: output, result: result, worker: worker.name)
+    }
+
+    /// Runs `body` on a plain exec channel running `command`.
+    /// - Throws: `RemoteJobsError.connection` when the connection fails, or what `body` throws.
+    func withExec<T>(_ command: String, _ body: (SSHExec) async throws -> T) async throws -> T {
+        do {
+            return try await pool.withExec(command, on: target, body)
+        } catch let error as SSHError {
+            throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
+        }
+    }
+
+    /// A token for one script run: random, so no login file can print it by chance.
+    static func newToken() -> String {
+        String(UInt64.random(in: 1...UInt64.max), radix: 36)
+    }
+
+    private static func drive(
+        _ exec: SSHExec, token: String, input: [UInt8], stdout: ([UInt8]) async -> Void,
+        onEvent: (ControlLines.Event) async throws -> Void
+    ) async throws -> ScriptResult {
+        if !input.isEmpty { try await exec.write(input) }
+        try await exec.closeInput()
+        var control = ControlLines(token: token)
+        var framer = StdoutFramer(token: token)
+        while let chunk = try await exec.nextChunk() {
+            switch chunk.stream {
+            case .stdout:
+                let bytes = framer.feed(chunk.bytes)
+                if !bytes.isEmpty { await stdout(bytes) }
+            case .stderr:
+                for event in control.feed(chunk.bytes) { try await onEvent(event) }
+            }
+        }
+        return ScriptResult(status: try await exec.exitStatus(), control: control)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// How busy a worker is, as placement measures it.
+public struct WorkerLoad: Sendable, Equatable {
+    /// Online CPUs.
+    public var cpus: Int
+    /// The 1-minute load average, where the worker tells it.
+    public var loadAverage: Double?
+    /// Available memory in bytes, where the worker tells it.
+    public var availableMemory: UInt64?
+    /// p's jobs running under the worker's root.
+    public var runningJobs: Int
+    /// p's jobs waiting in the worker's queue.
+    public var queuedJobs: Int
+    /// GPUs `nvidia-smi` lists (0 without it).
+    public var gpus: Int = 0
+    /// GPUs that run no process and no job of p has claimed.
+    public var freeGPUs: Int = 0
+
+    /// The load average per CPU (0 when unknown).
+    public var loadPerCPU: Double { (loadAverage ?? 0) / Double(cpus) }
+}
+
+/// Where `p @label -- ...` put a job, and why.
+public struct Placement: Sendable {
+    /// The worker chosen.
+    public var worker: Worker
+    /// Every worker that answered, with its load, in the order of preference.
+    public var ranked: [(worker: Worker, load: WorkerLoad)]
+    /// Workers with the label that could not be asked, with the failure.
+    public var skipped: [(worker: String, failure: RemoteJobsError)]
+
+    /// One sentence: why this worker.
+    public var reason: String {
+        guard let first = ranked.first else { return "" }
+        let load = first.load
+        var parts = [
+            String(format: "load %.2f per CPU (%d CPUs)", load.loadPerCPU, load.cpus),
+            first.worker.slots.map { "\(load.runningJobs) of \($0) slots used" }
+                ?? "\(load.runningJobs) p jobs running",
+        ]
+        if let memory = load.availableMemory { parts.append(String(format: "%.1f GB free", Double(memory) / 1e9)) }
+        if load.queuedJobs > 0 { parts.append("\(load.queuedJobs) queued") }
+        if load.gpus > 0 { parts.append("\(load.freeGPUs) of \(load.gpus) GPUs free") }
+        let others = ranked.dropFirst().prefix(5).map { String(format: "%@ %.2f", $0.worker.name, $0.load.loadPerCPU) }
+        let more = ranked.count > 6 ? ", and \(ranked.count - 6) more" : ""
+        return "chose \(first.worker.name): " + parts.joined(separator: ", ")
+            + (others.isEmpty ? "" : " (next, load per CPU: " + others.joined(separator: ", ") + more + ")")
+    }
+
+    /// The order of preference: workers with a free slot first (a worker without one goes
+    /// by the length of its queue); then the lowest load per CPU (in steps of 0.05: closer
+    /// is noise); then the fewest of p's jobs running per CPU (workers on one machine share
+    /// its load average, and a job just started has not raised it yet); then the most free
+    /// memory. Ties keep the configuration's order.
+    static func rank(_ answers: [(worker: Worker, load: WorkerLoad)]) -> [(worker: Worker, load: WorkerLoad)] {
+        func key(_ entry: (worker: Worker, load: WorkerLoad)) -> (Int, Int, Double, UInt64) {
+            let load = entry.load
+            let backlog = entry.worker.slots.map { max(0, load.runningJobs + load.queuedJobs - $0 + 1) } ?? 0
+            return (
+                backlog, Int((load.loadPerCPU * 20).rounded()), Double(load.runningJobs) / Double(load.cpus),
+                UInt64.max - (load.availableMemory ?? 0)
+            )
+        }
+        return answers.enumerated().sorted { a, b in
+            let (x, y) = (key(a.element), key(b.element))
+            if x != y { return x < y }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import RemoteJobs
+
+@Suite("Placement, labels and slots")
+struct PlacementTests {
+    func worker(_ name: String, slots: Int? = nil) -> Worker {
+        Worker(name: name, connection: name, labels: ["gpu"], slots: slots)
+    }
+
+    func load(cpus: Int = 4, average: Double = 0, memory: UInt64 = 8 << 30, running: Int = 0, queued: Int = 0)
+        -> WorkerLoad
+    {
+        WorkerLoad(cpus: cpus, loadAverage: average, availableMemory: memory, runningJobs: running, queuedJobs: queued)
+    }
+
+    func order(_ answers: [(worker: Worker, load: WorkerLoad)]) -> [String] {
+        Placement.rank(answers).map(\.worker.name)
+    }
+
+    @Test func aFreeSlotComesFirstThenLoadThenJobsThenMemory() {
+        #expect(
+            order([(worker("full", slots: 1), load(running: 1)), (worker("busy"), load(average: 3.9))]) == [
+                "busy", "full",
+            ])
+        #expect(order([(worker("a"), load(average: 2)), (worker("b"), load(average: 0.1))]) == ["b", "a"])
+        #expect(
+            order([(worker("a"), load(cpus: 32, average: 4)), (worker("b"), load(cpus: 2, average: 1))]) == ["a", "b"])
+        // Loads within the noise: p's own jobs decide, then memory, then the configuration's order.
+        #expect(
+            order([(worker("a"), load(average: 0.41, running: 2)), (worker("b"), load(average: 0.40))]) == ["b", "a"])
+        #expect(order([(worker("a"), load(memory: 1 << 30)), (worker("b"), load(memory: 2 << 30))]) == ["b", "a"])
+        #expect(order([(worker("a"), load()), (worker("b"), load())]) == ["a", "b"])
+        // Without a free slot anywhere, the shortest queue.
+        #expect(
+            order([
+                (worker("a", slots: 1), load(running: 1, queued: 5)),
+                (worker("b", slots: 2), load(running: 2, queued: 1)),
+            ])
+                == ["b", "a"])
+    }
+
+    @Test func theLoadAnswerParsesDefensively() {
+        let load = LoadScript.parse("cpus 8\nload 1.50\nmem 2048\nrunning 3\nqueued 1\n")
+        #expect(load == WorkerLoad(cpus: 8, loadAverage: 1.5, availableMemory: 2 << 20, runningJobs: 3, queuedJobs: 1))
+        #expect(LoadScript.parse("cpus 2\nload -\nmem -\nrunning 0\nqueued 0\n")?.loadAverage == nil)
+        #expect(LoadScript.parse("cpus 2\ngpus 4 1\n").map { [$0.gpus, $0.freeGPUs] } == [4, 1])
+        #expect(LoadScript.parse("load 1\n") == nil)
+        #expect(LoadScript.parse("cpus 0\n") == nil)
+        #expect(LoadScript.parse("cpus 2\nload nan\n")?.loadAverage == nil)
+    }
+
+    @Test func labelsAndSlotsChangeAndRoundTrip() throws {
+        var config = WorkerConfig()
+        try config.register(Worker(name: "a", connection: "a"))
+        try config.change("a", addLabels: ["gpu", "big", "gpu"], slots: .some(2))
+        #expect(config.workers[0].labels == ["gpu", "big"] && config.workers[0].slots == 2)
+        try config.change("a", removeLabels: ["big"], slots: .some(nil))
+        #expect(config.workers[0].labels == ["gpu"] && config.workers[0].slots == nil)
+        #expect(throws: RemoteJobsError.self) { try config.change("a", addLabels: ["no spaces"]) }
+        #expect(throws: RemoteJobsError.self) { try config.change("a", slots: .some(0)) }
+        #expect(throws: RemoteJobsError.self) { try config.change("b", addLabels: ["x"]) }
+        #expect(config.workers(labelled: "gpu").map(\.name) == ["a"])
+        let worker = Worker(name: "w", connection: "c", labels: ["x"], slots: 3)
+        let decoded = try JSONDecoder().decode(Worker.self, from: JSONEncoder().encode(worker))
+        #expect(decoded == worker)
+        let old = try JSONDecoder().decode(Worker.self, from: Data(#"{"name":"o","connection":"c"}"#.utf8))
+        #expect(old.labels.isEmpty && old.slots == nil)
+    }
+}

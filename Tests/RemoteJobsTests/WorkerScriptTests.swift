@@ -1,0 +1,278 @@
+import Foundation
+import Testing
+
+@testable import RemoteJobs
+
+/// Each worker-side script run locally, without SSH, under dash, bash and BusyBox sh (with
+/// BusyBox's tools): its typed arguments built, its output parsed, as over SSH.
+@Suite("Worker scripts under dash, bash and BusyBox sh", .timeLimit(.minutes(2)))
+struct WorkerScriptTests {
+    /// A worker root of its own: `R/jobs/<id>` and `R/workdirs/<id>`.
+    struct Root {
+        let path = NSTemporaryDirectory() + "p-root-" + UUID().uuidString
+
+        func job(_ id: String, files: [String: String] = [:]) throws -> String {
+            let directory = path + "/jobs/" + id
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: path + "/workdirs/" + id, withIntermediateDirectories: true)
+            for (name, contents) in files {
+                try contents.write(toFile: directory + "/" + name, atomically: false, encoding: .utf8)
+            }
+            return directory
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    @Test(arguments: LocalShell.all)
+    func eachShellIsWhatItSays(shell: LocalShell) async throws {
+        struct Which: WorkerScript {
+            var arguments: [String] { [] }
+            static let source = #"readlink /proc/$$/exe; command -v find"#
+        }
+        let lines = try await shell.run(Which()).text.split(separator: "\n").map(String.init)
+        if shell.isBusyBox {
+            #expect(lines.first?.hasSuffix("/busybox") == true, "\(lines)")
+            #expect(lines.last?.hasPrefix(shell.pathPrefix ?? "-") == true, "BusyBox's own find: \(lines)")
+        } else {
+            #expect(lines.first == "/usr/bin/" + shell.name, "\(lines)")
+        }
+    }
+
+    @Test(arguments: LocalShell.all)
+    func pollSendsThePieceAskedForAndTheFacts(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let job = try root.job(
+            "a", files: ["output.log": "hello\nworld\n", "exitcode": "3\n", "ended_at": "1700000000\n"])
+        let piece = try await shell.run(PollScript(jobDirectory: job, offset: 6, extent: .bytes(3)))
+        #expect(piece.text == "wor")
+        #expect(piece.control.end?.logSize == 12)
+        #expect(piece.control.end?.facts.exitCode == 3)
+        #expect(piece.control.end?.facts.endedAt == Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(try await shell.run(PollScript(jobDirectory: job, offset: 6, extent: .all)).text == "world\n")
+        #expect(try await shell.run(PollScript(jobDirectory: job, offset: 0, extent: .lastLines(1))).text == "world\n")
+        let missing = try await shell.run(PollScript(jobDirectory: root.path + "/jobs/none", offset: 0, extent: .all))
+        #expect(missing.control.jobMissing)
+    }
+
+    @Test(arguments: LocalShell.all)
+    func followCopiesTheRestOfAnEndedJob(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let job = try root.job("a", files: ["output.log": "one\ntwo\n", "exitcode": "0\n"])
+        let run = try await shell.run(FollowScript(jobDirectory: job, offset: 4, process: nil))
+        #expect(run.text == "two\n")
+        #expect(run.control.end == ControlLines.End(logSize: 8, facts: JobFacts(exists: true, exitCode: 0)))
+    }
+
+    @Test(arguments: LocalShell.all)
+    func waitReturnsTheFactsOfAnEndedJob(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let job = try root.job("a", files: ["output.log": "", "exitcode": "7\n", "stopped": "TERM\n"])
+        let run = try await shell.run(WaitScript(jobDirectory: job, process: nil))
+        #expect(run.control.end?.facts.exitCode == 7)
+        #expect(run.control.end?.facts.stoppedBy == "TERM")
+    }
+
+    @Test(arguments: LocalShell.all)
+    func stopEndsTheWholeProcessGroup(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let job = try root.job("a", files: ["output.log": ""])
+        // A process group of this test's own: `setsid` makes the sleep its leader.
+        let started = try await Shell.lines(
+            "/bin/sh", ["-c", "setsid sleep 60 < /dev/null > /dev/null 2>&1 & echo $!"])
+        let pid = try #require(started.first.flatMap { Int($0) })
+        let run = try await shell.run(StopScript(jobDirectory: job, signal: .term, graceSeconds: 2, pid: pid))
+        #expect(run.text == "stopped\n")
+        #expect(run.control.end?.facts.processAlive == false)
+        #expect(run.control.end?.facts.stoppedBy == "TERM")
+        #expect(kill(pid_t(pid), 0) != 0 || Self.isZombie(pid), "the sleep is gone")
+        let ended = try await shell.run(StopScript(jobDirectory: job, signal: .term, graceSeconds: 1, pid: nil))
+        #expect(ended.text == "ended\n", "no pid: nothing to stop")
+    }
+
+    static func isZombie(_ pid: Int) -> Bool {
+        ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "").split(separator: ")").last?
+            .trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
+    }
+
+    @Test(arguments: LocalShell.all)
+    func reconcileReportsEveryJob(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        _ = try root.job("a", files: ["exitcode": "3\n", "pid": "\(getpid())\n"])
+        let facts = try await shell.ask(ReconcileScript(root: root.path, jobs: [("a", nil), ("b", "12")]))
+        #expect(facts.jobs["a"]?.exitCode == 3)
+        #expect(facts.jobs["a"]?.processAlive == true, "the pid file names this live process")
+        #expect(facts.jobs["b"] == JobFacts(exists: false))
+    }
+
+    @Test(arguments: LocalShell.all)
+    func removeDeletesReadOnlyTrees(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        _ = try root.job("a")
+        let locked = root.path + "/workdirs/a/cache"
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
+        try "x".write(toFile: locked + "/f", atomically: false, encoding: .utf8)
+        chmod(locked, 0o500)
+        _ = try await shell.run(RemoveScript(root: root.path, jobIDs: ["a"]))
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/workdirs/a"))
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/jobs/a"))
+    }
+
+    @Test(arguments: LocalShell.all)
+    func makeDirectoriesReplacesPlantedLinksInPlace(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let job = try root.job("a")
+        let workdir = root.path + "/workdirs/shared"
+        let outside = root.path + "/outside"
+        try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try "keep".write(toFile: outside + "/old", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: workdir + "/src", withDestinationPath: outside)
+        try "stale".write(toFile: workdir + "/gone.txt", atomically: false, encoding: .utf8)
+        let prepared = try await shell.ask(
+            MakeDirectoriesScript(
+                workdir: workdir, jobDirectory: job, directories: [(0o755, "src"), (0o700, "src/deep")],
+                stale: ["gone.txt", "src/old"]))
+        #expect(prepared.replacedLinks == ["src"])
+        #expect(prepared.tools.tar)
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: workdir + "/src/deep", isDirectory: &isDirectory))
+        #expect(isDirectory.boolValue)
+        #expect(!FileManager.default.fileExists(atPath: workdir + "/gone.txt"))
+        #expect(FileManager.default.fileExists(atPath: outside + "/old"), "nothing behind the link was removed")
+        let mode = try FileManager.default.attributesOfItem(atPath: workdir + "/src")[.posixPermissions] as? Int
+        #expect(mode == 0o755)
+    }
+
+    @Test(arguments: LocalShell.all)
+    func copyFromBaseCopiesOnlyFilesStillAsRecorded(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let job = try root.job("new")
+        let base = root.path + "/workdirs/old"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try "same".write(toFile: base + "/same.txt", atomically: false, encoding: .utf8)
+        try "edited".write(toFile: base + "/edited.txt", atomically: false, encoding: .utf8)
+        func line(_ name: String, size: Int) throws -> String {
+            var info = stat()
+            lstat(base + "/" + name, &info)
+            return "\(size) \(info.st_mtim.tv_sec) \(String(info.st_mode & 0o7777, radix: 8)) \(name)"
+        }
+        let copied = try await shell.ask(
+            CopyFromBaseScript(
+                base: base, workdir: root.path + "/workdirs/new", jobDirectory: job,
+                lines: [try line("same.txt", size: 4), try line("edited.txt", size: 3)], hardLinks: false))
+        if shell.isBusyBox {
+            // BusyBox's find has no -printf: the script copies nothing, and p sends every file.
+            #expect(copied.isEmpty)
+        } else {
+            #expect(copied == ["same.txt"])
+            #expect(try String(contentsOfFile: root.path + "/workdirs/new/same.txt", encoding: .utf8) == "same")
+        }
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/workdirs/new/edited.txt"))
+    }
+
+    @Test(arguments: LocalShell.all)
+    func claimWorkdirHoldsOffOthersAndAllowsATakeover(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let first = try await shell.ask(ClaimWorkdirScript(root: root.path, name: "w", jobID: "j1", takeover: nil))
+        #expect(first == .claimed(tookOverFrom: nil))
+        let second = try await shell.ask(ClaimWorkdirScript(root: root.path, name: "w", jobID: "j2", takeover: nil))
+        #expect(second == .busy(holder: "j1", preparing: true))
+        let taken = try await shell.ask(ClaimWorkdirScript(root: root.path, name: "w", jobID: "j2", takeover: "j1"))
+        #expect(taken == .claimed(tookOverFrom: "j1"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.path + "/workdirs/w.lock") == "j2")
+        try "1\n".write(toFile: root.path + "/jobs/j2/preparing", atomically: false, encoding: .utf8)
+        _ = try await shell.run(HeartbeatScript(jobDirectory: root.path + "/jobs/j2"))
+        let beat = try String(contentsOfFile: root.path + "/jobs/j2/preparing", encoding: .utf8)
+        #expect((Int(beat.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 1_700_000_000)
+    }
+
+    @Test(arguments: LocalShell.all)
+    func launchStartsAndFollowsAJob(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let script = LaunchScript(
+            root: root.path, jobID: "j", cwd: "/client", workerName: "here",
+            environmentFile: Array("export A='b c'\n".utf8),
+            timeoutSeconds: nil, graceSeconds: 1, follow: true, workdirName: "j", prepared: false,
+            command: "echo \"$A\"; kill -INT $$")
+        let run = try await shell.run(script)
+        #expect(run.code == 0, "\(run.control.otherText)")
+        #expect(run.control.start != nil)
+        #expect(run.text == "b c\n")
+        #expect(run.control.end?.facts.exitCode == 130, "killed by INT, as under ssh: not a success")
+        #expect(try String(contentsOfFile: root.path + "/jobs/j/cwd", encoding: .utf8) == "/client")
+    }
+
+    @Test(arguments: LocalShell.all)
+    func thePollServerAnswersEachRequest(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let job = try root.job("a", files: ["output.log": "0123456789", "exitcode": "0\n"])
+        struct Server: WorkerScript {
+            var requests: [UInt8]
+            var arguments: [String] { [] }
+            var input: [UInt8] { requests }
+            static let source = PollServerScript.source
+        }
+        let run = try await shell.run(
+            Server(
+                requests: PollServerScript.request(jobDirectory: job, offset: 2, maxBytes: 3)
+                    + PollServerScript.request(jobDirectory: root.path + "/jobs/none", offset: 0, maxBytes: 9)))
+        var lines = run.stdout.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        #expect(PollServerScript.parseAnnouncement(lines.removeFirst()) != nil)
+        let first = try #require(PollServerScript.parseAnswerHeader(lines.removeFirst()))
+        #expect(first.count == 3)
+        #expect(first.control.end?.logSize == 10)
+        #expect(lines.first?.hasPrefix("234") == true)
+        let second = try #require(PollServerScript.parseAnswerHeader(String(lines[0].dropFirst(3))))
+        #expect(second.count == 0 && second.control.jobMissing)
+    }
+
+    @Test(arguments: LocalShell.all)
+    func untarExtractsP_sOwnArchive(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        // The directories exist before the stream (`MakeDirectoriesScript`): it holds files and links.
+        try FileManager.default.createDirectory(atPath: root.path + "/dir", withIntermediateDirectories: true)
+        var archive = TarWriter.header(path: "dir/f.txt", kind: .file, mode: 0o640, size: 5, modified: 1_700_000_000)
+        archive += Array("hello".utf8) + TarWriter.padding(after: 5)
+        archive += TarWriter.header(
+            path: "dir/link", kind: .symlink(target: "f.txt"), mode: 0o777, size: 0, modified: 0)
+        archive += TarWriter.end
+        struct Untar: WorkerScript {
+            var directory: String
+            var archive: [UInt8]
+            var arguments: [String] { [directory] }
+            var input: [UInt8] { archive }
+            static let source = UntarScript.source
+        }
+        let run = try await shell.run(Untar(directory: root.path, archive: archive))
+        #expect(run.code == 0, "\(run.control.otherText)")
+        #expect(try String(contentsOfFile: root.path + "/dir/f.txt", encoding: .utf8) == "hello")
+        let mode = try FileManager.default.attributesOfItem(atPath: root.path + "/dir/f.txt")[.posixPermissions] as? Int
+        #expect(mode == 0o640)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.path + "/dir/link") == "f.txt")
+    }
+
+    @Test(arguments: LocalShell.all)
+    func probeAndFreeSpaceAnswer(shell: LocalShell) async throws {
+        let probe = try await shell.ask(ProbeScript())
+        #expect(probe.system.hasPrefix("Linux"))
+        #expect(probe.tar != nil && probe.hasSetsid)
+        let free = try await shell.ask(FreeSpaceScript(path: NSTemporaryDirectory()))
+        #expect((free ?? 0) > 0)
+    }
+}

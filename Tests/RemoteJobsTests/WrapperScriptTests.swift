@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@testable import RemoteJobs
+
+/// The job wrapper run locally, without SSH, under the shells a worker may have: the command
+/// starts with INT and QUIT at their defaults although the wrapper itself was started with
+/// them ignored (as the launcher's `&` does), through either reset the launcher may pick.
+@Suite("The job wrapper, run locally")
+struct WrapperScriptTests {
+    /// Runs `command` through the wrapper started in the background by `shell` (INT and QUIT
+    /// ignored, as after `&`), with `reset`; returns the log and the exit code.
+    static func run(_ command: String, shell: String, reset: String) async throws -> (log: String, code: String) {
+        let base = NSTemporaryDirectory() + "p-wrapper-" + UUID().uuidString
+        let job = base + "/jobs/x"
+        let workdir = base + "/workdirs/x"
+        try FileManager.default.createDirectory(atPath: job, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try command.write(toFile: job + "/cmd", atomically: true, encoding: .utf8)
+        try (LaunchScript.wrapper + "\n").write(toFile: job + "/run", atomically: true, encoding: .utf8)
+        let launcher =
+            #"trap "" INT QUIT; SHELL=/bin/sh "$0" "$1/run" "$1" "$2" 0 1 "$3" 022 "$4" < /dev/null > /dev/null 2>&1 & wait"#
+        let result = try await ChildProcess.run(
+            "/bin/sh", arguments: ["-c", launcher, shell, job, workdir, LaunchScript.evalCommandFile, reset],
+            onOutput: { _ in })
+        #expect(result.status == 0, "\(result.standardError)")
+        let log = try String(contentsOfFile: job + "/output.log", encoding: .utf8)
+        let code = try String(contentsOfFile: job + "/exitcode", encoding: .utf8).trimmingCharacters(in: .newlines)
+        return (log, code)
+    }
+
+    static var shells: [String] { ["/bin/sh", "/bin/dash", "/bin/bash"].filter { access($0, X_OK) == 0 } }
+
+    @Test(arguments: ["env", "perl"])
+    func theCommandStartsWithINTAndQUITAtTheirDefaults(reset: String) async throws {
+        for shell in Self.shells {
+            let (log, code) = try await Self.run("grep '^SigIgn' /proc/self/status", shell: shell, reset: reset)
+            #expect(code == "0", "\(shell)")
+            let mask = UInt64(log.split(separator: "\t").last?.trimmingCharacters(in: .newlines) ?? "", radix: 16)
+            #expect(mask.map { $0 & 0b110 == 0 } == true, "\(shell), \(reset): \(log)")
+            let (_, killed) = try await Self.run("echo before; kill -INT $$; echo after", shell: shell, reset: reset)
+            #expect(killed == "130", "\(shell), \(reset)")
+        }
+    }
+
+    @Test func withoutAResetTheInheritedIgnoresRemain() async throws {
+        let (log, _) = try await Self.run("grep '^SigIgn' /proc/self/status", shell: "/bin/sh", reset: "-")
+        let mask = UInt64(log.split(separator: "\t").last?.trimmingCharacters(in: .newlines) ?? "", radix: 16) ?? 0
+        #expect(mask & 0b110 == 0b110, "this is what the reset is for: \(log)")
+    }
+}
