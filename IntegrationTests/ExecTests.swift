@@ -3,7 +3,7 @@ import Testing
 
 @testable import SSHTransport
 
-@Suite("Exec against a real sshd", .timeLimit(.minutes(3)))
+@Suite("Exec against a real sshd", .timeLimit(.minutes(10)))
 struct ExecTests {
     @Test func runCollectsOutputAndStatus() async throws {
         let session = try await TestSSHD.shared().connect()

@@ -4,7 +4,7 @@ import Testing
 @testable import RemoteJobs
 
 /// `p -- ...` end to end: the CLI as a process, a real sshd, real files on the worker.
-@Suite("Running jobs with p", .timeLimit(.minutes(3)))
+@Suite("Running jobs with p", .timeLimit(.minutes(10)))
 struct JobRunTests {
     struct HostileCase: Sendable, CustomTestStringConvertible {
         var command: String
@@ -98,7 +98,8 @@ struct JobRunTests {
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "-e", "P_SECRET=\(secret)", "-e", "EMPTY=", "--",
-                "until [ -f go ]; do sleep 0.05; done; printf '%s|%s' \"$P_SECRET\" \"${EMPTY-unset}\""))
+                "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; printf '%s|%s' \"$P_SECRET\" \"${EMPTY-unset}\""
+            ))
         // While it runs, no process on the worker shows the secret or the command.
         let processes = try await world.workerText("ps -eo args")
         #expect(!processes.contains("s3cret"))
@@ -122,7 +123,9 @@ struct JobRunTests {
         let world = try await JobWorld.make()
         let id = try JobWorld.id(
             try await world.p(
-                "-n", "-d", "--", "printf 'a\\nb\\n'; until [ -f go ]; do sleep 0.05; done; printf 'c\\377\\nd\\ne'"))
+                "-n", "-d", "--",
+                "printf 'a\\nb\\n'; n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; printf 'c\\377\\nd\\ne'"
+            ))
         let listed = try await world.p("ls", "-q")
         #expect(listed.stdoutText == id + "\n", "-d returned while the job runs")
         try await world.letGo(id)
@@ -159,7 +162,7 @@ struct JobRunTests {
         // Three lines, then it waits for a `go` file, so the detach always falls mid-job.
         let process = try world.start(
             "-n", "--",
-            "for i in $(seq 1 30); do echo line $i; if [ $i = 3 ]; then until [ -f go ]; do sleep 0.05; done; fi; done; exit 7"
+            "for i in $(seq 1 30); do echo line $i; if [ $i = 3 ]; then n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; fi; done; exit 7"
         )
         try await process.waitForOutput("line 3\n")
         process.signal(SIGINT)

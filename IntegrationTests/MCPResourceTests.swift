@@ -7,7 +7,7 @@ import Testing
 
 /// Jobs as MCP resources: listed, read, and subscribed to, so an idle agent is told when a
 /// job it started ends, without polling.
-@Suite("MCP resources and subscriptions", .timeLimit(.minutes(3)))
+@Suite("MCP resources and subscriptions", .timeLimit(.minutes(10)))
 struct MCPResourceTests {
     /// What the client was sent, as it arrived.
     final class Inbox: Sendable {
@@ -35,7 +35,11 @@ struct MCPResourceTests {
         }
         try await session.client.setLoggingLevel(.info)
         let submitted = try await session.job(
-            "submit", ["command": "echo before; until [ -f go ]; do sleep 0.05; done; echo after; exit 3"])
+            "submit",
+            [
+                "command":
+                    "echo before; n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; echo after; exit 3"
+            ])
         let id = try #require(submitted.string("job_id"), "\(submitted.error ?? "")")
         let statusURI = "p://jobs/\(id)"
         // Listed and readable, by the whole id or a prefix.
@@ -131,7 +135,7 @@ struct MCPResourceTests {
 /// `p mcp` driven by a second, independent client: the official Python SDK (`mcp` from
 /// PyPI, in a virtual environment the test makes), which validates every structured result
 /// against the tool's output schema.
-@Suite("p mcp with the Python SDK's client", .timeLimit(.minutes(3)))
+@Suite("p mcp with the Python SDK's client", .timeLimit(.minutes(10)))
 struct MCPPythonClientTests {
     @Test func thePythonClientSubmitsSubscribesAndPolls() async throws {
         let world = try await JobWorld.make()

@@ -6,7 +6,7 @@ import Testing
 /// A job that is still being prepared (its directory synced, its persistent work directory
 /// awaited) is `syncing`: never pruned, removed only when named with --force, and never
 /// started once removed; a p killed while preparing one strands nothing.
-@Suite("Jobs being prepared", .timeLimit(.minutes(3)))
+@Suite("Jobs being prepared", .timeLimit(.minutes(10)))
 struct PreparationTests {
     static func project(_ world: JobWorld, _ files: [String: String] = ["a.txt": "a"]) throws -> String {
         let root = world.directory + "/project"
@@ -17,7 +17,9 @@ struct PreparationTests {
     /// A job holding the persistent work directory of `root` until `go` appears there.
     static func holder(_ world: JobWorld, _ root: String) async throws -> JobRecord {
         let id = try JobWorld.id(
-            try await world.p("-C", root, "--reuse-workdir", "-d", "--", "until [ -f go ]; do sleep 0.05; done"))
+            try await world.p(
+                "-C", root, "--reuse-workdir", "-d", "--",
+                "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done"))
         return try #require(try world.records.load(id))
     }
 

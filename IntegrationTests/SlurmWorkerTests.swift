@@ -6,7 +6,7 @@ import Testing
 /// A Slurm cluster as a worker, against a real single-node Slurm (`SlurmCluster`): jobs are
 /// submitted with sbatch on the login node, keep p's exact exit codes, stream as on any
 /// worker, show as queued with Slurm's reason, and stop through scancel.
-@Suite("Slurm clusters as workers", .timeLimit(.minutes(5)))
+@Suite("Slurm clusters as workers", .timeLimit(.minutes(10)))
 struct SlurmWorkerTests {
     @Test func exitCodesAreExactAndTheSlurmIDIsRecorded() async throws {
         let cluster = try await SlurmCluster.shared()
@@ -152,7 +152,7 @@ struct SlurmWorkerTests {
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "-e", "P_SECRET=\(secret)", "--",
-                "until [ -f go ]; do sleep 0.05; done; printf '%s' \"$P_SECRET\""))
+                "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; printf '%s' \"$P_SECRET\""))
         try await JobWorld.eventually("the job runs on the node") {
             try await world.existsOnWorker(world.jobDirectory(id) + "/pid")
         }
@@ -171,7 +171,9 @@ struct SlurmWorkerTests {
     @Test func aJobSurvivesItsClient() async throws {
         let cluster = try await SlurmCluster.shared()
         let world = try await cluster.world()
-        let client = try world.start("-n", "--", "echo one; until [ -f go ]; do sleep 0.05; done; echo two; exit 5")
+        let client = try world.start(
+            "-n", "--",
+            "echo one; n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; echo two; exit 5")
         try await client.waitForOutput("one\n")
         client.signal(SIGKILL)
         _ = try? await client.wait()

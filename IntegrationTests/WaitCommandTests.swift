@@ -5,13 +5,16 @@ import Testing
 
 /// `p wait <id>...`: blocks until the jobs end; exits with the first failure's code, or 124
 /// when `--timeout` ends the wait.
-@Suite("Waiting for jobs", .timeLimit(.minutes(3)))
+@Suite("Waiting for jobs", .timeLimit(.minutes(10)))
 struct WaitCommandTests {
     @Test func exitsWithTheFirstFailureAndHonoursTheTimeout() async throws {
         let world = try await JobWorld.make()
         let succeeds = try JobWorld.id(
-            try await world.p("-n", "-d", "--", "until [ -f go ]; do sleep 0.05; done; exit 0"))
-        let fails = try JobWorld.id(try await world.p("-n", "-d", "--", "until [ -f go ]; do sleep 0.05; done; exit 3"))
+            try await world.p(
+                "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; exit 0"))
+        let fails = try JobWorld.id(
+            try await world.p(
+                "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; exit 3"))
         let quick = try JobWorld.id(try await world.p("-n", "-d", "--", "exit 0"))
 
         let early = try await world.p("wait", "--timeout", "1s", succeeds, fails)

@@ -6,7 +6,7 @@ import Testing
 /// Slots, the queue on the worker, dependencies and placement, against real sshds: the
 /// queue runs with no client connected, never exceeds its slots with many clients at once,
 /// and comes back after the worker lost its jobs.
-@Suite("The queue on the worker, dependencies and placement", .timeLimit(.minutes(4)))
+@Suite("The queue on the worker, dependencies and placement", .timeLimit(.minutes(10)))
 struct WorkerQueueTests {
     static func setSlots(_ world: JobWorld, _ slots: Int?, worker: String = "box") async throws {
         try await world.store.update { config throws(RemoteJobsError) in
@@ -97,7 +97,9 @@ struct WorkerQueueTests {
 
     @Test func dependenciesRunAfterSuccessAndFailWithTheReason() async throws {
         let world = try await JobWorld.make()
-        let first = try JobWorld.id(try await world.p("-n", "-d", "--", "until [ -f go ]; do sleep 0.05; done; exit 3"))
+        let first = try JobWorld.id(
+            try await world.p(
+                "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; exit 3"))
         let strict = try JobWorld.id(try await world.p("-n", "-d", "--after", first, "--", "echo should not run"))
         let lenient = try JobWorld.id(try await world.p("-n", "-d", "--after-any", first, "--", "echo ran anyway"))
         let listed = try await world.p("ls")
@@ -114,7 +116,9 @@ struct WorkerQueueTests {
         let log = try await world.p("logs", strict)
         #expect(log.stdoutText == "p: not started: job \(first), which it runs after, failed (exit 3)\n")
         // After a success, and through `p -- ...`, which waits in the queue and streams.
-        let ok = try JobWorld.id(try await world.p("-n", "-d", "--", "until [ -f go ]; do sleep 0.05; done"))
+        let ok = try JobWorld.id(
+            try await world.p(
+                "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done"))
         let chained = try world.start("-n", "--after", ok, "--", "echo second")
         try await JobWorld.eventually("the chained job says it is queued") {
             chained.stderrSoFar.contains("is queued on the worker")
@@ -135,7 +139,9 @@ struct WorkerQueueTests {
     @Test func aQueuedJobIsStoppedWithoutRunning() async throws {
         let world = try await JobWorld.make()
         try await Self.setSlots(world, 1)
-        let holder = try JobWorld.id(try await world.p("-n", "-d", "--", "until [ -f go ]; do sleep 0.05; done"))
+        let holder = try JobWorld.id(
+            try await world.p(
+                "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done"))
         let waiting = try JobWorld.id(try await world.p("-n", "-d", "--", "echo never"))
         #expect(try world.records.load(waiting)?.status.name == "queued")
         let stopped = try await world.p("stop", waiting)
@@ -197,7 +203,7 @@ struct WorkerQueueTests {
 /// script on the worker's PATH (sshd's `SetEnv`) that prints what the real one prints for
 /// two GPUs (`--query-gpu=index,uuid`) and for the processes on them (`--query-compute-apps`,
 /// from a file the test writes).
-@Suite("GPUs claimed on a worker", .timeLimit(.minutes(3)))
+@Suite("GPUs claimed on a worker", .timeLimit(.minutes(10)))
 struct GPUClaimTests {
     @Test func jobsPlacedAtOnceNeverShareAGPU() async throws {
         let fake = try TestSSHD.makeTemporaryDirectory() + "/bin"

@@ -22,6 +22,7 @@ final class MCPSession: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, fromServer[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         for descriptor in toServer + fromServer { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        Spawn.closeInheritedDescriptors(&actions)
         let program = try Shell.pExecutable
         let argv = ([program, "mcp"] + arguments).map { strdup($0) } + [nil]
         let envp = world.environment.map { strdup("\($0)=\($1)") } + [nil]

@@ -44,6 +44,7 @@ final class PProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout ?? stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        Spawn.closeInheritedDescriptors(&actions)
         let pProgram = try executable ?? Shell.pExecutable
         let program = launcher.first ?? pProgram
         let argv =

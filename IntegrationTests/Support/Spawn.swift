@@ -11,4 +11,10 @@ enum Spawn {
     static func withDefaultSignals<T>(_ body: (inout Platform.SpawnAttributes) -> T) -> T {
         ChildProcess.withDefaultSignals(body)
     }
+
+    /// Closes, in the child, what the test process has open besides stdin, stdout and stderr
+    /// (`Platform.closeInheritedDescriptors`); add it after the other actions.
+    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        Platform.closeInheritedDescriptors(&actions)
+    }
 }

@@ -26,6 +26,46 @@ enum Platform {
         return actions
     }
 
+    /// Makes the child close every descriptor above stderr that the actions added so far did
+    /// not set up; add it last. A descriptor another thread opened a moment before (a pipe
+    /// not yet marked close-on-exec) would otherwise live on in the child and in whatever
+    /// it leaves running: a detached job holding the write end of someone else's pipe
+    /// keeps that reader from ever seeing its end. On Darwin the attribute flag
+    /// `POSIX_SPAWN_CLOEXEC_DEFAULT` (see `closeOthersFlag`) does the same.
+    static func closeInheritedDescriptors(_ actions: inout SpawnActions) {
+        #if canImport(Darwin)
+            _ = actions
+        #else
+            if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
+        #endif
+    }
+
+    #if !canImport(Darwin)
+        /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's
+        /// Glibc module does not declare, looked up once; nil on an older glibc, where the
+        /// child keeps what it inherits.
+        private static let addCloseFrom:
+            (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+                guard
+                    let symbol = dlsym(
+                        UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+                else { return nil }
+                return unsafeBitCast(
+                    symbol,
+                    to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+            }()
+    #endif
+
+    /// The spawn flag that closes inherited descriptors (Darwin), or none (Linux, where the
+    /// file action does it).
+    static var closeOthersFlag: Int32 {
+        #if canImport(Darwin)
+            return Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
+        #else
+            return 0
+        #endif
+    }
+
     static func spawnAttributes() -> SpawnAttributes {
         #if canImport(Darwin)
             var attributes: SpawnAttributes = nil

@@ -5,7 +5,7 @@ import Testing
 
 /// Local programs p starts (rsync for a sync) start with no signal blocked or ignored, so
 /// cancelling one (TERM) ends it.
-@Suite("Local child processes", .timeLimit(.minutes(1)))
+@Suite("Local child processes", .timeLimit(.minutes(10)))
 struct ChildProcessTests {
     @Test func aChildStartsWithNoSignalBlockedOrIgnored() async throws {
         let lines = Lines()

@@ -5,7 +5,7 @@ import Testing
 
 /// Each worker-side script run locally, without SSH, under dash, bash and BusyBox sh (with
 /// BusyBox's tools): its typed arguments built, its output parsed, as over SSH.
-@Suite("Worker scripts under dash, bash and BusyBox sh", .timeLimit(.minutes(2)))
+@Suite("Worker scripts under dash, bash and BusyBox sh", .timeLimit(.minutes(10)))
 struct WorkerScriptTests {
     /// A worker root of its own: `R/jobs/<id>` and `R/workdirs/<id>`.
     struct Root {

@@ -44,7 +44,7 @@ async def main():
             seen["tools"] = sorted(tool.name for tool in tools)
             seen["read_only"] = sorted(
                 t.name for t in tools if t.annotations and attr(t.annotations, "read_only_hint", "readOnlyHint"))
-            command = "echo from python; until [ -f go ]; do sleep 0.05; done; exit 4"
+            command = "echo from python; n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; exit 4"
             first = await session.call_tool("job", {"action": "submit", "command": command, "client_key": "py-1"})
             job = structured(first)["job_id"]
             again = await session.call_tool("job", {"action": "submit", "command": command, "client_key": "py-1"})
