@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("Authentication against a real sshd", .timeLimit(.minutes(10)))
+@Suite("Authentication against a real sshd", .timeLimit(.minutes(10)), .throttled)
 struct AuthenticationTests {
     func newKey(_ type: String, passphrase: String = "", authorize: Bool = true) async throws -> (TestSSHD, String) {
         let server = try await TestSSHD.sharedLocal()

@@ -5,7 +5,7 @@ import Testing
 
 /// Names and commands are bytes: p carries them exactly or refuses them with a message,
 /// never drops or alters them; and its messages say what happened, not more.
-@Suite("Bytes p cannot carry, and messages", .timeLimit(.minutes(10)))
+@Suite("Bytes p cannot carry, and messages", .timeLimit(.minutes(10)), .throttled)
 struct BytesAndMessagesTests {
     @Test func aFileNameThatIsNotUTF8IsRefusedUnlessIgnored() async throws {
         let world = try await JobWorld.make()

@@ -4,7 +4,7 @@ import Testing
 
 /// Every p command closes its SSH sessions before it exits (an SSH disconnect, not a socket
 /// the kernel closes behind it), so nothing it opened is left for the worker to notice later.
-@Suite("Commands close their sessions before exiting", .timeLimit(.minutes(10)))
+@Suite("Commands close their sessions before exiting", .timeLimit(.minutes(10)), .throttled)
 struct CleanExitTests {
     @Test func eachCommandDisconnectsCleanly() async throws {
         let sshd = try TestSSHD.start()

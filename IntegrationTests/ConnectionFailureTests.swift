@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("Connection failures", .timeLimit(.minutes(10)))
+@Suite("Connection failures", .timeLimit(.minutes(10)), .throttled)
 struct ConnectionFailureTests {
     @Test func refusedPort() async throws {
         let port = try TestSSHD.freePort()

@@ -5,7 +5,7 @@ import Testing
 
 /// The worker image in `docker/` is one a user can log into: built, started with its port
 /// published on 127.0.0.1, registered with p, a job run in it and a file pulled back.
-@Suite("The worker image", .timeLimit(.minutes(10)))
+@Suite("The worker image", .timeLimit(.minutes(10)), .throttled)
 struct ContainerWorkerTests {
     static var repository: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path

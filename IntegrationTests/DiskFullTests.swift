@@ -6,7 +6,7 @@ import Testing
 /// A full disk on the worker: p says so, keeps what can be kept (the output written, the
 /// exit code when a file name can still carry it), shows the job as failed with the reason,
 /// and a launch it refuses leaves nothing behind.
-@Suite("A full disk on the worker", .timeLimit(.minutes(10)))
+@Suite("A full disk on the worker", .timeLimit(.minutes(10)), .throttled)
 struct DiskFullTests {
     @Test func aLaunchRefusedForAFullDiskLeavesNothing() async throws {
         let (world, disk) = try await JobWorld.withSmallWorker("size=1m")

@@ -5,7 +5,7 @@ import Testing
 
 /// The README's Swift example (`Examples/RunJob`), built with the package, run against the
 /// test sshd as a program using p's files.
-@Suite("The Swift API example", .timeLimit(.minutes(10)))
+@Suite("The Swift API example", .timeLimit(.minutes(10)), .throttled)
 struct ExampleTests {
     @Test func runJobStreamsTheOutputAndExitsWithTheJobsCode() async throws {
         let world = try await JobWorld.make()

@@ -3,7 +3,7 @@ import Testing
 
 @testable import SSHTransport
 
-@Suite("Exec against a real sshd", .timeLimit(.minutes(10)))
+@Suite("Exec against a real sshd", .timeLimit(.minutes(10)), .throttled)
 struct ExecTests {
     @Test func runCollectsOutputAndStatus() async throws {
         let session = try await TestSSHD.shared().connect()

@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("Host keys against a real sshd", .timeLimit(.minutes(10)))
+@Suite("Host keys against a real sshd", .timeLimit(.minutes(10)), .throttled)
 struct HostKeyTests {
     /// A target for the shared server whose known_hosts is a fresh file with `content`.
     func target(knownHosts content: String) async throws -> (SSHTarget, String) {

@@ -4,7 +4,7 @@ import Testing
 
 /// `p pull` never writes, creates or replaces anything through a symbolic link in the
 /// destination, whatever the job puts in its work directory.
-@Suite("Pulling what a hostile job left", .timeLimit(.minutes(10)))
+@Suite("Pulling what a hostile job left", .timeLimit(.minutes(10)), .throttled)
 struct HostilePullTests {
     @Test func aLinkAPullMadeIsNeverWrittenThrough() async throws {
         let world = try await JobWorld.make()

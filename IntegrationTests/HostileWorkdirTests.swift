@@ -4,7 +4,7 @@ import Testing
 
 /// A job that plants symbolic links in its persistent work directory must not make the next
 /// sync write, chmod or delete anything outside it, whatever the transport.
-@Suite("Links planted in a persistent work directory", .timeLimit(.minutes(10)))
+@Suite("Links planted in a persistent work directory", .timeLimit(.minutes(10)), .throttled)
 struct HostileWorkdirTests {
     /// What a directory tree on the worker holds: path, kind, mode and content of each entry.
     static func snapshot(_ world: JobWorld, _ directory: String) async throws -> String {

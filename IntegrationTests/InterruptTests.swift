@@ -5,7 +5,7 @@ import Testing
 
 /// Ctrl+C ends p promptly at any stage, even against a worker that has gone silent, and a
 /// job that never started leaves no record behind.
-@Suite("Ctrl+C against a silent worker", .timeLimit(.minutes(10)))
+@Suite("Ctrl+C against a silent worker", .timeLimit(.minutes(10)), .throttled)
 struct InterruptTests {
     /// A world with the worker `silent` behind a proxy, and the proxy.
     static func world() async throws -> (JobWorld, FaultProxy) {
@@ -64,7 +64,7 @@ struct InterruptTests {
 
 /// Output that nobody reads (a paused pager, a full pipe) holds up p's output, but never a
 /// thread of Swift's cooperative pool, and Ctrl+C still ends p.
-@Suite("Ctrl+C while the output is held up", .timeLimit(.minutes(10)))
+@Suite("Ctrl+C while the output is held up", .timeLimit(.minutes(10)), .throttled)
 struct HeldOutputTests {
     @Test func ctrlCEndsPWhoseStdoutNobodyReads() async throws {
         let world = try await JobWorld.make()

@@ -4,7 +4,7 @@ import Testing
 @testable import RemoteJobs
 
 /// Stopping, reconciling, listing, pulling and removing jobs through the CLI.
-@Suite("Controlling jobs with p", .timeLimit(.minutes(10)))
+@Suite("Controlling jobs with p", .timeLimit(.minutes(10)), .throttled)
 struct JobControlTests {
     @Test func stopTerminatesTheWholeProcessGroup() async throws {
         let world = try await JobWorld.make()

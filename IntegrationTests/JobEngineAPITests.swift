@@ -4,7 +4,7 @@ import Testing
 @testable import RemoteJobs
 
 /// The Swift API programs use: submit, poll, tail, follow, wait, cancel, list.
-@Suite("The RemoteJobs API", .timeLimit(.minutes(10)))
+@Suite("The RemoteJobs API", .timeLimit(.minutes(10)), .throttled)
 struct JobEngineAPITests {
     @Test func pollReassemblesTheOutputInBoundedPieces() async throws {
         let world = try await JobWorld.make()

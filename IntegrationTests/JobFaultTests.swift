@@ -4,7 +4,7 @@ import Testing
 @testable import RemoteJobs
 
 /// Jobs outlive the network and the SSH server; their output is never lost.
-@Suite("Jobs through network and server failures", .timeLimit(.minutes(10)))
+@Suite("Jobs through network and server failures", .timeLimit(.minutes(10)), .throttled)
 struct JobFaultTests {
     /// Prints three lines, waits for a `go` file in its workdir (created once the test has
     /// cut the connection, so the cut always falls mid-job), then prints the rest.

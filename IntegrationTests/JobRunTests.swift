@@ -4,7 +4,7 @@ import Testing
 @testable import RemoteJobs
 
 /// `p -- ...` end to end: the CLI as a process, a real sshd, real files on the worker.
-@Suite("Running jobs with p", .timeLimit(.minutes(10)))
+@Suite("Running jobs with p", .timeLimit(.minutes(10)), .throttled)
 struct JobRunTests {
     struct HostileCase: Sendable, CustomTestStringConvertible {
         var command: String

@@ -4,7 +4,7 @@ import Testing
 @testable import RemoteJobs
 
 /// `p -- ...` copies the current directory into the job's work directory (SFTP path).
-@Suite("Syncing the work directory", .timeLimit(.minutes(10)))
+@Suite("Syncing the work directory", .timeLimit(.minutes(10)), .throttled)
 struct JobSyncTests {
     /// A client directory with everything the copy must keep or leave out.
     static func makeTree(in world: JobWorld) throws -> String {
@@ -135,7 +135,7 @@ struct JobSyncTests {
     }
 }
 
-@Suite("Incremental sync", .timeLimit(.minutes(10)))
+@Suite("Incremental sync", .timeLimit(.minutes(10)), .throttled)
 struct IncrementalSyncTests {
     @Test(arguments: ["sftp", "rsync", "tar"])
     func unchangedFilesComeFromThePreviousWorkdirAndChangesTravel(via: String) async throws {
@@ -215,7 +215,7 @@ extension IncrementalSyncTests {
     }
 }
 
-@Suite("Sync with a root relative to the login directory", .timeLimit(.minutes(10)))
+@Suite("Sync with a root relative to the login directory", .timeLimit(.minutes(10)), .throttled)
 struct RelativeRootSyncTests {
     /// Workers registered without `root:` use `~/.p`, a path relative to the login
     /// directory, which every worker-side script must resolve before changing directory.

@@ -7,7 +7,7 @@ import Testing
 
 /// Jobs as MCP resources: listed, read, and subscribed to, so an idle agent is told when a
 /// job it started ends, without polling.
-@Suite("MCP resources and subscriptions", .timeLimit(.minutes(10)))
+@Suite("MCP resources and subscriptions", .timeLimit(.minutes(10)), .throttled)
 struct MCPResourceTests {
     /// What the client was sent, as it arrived.
     final class Inbox: Sendable {
@@ -135,7 +135,7 @@ struct MCPResourceTests {
 /// `p mcp` driven by a second, independent client: the official Python SDK (`mcp` from
 /// PyPI, in a virtual environment the test makes), which validates every structured result
 /// against the tool's output schema.
-@Suite("p mcp with the Python SDK's client", .timeLimit(.minutes(10)))
+@Suite("p mcp with the Python SDK's client", .timeLimit(.minutes(10)), .throttled)
 struct MCPPythonClientTests {
     @Test func thePythonClientSubmitsSubscribesAndPolls() async throws {
         let world = try await JobWorld.make()

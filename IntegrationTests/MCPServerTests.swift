@@ -5,7 +5,7 @@ import Testing
 @testable import RemoteJobs
 
 /// `p mcp` against a real MCP client session over stdio and the real sshd.
-@Suite("The MCP server", .timeLimit(.minutes(10)))
+@Suite("The MCP server", .timeLimit(.minutes(10)), .throttled)
 struct MCPServerTests {
     @Test func submitPollCancelListAndBadArguments() async throws {
         let world = try await JobWorld.make()

@@ -6,7 +6,7 @@ import Testing
 /// Workers whose clock is wrong or prints garbage, whose login files print lines that look
 /// like p's protocol, or whose p root goes away for a while: p keeps every job recorded, its
 /// output exact and its status right.
-@Suite("A worker that misbehaves", .timeLimit(.minutes(10)))
+@Suite("A worker that misbehaves", .timeLimit(.minutes(10)), .throttled)
 struct MisbehavingWorkerTests {
     /// A world on a private sshd whose sessions get `environment` (sshd's `SetEnv`), with
     /// `date` replaced by `fakeDate` (a shell script body) when given.

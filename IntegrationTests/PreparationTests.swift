@@ -6,7 +6,7 @@ import Testing
 /// A job that is still being prepared (its directory synced, its persistent work directory
 /// awaited) is `syncing`: never pruned, removed only when named with --force, and never
 /// started once removed; a p killed while preparing one strands nothing.
-@Suite("Jobs being prepared", .timeLimit(.minutes(10)))
+@Suite("Jobs being prepared", .timeLimit(.minutes(10)), .throttled)
 struct PreparationTests {
     static func project(_ world: JobWorld, _ files: [String: String] = ["a.txt": "a"]) throws -> String {
         let root = world.directory + "/project"

@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("ProxyJump through a real jump host", .timeLimit(.minutes(10)))
+@Suite("ProxyJump through a real jump host", .timeLimit(.minutes(10)), .throttled)
 struct ProxyJumpTests {
     @Test func innerHostOnlyReachableThroughTheJumpHost() async throws {
         try Power.networkNamespaces.require(for: "an inner host only a jump host reaches")

@@ -4,7 +4,7 @@ import Testing
 
 /// SFTP against the local test sshd: the "remote" side is this machine's file system, so
 /// results are checked directly on disk.
-@Suite("SFTP against a real sshd", .timeLimit(.minutes(10)))
+@Suite("SFTP against a real sshd", .timeLimit(.minutes(10)), .throttled)
 struct SFTPTests {
     func client() async throws -> (SSHSession, SFTPClient, String) {
         let session = try await TestSSHD.sharedLocal().connect()

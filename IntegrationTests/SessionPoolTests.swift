@@ -2,7 +2,7 @@ import Foundation
 import SSHTransport
 import Testing
 
-@Suite("Session pool against a real sshd", .timeLimit(.minutes(10)))
+@Suite("Session pool against a real sshd", .timeLimit(.minutes(10)), .throttled)
 struct SessionPoolTests {
     func connections(_ server: TestSSHD) throws -> Int {
         let log = try String(contentsOfFile: server.logFile, encoding: .utf8)

@@ -5,7 +5,7 @@ import Testing
 
 /// `--reuse-workdir`: one persistent work directory per client directory, synced in place,
 /// where build caches survive, used by one job at a time.
-@Suite("Persistent work directories", .timeLimit(.minutes(10)))
+@Suite("Persistent work directories", .timeLimit(.minutes(10)), .throttled)
 struct SharedWorkdirTests {
     static func write(_ files: [String: String], under root: String) throws {
         for (path, text) in files {

@@ -6,7 +6,7 @@ import Testing
 /// A job starts with every signal at its default disposition, as under `ssh host words`:
 /// INT and HUP stop a plain program, a program that handles INT sees it, and a command that
 /// kills itself with a signal is a failure, never a success.
-@Suite("Signals reach the job as under ssh", .timeLimit(.minutes(10)))
+@Suite("Signals reach the job as under ssh", .timeLimit(.minutes(10)), .throttled)
 struct SignalTests {
     @Test func theCommandStartsWithTheSignalsAnSSHCommandHas() async throws {
         let world = try await JobWorld.make()
@@ -86,7 +86,7 @@ struct SignalTests {
 /// Stopping a job leaves in its log only what the command wrote: no notice of the login
 /// shell's own ("Terminated", "Killed"), whichever shell and signal, whether the command is
 /// one program, a pipeline or a list; and the exit status stays exact.
-@Suite("No shell notices in the log", .timeLimit(.minutes(10)))
+@Suite("No shell notices in the log", .timeLimit(.minutes(10)), .throttled)
 struct ShellNoticeTests {
     @Test(arguments: ["bash", "dash", "zsh"])
     func stoppingAJobLeavesOnlyItsOwnOutput(shell: String) async throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// What goes wrong in a sync is reported clearly, and leaves no job, no record and no work
 /// directory that looks complete.
-@Suite("Sync with bad input", .timeLimit(.minutes(10)))
+@Suite("Sync with bad input", .timeLimit(.minutes(10)), .throttled)
 struct SyncBadInputTests {
     /// Asserts that the failed `p` left nothing behind: no record, no job or work
     /// directory on the worker.

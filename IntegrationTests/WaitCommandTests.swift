@@ -5,7 +5,7 @@ import Testing
 
 /// `p wait <id>...`: blocks until the jobs end; exits with the first failure's code, or 124
 /// when `--timeout` ends the wait.
-@Suite("Waiting for jobs", .timeLimit(.minutes(10)))
+@Suite("Waiting for jobs", .timeLimit(.minutes(10)), .throttled)
 struct WaitCommandTests {
     @Test func exitsWithTheFirstFailureAndHonoursTheTimeout() async throws {
         let world = try await JobWorld.make()

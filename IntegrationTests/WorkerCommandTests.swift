@@ -4,7 +4,7 @@ import Testing
 @testable import RemoteJobs
 
 /// `p worker register / ls / rm / default` against a real sshd.
-@Suite("Managing workers with p", .timeLimit(.minutes(10)))
+@Suite("Managing workers with p", .timeLimit(.minutes(10)), .throttled)
 struct WorkerCommandTests {
     /// A world whose ssh config names the test sshd as `fresh`, with an empty known_hosts.
     func unregisteredWorld() async throws -> (JobWorld, String) {
@@ -88,7 +88,7 @@ struct WorkerCommandTests {
 }
 
 /// Concurrent changes to `config.yaml` never lose one another.
-@Suite("Changing workers from many p at once", .timeLimit(.minutes(10)))
+@Suite("Changing workers from many p at once", .timeLimit(.minutes(10)), .throttled)
 struct ConcurrentWorkerCommandTests {
     @Test func eightRegistersAndEightRemovalsAtOnceLoseNothing() async throws {
         let world = try await JobWorld.make(register: false)

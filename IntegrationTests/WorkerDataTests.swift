@@ -5,7 +5,7 @@ import Testing
 
 /// Whatever a job writes into its own files, and whatever a worker prints, p never crashes,
 /// never strands a job without a record, and never signals a process that is not the job's.
-@Suite("Worker data never crashes p", .timeLimit(.minutes(10)))
+@Suite("Worker data never crashes p", .timeLimit(.minutes(10)), .throttled)
 struct WorkerDataTests {
     /// A job command that waits for `go`, then writes `value` into its own `ended_at` and
     /// makes it read-only, so the wrapper's own write fails and the value stays.

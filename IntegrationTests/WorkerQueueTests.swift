@@ -6,7 +6,7 @@ import Testing
 /// Slots, the queue on the worker, dependencies and placement, against real sshds: the
 /// queue runs with no client connected, never exceeds its slots with many clients at once,
 /// and comes back after the worker lost its jobs.
-@Suite("The queue on the worker, dependencies and placement", .timeLimit(.minutes(10)))
+@Suite("The queue on the worker, dependencies and placement", .timeLimit(.minutes(10)), .throttled)
 struct WorkerQueueTests {
     static func setSlots(_ world: JobWorld, _ slots: Int?, worker: String = "box") async throws {
         try await world.store.update { config throws(RemoteJobsError) in
@@ -203,7 +203,7 @@ struct WorkerQueueTests {
 /// script on the worker's PATH (sshd's `SetEnv`) that prints what the real one prints for
 /// two GPUs (`--query-gpu=index,uuid`) and for the processes on them (`--query-compute-apps`,
 /// from a file the test writes).
-@Suite("GPUs claimed on a worker", .timeLimit(.minutes(10)))
+@Suite("GPUs claimed on a worker", .timeLimit(.minutes(10)), .throttled)
 struct GPUClaimTests {
     @Test func jobsPlacedAtOnceNeverShareAGPU() async throws {
         let fake = try TestSSHD.makeTemporaryDirectory() + "/bin"
