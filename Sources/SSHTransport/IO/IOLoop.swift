@@ -162,6 +162,10 @@ final class IOLoop: @unchecked Sendable {
                             return .waitingForNetwork
                         }
                     } catch {
+                        // The socket failed under this step: the session is dead now, not
+                        // when the loop next notices, so a pool that sees the error also
+                        // sees `isFailed` and replaces the session.
+                        if let lost = error as? SSHError, case .connectionLost = lost { self.markClosed(lost) }
                         once.resume(.failure(error))
                         return .done
                     }
