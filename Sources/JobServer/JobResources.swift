@@ -135,7 +135,7 @@ actor JobWatcher {
     /// The subscribed jobs that have not ended, by worker.
     private func watchedByWorker() -> [String: [String]] {
         let active = Set(ids.values).filter {
-            ["syncing", "queued", "running", "unknown"].contains(lastStatus[$0] ?? "")
+            ["syncing", "queued", "running", "paused", "unknown"].contains(lastStatus[$0] ?? "")
         }
         return Dictionary(grouping: active, by: { workerOf[$0] ?? "" })
     }

@@ -26,18 +26,19 @@ enum JobToolSchemas {
             that are not UTF-8 arrive as U+FFFD.
             - cancel: stop a job (signal TERM, then KILL after a grace period; or KILL at once). \
             Returns {job_id, signal_sent, status_after}.
+            - pause / resume: STOP or CONT to the job's whole process group; a paused job keeps its             memory and files, uses no CPU, and shows as paused; time paused does not count toward             timeout_s. Returns {job_id, signal_sent, status_after}.
             - list: every job with {job_id, host, status, started_at, age_s, exit_code, command, cwd, \
             reason}; narrow it with status, since (ISO 8601 time, or seconds ago) and command (a \
             substring) or client_key. Every job is also a resource, p://jobs/<id> (status) and \
             p://jobs/<id>/output (last 64 KB): subscribe to be told when it changes.
-            Statuses: queued (waiting for Slurm), running, done, failed, stopped, unknown. use_sudo is refused: put `sudo -n` in \
+            Statuses: queued (waiting for Slurm or the worker's queue), running, paused, done, failed, stopped, unknown. use_sudo is refused: put `sudo -n` in \
             the command where the worker allows it.
             """,
         inputSchema: .object([
             "type": "object",
             "properties": .object([
                 "action": .object([
-                    "type": "string", "enum": .array(["submit", "poll", "cancel", "list"]),
+                    "type": "string", "enum": .array(["submit", "poll", "cancel", "pause", "resume", "list"]),
                     "description": "What to do.",
                 ]),
                 "command": .object([
@@ -95,7 +96,7 @@ enum JobToolSchemas {
                 ]),
                 "status": .object([
                     "type": "string",
-                    "enum": .array(["syncing", "queued", "running", "done", "failed", "stopped", "unknown"]),
+                    "enum": .array(["syncing", "queued", "running", "paused", "done", "failed", "stopped", "unknown"]),
                     "description": "list: only jobs with this status.",
                 ]),
                 "max_bytes": .object([
@@ -113,7 +114,10 @@ enum JobToolSchemas {
                     "description": "poll: wait up to this long for new output or the job's end (default 0).",
                 ]),
                 "signal": .object([
-                    "type": "string", "enum": .array(["TERM", "KILL"]), "description": "cancel: default TERM.",
+                    "type": "string",
+                    "description":
+                        "cancel: the signal to send first, by name or number as kill -s takes it (TERM, INT, HUP, USR1, 10...); default TERM; KILL follows after a grace period if the job is still there.",
+
                 ]),
             ]),
             "required": .array(["action"]),
@@ -124,7 +128,7 @@ enum JobToolSchemas {
         outputSchema: .object([
             "type": "object",
             "description":
-                "submit: {job_id, host, remote_pid, started_at, status, client_key}; poll: as job_poll; cancel: {job_id, signal_sent, status_after}; list: as job_list.",
+                "submit: {job_id, host, remote_pid, started_at, status, client_key}; poll: as job_poll; cancel, pause, resume: {job_id, signal_sent, status_after}; list: as job_list.",
         ]))
 
     /// `poll` as a tool of its own: read-only, so clients may allow it without asking.
@@ -171,7 +175,7 @@ enum JobToolSchemas {
             "properties": .object([
                 "status": .object([
                     "type": "string",
-                    "enum": .array(["syncing", "queued", "running", "done", "failed", "stopped", "unknown"]),
+                    "enum": .array(["syncing", "queued", "running", "paused", "done", "failed", "stopped", "unknown"]),
                 ]),
                 "since": .object(["description": "An ISO 8601 time, or a number of seconds ago."]),
                 "command": .object(["type": "string"]),

@@ -41,8 +41,9 @@ final class JobTools: Sendable {
         case "submit": return try output(try await submit(arguments))
         case "poll": return try output(try await poll(arguments))
         case "cancel": return try output(try await cancel(arguments))
+        case "pause", "resume": return try output(try await pause(arguments, pausing: action == "pause"))
         case "list": return try output(ListOutput(jobs: try await list(arguments)))
-        default: throw ToolError("unknown action '\(action)'; use submit, poll, cancel or list")
+        default: throw ToolError("unknown action '\(action)'; use submit, poll, cancel, pause, resume or list")
         }
     }
 
@@ -195,12 +196,20 @@ final class JobTools: Sendable {
 
     private func cancel(_ arguments: ToolArguments) async throws -> CancelOutput {
         let id = try arguments.requiredString("job_id")
-        let name = (try arguments.string("signal") ?? "TERM").uppercased()
-        guard let signal = JobSignal(rawValue: name.hasPrefix("SIG") ? String(name.dropFirst(3)) : name),
-            signal == .term || signal == .kill
-        else { throw ToolError("'signal' must be TERM or KILL, not \(name)") }
+        let name = try arguments.string("signal") ?? "TERM"
+        guard let signal = JobSignal(rawValue: name) else {
+            throw ToolError("'signal' is a signal's name or number (TERM, INT, HUP, USR1, 10...), not '\(name)'")
+        }
         let record = try await engine.cancel(id, signal: signal, grace: configuration.cancelGrace)
         return CancelOutput(job_id: record.id, signal_sent: signal.rawValue, status_after: record.status.name)
+    }
+
+    private func pause(_ arguments: ToolArguments, pausing: Bool) async throws -> CancelOutput {
+        let id = try arguments.requiredString("job_id")
+        let record = pausing ? try await engine.pause(id) : try await engine.resume(id)
+        return CancelOutput(
+            job_id: record.id, signal_sent: pausing ? JobSignal.stop.rawValue : JobSignal.cont.rawValue,
+            status_after: record.status.name)
     }
 
     /// Every job p knows (not only this server's), oldest first, narrowed by `status` (a
@@ -209,7 +218,7 @@ final class JobTools: Sendable {
     private func list(_ arguments: ToolArguments) async throws -> [ListEntry] {
         let now = Date()
         let status = try arguments.string("status")
-        let known = ["syncing", "queued", "running", "done", "failed", "stopped", "unknown"]
+        let known = ["syncing", "queued", "running", "paused", "done", "failed", "stopped", "unknown"]
         if let status, !known.contains(status) {
             throw ToolError("'status' is one of \(known.joined(separator: ", ")), not '\(status)'")
         }

@@ -15,7 +15,8 @@ public struct PCommand: AsyncParsableCommand {
             """,
         version: PVersion.current,
         subcommands: [
-            Run.self, List.self, Logs.self, Stop.self, Wait.self, Pull.self, Remove.self, Prune.self,
+            Run.self, List.self, Logs.self, Stop.self, Pause.self, Resume.self, Wait.self, Pull.self, Remove.self,
+            Prune.self,
             WorkerCommand.self, MCPServe.self,
             RemoteShell.self, FileTransfer.self, RunMany.self, Plan.self, Place.self,
         ],

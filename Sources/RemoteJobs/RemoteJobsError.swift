@@ -37,6 +37,8 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     case jobRemovedWhilePreparing(id: String)
     /// The job is not running, so it cannot be stopped or followed live.
     case jobNotRunning(id: String, status: String)
+    /// The job cannot be paused or resumed, and why (still queued, a Slurm job).
+    case cannotPause(id: String, reason: String)
     /// A `KEY=VALUE` environment entry that is not one: its key, or nil when it has no `=`.
     /// The value is never kept, since it may be a secret.
     case invalidEnvironment(key: String?)
@@ -161,6 +163,8 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
             return "job \(id.prefix(8)) was removed while it was being prepared, so it was not started."
         case .jobNotRunning(let id, let status):
             return "job \(id.prefix(8)) is not running (\(status))."
+        case .cannotPause(let id, let reason):
+            return "job \(id.prefix(8)) cannot be paused or resumed: \(reason)."
         case .invalidEnvironment(let key?):
             return
                 "'\(key)' cannot name an environment variable: use letters, digits and '_', not starting with a digit (the value is not shown)."

@@ -26,3 +26,26 @@ struct ExitCodePolicyTests {
         #expect(status.reportedExitCode == code, "\(status)")
     }
 }
+
+/// Signals as `p stop --signal` and MCP `cancel` take them: names with or without `SIG`, in
+/// any case, or numbers, as `kill -s` and `kill -n` do.
+@Suite("Signals by name or number")
+struct JobSignalTests {
+    @Test func namesAndNumbersMeanTheSameSignal() {
+        #expect(JobSignal(rawValue: "term") == .term)
+        #expect(JobSignal(rawValue: "SIGUSR1")?.rawValue == "USR1")
+        #expect(JobSignal(rawValue: "10")?.rawValue == "USR1")
+        #expect(JobSignal(rawValue: "9") == .kill)
+        #expect(JobSignal(rawValue: "iot")?.rawValue == "ABRT")
+        #expect(JobSignal(rawValue: "40")?.rawValue == "40")
+        #expect(JobSignal(rawValue: "40")?.number == 40)
+        for bad in ["", "0", "65", "-1", "NOPE", "SIG", "TERM "] { #expect(JobSignal(rawValue: bad) == nil, "\(bad)") }
+    }
+
+    @Test func aJobStoppedByAnySignalReportsItsNumber() {
+        #expect(JobStatus.stopped(signal: "USR1", exitCode: nil, endedAt: nil).reportedExitCode == 138)
+        #expect(JobStatus.stopped(signal: "40", exitCode: nil, endedAt: nil).reportedExitCode == 168)
+        #expect(JobStatus.stopped(signal: "USR1", exitCode: 3, endedAt: nil).reportedExitCode == 3)
+        #expect(JobStatus.paused.reportedExitCode == nil)
+    }
+}

@@ -21,7 +21,7 @@ struct JobStoreTests {
     }
 
     @Test(arguments: [
-        JobStatus.running, .done(endedAt: Date(timeIntervalSince1970: 1_700_000_100)),
+        JobStatus.running, .paused, .done(endedAt: Date(timeIntervalSince1970: 1_700_000_100)),
         .failed(exitCode: 137, endedAt: nil), .stopped(signal: "TERM", exitCode: 143, endedAt: nil),
         .stopped(signal: "KILL", exitCode: nil, endedAt: Date(timeIntervalSince1970: 1_700_000_100)),
         .unknown(reason: "the worker rebooted"),

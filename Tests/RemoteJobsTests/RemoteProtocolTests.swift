@@ -113,6 +113,7 @@ struct RemoteProtocolTests {
     @Test func scriptsAreOneLineWithoutSingleQuotes() {
         for script in [
             LaunchScript.source, LaunchScript.wrapper, FollowScript.source, PollScript.source, StopScript.source,
+            PauseScript.source,
             WaitScript.source, ReconcileScript.source, RemoveScript.source, ProbeScript.source,
             MakeDirectoriesScript.source, MakeDirectoriesScript.directoryPass, MakeDirectoriesScript.stalePass,
             ClaimWorkdirScript.source, HeartbeatScript.source, CopyFromBaseScript.source, PollServerScript.source,

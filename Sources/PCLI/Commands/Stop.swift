@@ -3,10 +3,7 @@ import Foundation
 import RemoteJobs
 
 extension JobSignal: ExpressibleByArgument {
-    public init?(argument: String) {
-        let name = argument.uppercased()
-        self.init(rawValue: name.hasPrefix("SIG") ? String(name.dropFirst(3)) : name)
-    }
+    public init?(argument: String) { self.init(rawValue: argument) }
 }
 
 /// `p stop <id>...`: stop running jobs.
@@ -21,7 +18,10 @@ struct Stop: AsyncParsableCommand {
     @Option(help: "How long to wait after the signal before KILL.")
     var grace = DurationArgument(.seconds(10))
 
-    @Option(help: "The signal to send first: TERM, INT, HUP, or KILL (at once).")
+    @Option(
+        help: ArgumentHelp(
+            "The signal to send first, by name or number as kill -s takes it: TERM, INT, HUP, USR1, 10, KILL (at once).",
+            valueName: "signal"))
     var signal: JobSignal = .term
 
     func validate() throws {

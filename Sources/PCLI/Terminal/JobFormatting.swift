@@ -99,6 +99,7 @@ enum JobFormatting {
             return "[Job stopped (\(signal))" + (code.map { ": exit \($0)]" } ?? "]")
         case .unknown(let reason): return "[Job ended without an exit code: \(reason)]"
         case .running, .syncing: return "[Job still running]"
+        case .paused: return "[Job paused]"
         case .queued: return "[Job still queued]"
         }
     }

@@ -1,16 +1,64 @@
 import Foundation
 import SSHTransport
 
-/// A signal `JobEngine.cancel` can send.
-public enum JobSignal: String, Sendable, CaseIterable {
-    /// TERM, then KILL after the grace period.
-    case term = "TERM"
-    /// KILL at once.
-    case kill = "KILL"
-    /// INT, then KILL after the grace period.
-    case int = "INT"
-    /// HUP, then KILL after the grace period.
-    case hup = "HUP"
+/// A signal to send to a job (`JobEngine.cancel`, `pause`, `resume`): any standard signal.
+public struct JobSignal: Sendable, Hashable, RawRepresentable, CustomStringConvertible {
+    /// The signal's name without `SIG` (`TERM`, `USR1`), or, for a number that has no name
+    /// here (a real-time signal), the number.
+    public let rawValue: String
+
+    /// A signal by name (`TERM`, `SIGTERM`, `term`) or number (`15`), as `kill -s` and
+    /// `kill -n` take them; nil for anything else. Numbers 1 to 31 become their names
+    /// (Linux numbering), so the worker's own `kill` sends them by name; higher numbers
+    /// (real-time signals, up to 64) are sent as numbers.
+    public init?(rawValue: String) {
+        let upper = rawValue.uppercased()
+        let name = upper.hasPrefix("SIG") ? String(upper.dropFirst(3)) : upper
+        if let number = Int32(name) {
+            if let known = Self.numbers.first(where: { $0.value == number })?.key {
+                self.rawValue = known
+            } else if (32...64).contains(number) {
+                self.rawValue = String(number)
+            } else {
+                return nil
+            }
+        } else if let canonical = Self.aliases[name] ?? (Self.numbers[name] != nil ? name : nil) {
+            self.rawValue = canonical
+        } else {
+            return nil
+        }
+    }
+
+    /// TERM: ask the job to end (then KILL after the grace period).
+    public static let term = JobSignal(known: "TERM")
+    /// KILL: end it at once.
+    public static let kill = JobSignal(known: "KILL")
+    /// INT, as Ctrl+C.
+    public static let int = JobSignal(known: "INT")
+    /// HUP, as a closed terminal.
+    public static let hup = JobSignal(known: "HUP")
+    /// STOP: pause (`JobEngine.pause`).
+    public static let stop = JobSignal(known: "STOP")
+    /// CONT: resume (`JobEngine.resume`).
+    public static let cont = JobSignal(known: "CONT")
+
+    private init(known name: String) { rawValue = name }
+
+    /// The signal's number on Linux (where p's exit codes are computed: 128 + N).
+    public var number: Int32 { Self.numbers[rawValue] ?? Int32(rawValue) ?? 0 }
+
+    /// The name (or number) as sent: `TERM`, `USR1`, `40`.
+    public var description: String { rawValue }
+
+    /// The standard signals and their Linux numbers.
+    static let numbers: [String: Int32] = [
+        "HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "BUS": 7, "FPE": 8, "KILL": 9, "USR1": 10,
+        "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15, "STKFLT": 16, "CHLD": 17, "CONT": 18, "STOP": 19,
+        "TSTP": 20, "TTIN": 21, "TTOU": 22, "URG": 23, "XCPU": 24, "XFSZ": 25, "VTALRM": 26, "PROF": 27, "WINCH": 28,
+        "IO": 29, "PWR": 30, "SYS": 31,
+    ]
+    /// Other names `kill -l` accepts for them.
+    static let aliases: [String: String] = ["IOT": "ABRT", "CLD": "CHLD", "POLL": "IO"]
 }
 
 extension JobEngine {
@@ -45,6 +93,46 @@ extension JobEngine {
                 jobID: record.id)
         }
         return try await settle(record, with: result)
+    }
+
+    /// Pauses a running job: STOP to its whole process group, so it keeps its memory and
+    /// files but uses no CPU (to free a GPU's cycles for a while); `resume` continues it.
+    /// Its status is `paused` until then. Time paused does not count toward `--timeout`.
+    /// - Returns: the record afterwards (`paused`, or how it ended if it ended first).
+    /// - Throws: `RemoteJobsError.jobNotRunning` for a job that had ended,
+    ///   `.cannotPause` for one still queued or on a Slurm worker (Slurm suspends jobs
+    ///   itself: `scontrol suspend`, for its operators).
+    public func pause(_ idPrefix: String) async throws -> JobRecord {
+        try await signalPause(idPrefix, pause: true)
+    }
+
+    /// Resumes a paused job: CONT to its whole process group.
+    /// - Returns: the record afterwards (`running`, or how it ended).
+    /// - Throws: as `pause`.
+    public func resume(_ idPrefix: String) async throws -> JobRecord {
+        try await signalPause(idPrefix, pause: false)
+    }
+
+    private func signalPause(_ idPrefix: String, pause: Bool) async throws -> JobRecord {
+        var record = try record(idPrefix)
+        if case .syncing(let preparer) = record.status {
+            throw RemoteJobsError.jobPreparing(id: record.id, preparer: preparer)
+        }
+        guard record.status.isRunning else {
+            throw RemoteJobsError.jobNotRunning(id: record.id, status: record.status.display)
+        }
+        if record.slurmJobID != nil {
+            throw RemoteJobsError.cannotPause(
+                id: record.id, reason: "Slurm runs it; Slurm's operators suspend jobs with scontrol suspend")
+        }
+        let result = try await link(worker(of: record)).run(
+            PauseScript(jobDirectory: Self.jobDirectory(record), pause: pause, pid: record.pid), jobID: record.id)
+        record = try await settle(record, with: result)
+        if case .queued = record.status {
+            throw RemoteJobsError.cannotPause(
+                id: record.id, reason: "it waits in the worker's queue and has not started (p stop takes it out)")
+        }
+        return record
     }
 
     /// Removes a job's record and its files on the worker.

@@ -18,7 +18,8 @@ enum Reconciler {
     /// - the process is gone: on a full disk → failed without an exit code; with an
     ///   `exitcode` that holds no number → unknown, saying so; else unknown;
     /// - the job's files are gone → unknown;
-    /// - otherwise still running.
+    /// - otherwise still running, or paused when `p pause` stopped it (the facts say
+    ///   `PAUSED`: its marker is there and its processes are stopped).
     ///
     /// A Slurm job (it has a Slurm job id) is alive while Slurm lists it in a live state:
     /// pending → queued with Slurm's reason; a time limit Slurm enforced → stopped by
@@ -30,7 +31,7 @@ enum Reconciler {
         guard let facts else { return record }
         var updated = record
         switch record.status {
-        case .queued, .running:
+        case .queued, .running, .paused:
             updated.status = status(of: record, job: facts.jobs[record.id], bootID: facts.bootID, now: now)
         case .unknown:
             let rechecked = status(of: record, job: facts.jobs[record.id], bootID: facts.bootID, now: now)
@@ -84,7 +85,10 @@ enum Reconciler {
         if let launched = record.bootID, let now = bootID, launched != now {
             return .unknown(reason: "the worker rebooted")
         }
-        if job.processAlive { return .running }
+        if job.processAlive {
+            // `p pause` left its marker, and the job's processes are stopped.
+            return job.scheduler?.state == "PAUSED" ? .paused : .running
+        }
         if job.diskFull {
             return .failed(
                 exitCode: nil, endedAt: endedAt ?? now,
@@ -126,6 +130,8 @@ enum Reconciler {
         switch slurm.state {
         case "PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "CONFIGURING":
             return .queued(reason: slurm.reason)
+        case "SUSPENDED", "STOPPED":
+            return .paused
         case _ where SchedulerFacts.liveStates.contains(slurm.state):
             return .running
         case "NODE_FAIL", "BOOT_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "FAILED", "DEADLINE":

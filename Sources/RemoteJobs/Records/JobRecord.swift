@@ -157,6 +157,8 @@ extension JobRecord: Codable {
             status = .queued(reason: try c.decodeIfPresent(String.self, forKey: .reason))
         case "running":
             status = .running
+        case "paused":
+            status = .paused
         case "done":
             status = .done(endedAt: endedAt)
         case "failed":

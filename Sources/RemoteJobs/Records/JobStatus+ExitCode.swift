@@ -14,25 +14,13 @@ extension JobStatus {
     /// being prepared or runs.
     public var reportedExitCode: Int32? {
         switch self {
-        case .syncing, .queued, .running: return nil
+        case .syncing, .queued, .running, .paused: return nil
         case .done: return 0
         case .failed(let code, _, _): return code.flatMap { $0 == 0 ? nil : $0 } ?? 1
         case .stopped(let signal, let code, _):
             if signal == "timeout" { return 124 }
             return code ?? JobSignal(rawValue: signal).map { 128 + $0.number } ?? 1
         case .unknown: return 1
-        }
-    }
-}
-
-extension JobSignal {
-    /// The signal's number on Linux and the BSDs alike.
-    var number: Int32 {
-        switch self {
-        case .hup: return 1
-        case .int: return 2
-        case .kill: return 9
-        case .term: return 15
         }
     }
 }

@@ -11,6 +11,10 @@ public enum JobStatus: Sendable, Equatable {
     case queued(reason: String?)
     /// Started and not known to have ended.
     case running
+    /// Started, and paused by `p pause` (every process of the job stopped with STOP) until
+    /// `p resume`; a Slurm job Slurm suspended. Time paused does not count toward
+    /// `--timeout` (the watchdog is in the job's process group, and pauses with it).
+    case paused
     /// Ended with exit code 0.
     case done(endedAt: Date?)
     /// Ended with another exit code (128+N after signal N), or with any code, or none, when
@@ -29,6 +33,7 @@ public enum JobStatus: Sendable, Equatable {
         case .syncing: return "syncing"
         case .queued: return "queued"
         case .running: return "running"
+        case .paused: return "paused"
         case .done: return "done"
         case .failed: return "failed"
         case .stopped: return "stopped"
@@ -40,7 +45,7 @@ public enum JobStatus: Sendable, Equatable {
     /// behind other work.
     public var isRunning: Bool {
         switch self {
-        case .queued, .running: return true
+        case .queued, .running, .paused: return true
         case .syncing, .done, .failed, .stopped, .unknown: return false
         }
     }
@@ -49,7 +54,7 @@ public enum JobStatus: Sendable, Equatable {
     /// to run, or to have ended with a code, once its files are in reach again).
     public var isOnWorker: Bool {
         switch self {
-        case .queued, .running, .unknown: return true
+        case .queued, .running, .paused, .unknown: return true
         case .syncing, .done, .failed, .stopped: return false
         }
     }
@@ -57,7 +62,7 @@ public enum JobStatus: Sendable, Equatable {
     /// Whether the job is being prepared or runs: not ended, not lost.
     public var isActive: Bool {
         switch self {
-        case .syncing, .queued, .running: return true
+        case .syncing, .queued, .running, .paused: return true
         case .done, .failed, .stopped, .unknown: return false
         }
     }
@@ -68,7 +73,7 @@ public enum JobStatus: Sendable, Equatable {
         case .done: return 0
         case .failed(let code, _, _): return code
         case .stopped(_, let code, _): return code
-        case .syncing, .queued, .running, .unknown: return nil
+        case .syncing, .queued, .running, .paused, .unknown: return nil
         }
     }
 
@@ -76,7 +81,7 @@ public enum JobStatus: Sendable, Equatable {
     public var endedAt: Date? {
         switch self {
         case .done(let date), .failed(_, let date, _), .stopped(_, _, let date): return date
-        case .syncing, .queued, .running, .unknown: return nil
+        case .syncing, .queued, .running, .paused, .unknown: return nil
         }
     }
 
@@ -94,7 +99,7 @@ public enum JobStatus: Sendable, Equatable {
         case .failed(_, _, let reason): return reason
         case .unknown(let reason): return reason
         case .queued(let reason): return reason
-        case .syncing, .running, .done, .stopped: return nil
+        case .syncing, .running, .paused, .done, .stopped: return nil
         }
     }
 

@@ -97,7 +97,7 @@ public struct Worker: Codable, Sendable, Equatable {
 
     /// Names `p` itself uses as commands, so `p <name> -- ...` could not name a worker.
     public static let reservedNames: Set<String> = [
-        "run", "ls", "logs", "stop", "pull", "rm", "prune", "worker", "help", "mcp", "wait",
+        "run", "ls", "logs", "stop", "pause", "resume", "pull", "rm", "prune", "worker", "help", "mcp", "wait",
     ]
 
     /// Whether `name` is usable: letters, digits, `.`, `_`, `-`, not starting with `-`, and

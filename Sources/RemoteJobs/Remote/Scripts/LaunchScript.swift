@@ -133,12 +133,15 @@ struct LaunchScript: WorkerScript {
     /// ignore it inherited), and ignored signals pass on through exec. So the command is
     /// exec'd through `reset`: `env` (GNU `env --default-signal`, which resets them all) or
     /// `perl` (which does the same), whichever the launcher found; with neither (`-`), the
-    /// command inherits the wrapper's. The wrapper itself traps TERM, INT, HUP and QUIT, so
-    /// that it outlives a signal to the group and records the status.
+    /// command inherits the wrapper's. The wrapper itself traps TERM, INT, HUP, QUIT, USR1,
+    /// USR2 and ALRM (the signals `p stop --signal` may send that end a process by default;
+    /// the watchdog ignores them), so that it outlives a signal to the group and records the
+    /// status. A real-time signal (a number above 31) ends the wrapper too: the job then
+    /// ends without an exit code.
     static let wrapper = [
-        #"J=$1; W=$2; U=${6:-022}; G=${7:--}; trap "true" TERM INT HUP QUIT; date +%s > "$J/started_at"; echo $$ > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
+        #"J=$1; W=$2; U=${6:-022}; G=${7:--}; trap "true" TERM INT HUP QUIT USR1 USR2 ALRM; date +%s > "$J/started_at"; echo $$ > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
         #"if cd "$W" 2>/dev/null; then :; else echo "p: cannot enter the work directory $W" >> "$J/output.log"; echo 126 > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode"; exit 126; fi"#,
-        #"if [ "$3" -gt 0 ]; then ( trap "" TERM INT HUP QUIT; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
+        #"if [ "$3" -gt 0 ]; then ( trap "" TERM INT HUP QUIT USR1 USR2 ALRM; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
         #"S=${SHELL:-/bin/sh}; B=0; case ${S##*/} in bash | sh | dash | zsh | ksh | mksh | ash | yash | posh) B=1; set -- "$S" -c "$5" "$J/cmd" ;; *) set -- "$S" "$J/cmd" ;; esac"#,
         #"case $G in env) set -- env --default-signal "$@" ;; perl) set -- perl -e "\$SIG{\$_} = q(DEFAULT) for keys %SIG; exec {\$ARGV[0]} @ARGV or die qq(p: cannot run \$ARGV[0]: \$!\n)" "$@" ;; esac"#,
         #"if [ -f "$J/stderr.log" ]; then ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>> "$J/stderr.log" ); c=$?; else ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?; fi"#,

@@ -12,7 +12,7 @@ struct StopScript: WorkerScript {
     var arguments: [String] { [jobDirectory, signal.rawValue, "\(graceSeconds)", pid.map(String.init) ?? ""] }
 
     /// Stops a job: the `stopped` marker first, then the signal to the whole process
-    /// group, KILL after the grace period, and waits until no process of the group is left
+    /// group (and CONT, so that a paused job receives it), KILL after the grace period, and waits until no process of the group is left
     /// (zombies, dead but not yet reaped by init, do not count). Prints `ended` when the job had already ended, else `stopped`, then the trailer on
     /// stderr. Arguments: `J signal grace pid`: the pid recorded at launch, never the `pid`
     /// file, which the job could have rewritten to aim `p stop` at other processes (but a
@@ -26,7 +26,7 @@ struct StopScript: WorkerScript {
         #"n=0; while [ -f "$J/launched" ] && [ ! -f "$J/pid" ] && [ ! -f "$J/exitcode" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done"#,
         #"p=$4; if [ -z "$p" ] && [ -f "$J/start" ] && [ -f "$J/pid" ]; then read -r p < "$J/pid"; fi; case $p in "" | *[!0-9]*) p= ;; esac; if [ -n "$p" ] && [ "$p" -le 1 ]; then p=; fi; P=$p"#,
         #"alive() { kill -0 -$p 2>/dev/null || return 1; command -v ps > /dev/null 2>&1 || return 0; ps -A -o pgid= -o stat= | grep -Eq "^ *$p +[^Z]"; }"#,
-        #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then echo ended; else echo $2 > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -$2 -$p 2>/dev/null; n=0; while alive && [ $n -lt $(($3*10)) ]; do sleep 0.1; n=$((n+1)); done; if alive; then kill -KILL -$p 2>/dev/null; fi; n=0; while alive && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done; echo stopped; fi"#,
+        #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then echo ended; else echo $2 > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -$2 -$p 2>/dev/null; kill -CONT -$p 2>/dev/null; rm -f "$J/paused"; n=0; while alive && [ $n -lt $(($3*10)) ]; do sleep 0.1; n=$((n+1)); done; if alive; then kill -KILL -$p 2>/dev/null; fi; n=0; while alive && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done; echo stopped; fi"#,
         RemoteScripts.trailer,
     ].joined(separator: "; ")
 }
