@@ -78,6 +78,11 @@ enum JobToolSchemas {
                     "description":
                         "submit: job ids (comma-separated) on the same worker that must succeed first; the job is queued until then, and fails without running if one fails.",
                 ]),
+                "on_end": .object([
+                    "type": "string",
+                    "description":
+                        "submit: a command the worker runs when the job ends (a webhook), with P_JOB_ID, P_JOB_STATUS and P_JOB_EXIT_CODE set; its output goes to on_end.log in the job's directory, never to the job's output.",
+                ]),
                 "client_key": .object([
                     "type": "string",
                     "description":

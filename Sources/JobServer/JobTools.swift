@@ -90,13 +90,14 @@ final class JobTools: Sendable {
             throw ToolError("'client_key' must be 1 to 512 bytes")
         }
         let id = clientKey.map { JobRequest.jobID(forClientKey: $0) } ?? UUID().uuidString.lowercased()
-        let request = JobRequest(
+        var request = JobRequest(
             command: command, worker: try Self.workerChoice(arguments), environment: environment,
             cwd: syncDirectory ?? FileManager.default.currentDirectoryPath,
             timeout: timeout.map { .seconds($0) }, syncDirectory: syncDirectory,
             submitter: Self.submitter, id: id, slurm: try Self.slurmRequest(arguments),
             after: (try arguments.string("after") ?? "").split(separator: ",").map(String.init),
             afterAnyOutcome: try arguments.bool("after_any") ?? false, clientKey: clientKey)
+        request.onEnd = try arguments.string("on_end")
         try await cap.admit(id, engine: engine)
         let record: JobRecord
         do {

@@ -92,6 +92,13 @@ struct Run: AsyncParsableCommand {
     var afterAny: String?
 
     @Option(
+        name: .customLong("on-end"),
+        help: ArgumentHelp(
+            "A command the worker runs when the job ends (a webhook, a chat message), in the work directory, with P_JOB_ID, P_JOB_STATUS (done, failed, stopped) and P_JOB_EXIT_CODE set; its output goes to the job's on_end.log, never to the job's log. Not run after a KILL.",
+            valueName: "command"))
+    var onEnd: String?
+
+    @Option(
         help: ArgumentHelp(
             "GPUs for the job: on an SSH worker, that many free GPUs are claimed and named in CUDA_VISIBLE_DEVICES (nvidia-smi); on a Slurm worker, sbatch --gpus.",
             valueName: "n"))
@@ -158,7 +165,7 @@ struct Run: AsyncParsableCommand {
 
     private func execute() async throws -> Int32 {
         let cwd = try Self.absoluteDirectory(directory)
-        let asked = JobRequest(
+        let request = JobRequest(
             command: command.joined(separator: " "), worker: worker,
             environment: try environment.map { try JobRequest.parseEnvironment($0) }, cwd: cwd,
             timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd,
@@ -168,6 +175,8 @@ struct Run: AsyncParsableCommand {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty },
             afterAnyOutcome: afterAny != nil)
+        var asked = request
+        asked.onEnd = onEnd
         return try await EngineFactory.withEngine { engine in
             var placed = asked
             if let worker, worker.hasPrefix("@") {

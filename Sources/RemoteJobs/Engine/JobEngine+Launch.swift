@@ -96,7 +96,7 @@ extension JobEngine {
             slots: worker.kind == .ssh ? worker.slots : nil,
             after: dependencies.isEmpty ? nil : (dependencies.map(\.id), request.afterAnyOutcome),
             gpus: worker.kind == .ssh ? try request.gpuCount : 0, once: request.clientKey != nil,
-            separateStderr: request.separateStderr)
+            separateStderr: request.separateStderr, onEnd: request.onEnd)
         let link = try link(worker)
         // Plan the copy before touching the network: an unreadable file stops the job here.
         var plan: SyncPlanner.Plan?

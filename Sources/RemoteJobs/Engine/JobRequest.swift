@@ -50,6 +50,11 @@ public struct JobRequest: Sendable, Equatable {
     /// `stderr.log` (`JobEngine.errorOutput`), instead of interleaved in the log: for
     /// callers that answer with the two streams apart (MCP `exec`).
     public var separateStderr: Bool = false
+    /// A command the worker runs when the job ends (`--on-end`): in the work directory,
+    /// with the job's variables and `P_JOB_ID`, `P_JOB_STATUS` (`done`, `failed`,
+    /// `stopped`) and `P_JOB_EXIT_CODE`; its output goes to the job's `on_end.log`, never
+    /// to the job's log. It runs when p's wrapper records the end, so not after a KILL.
+    public var onEnd: String?
     /// With `after`: start whatever their outcome (`--after-any`); otherwise only when all
     /// succeeded, and a failure ends this job as failed without running it.
     public var afterAnyOutcome: Bool

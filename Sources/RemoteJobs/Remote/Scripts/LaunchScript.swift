@@ -38,6 +38,8 @@ struct LaunchScript: WorkerScript {
     /// Whether the command's stderr goes to `stderr.log` instead of the log (for `exec`
     /// through a job, which answers with the two streams apart).
     var separateStderr: Bool = false
+    /// The command to run on the worker when the job ends (`JobRequest.onEnd`), if any.
+    var onEnd: String? = nil
 
     var arguments: [String] {
         [
@@ -45,20 +47,22 @@ struct LaunchScript: WorkerScript {
             "\(timeoutSeconds ?? 0)", "\(graceSeconds)", follow ? "1" : "0", Self.wrapper, Self.evalCommandFile,
             workdirName, prepared ? "1" : "0", slots.map(String.init) ?? "",
             after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "", WorkerQueue.kick,
-            "\(gpus)", once ? "1" : "", separateStderr ? "1" : "",
+            "\(gpus)", once ? "1" : "", separateStderr ? "1" : "", "\(Array((onEnd ?? "").utf8).count)",
         ]
     }
 
-    var input: [UInt8] { Array(cwd.utf8) + Array(workerName.utf8) + environmentFile + Array(command.utf8) }
+    var input: [UInt8] {
+        Array(cwd.utf8) + Array(workerName.utf8) + environmentFile + Array((onEnd ?? "").utf8) + Array(command.utf8)
+    }
 
     /// Creates the job's directories and files from stdin (`cwd`, `worker`, `env` by the
-    /// lengths given, then `cmd` to the end), starts the wrapper detached (from a subshell
+    /// lengths given, then `on_end` by its length, then `cmd` to the end), starts the wrapper detached (from a subshell
     /// that exits at once, so the job is never a descendant of the SSH session, and its own
     /// session and process group; it writes its pid, which the launcher waits for), prints
     /// `p-start <pid> <started_at> <boot_id>` on stderr and, when `$8` is 1, goes on to
     /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
     /// envLength timeout grace follow wrapper evalCommandFile workdirName prepared slots after
-    /// kick gpus once stderr`; with `stderr` 1 the command's stderr goes to `stderr.log`
+    /// kick gpus once stderr onEndLength`; with `stderr` 1 the command's stderr goes to `stderr.log`
     /// (the wrapper sees that file); with `once` 1 a job whose `cmd` exists is not started again (exit
     /// 97); with `gpus` above 0 it first claims that many free GPUs (`WorkerGPUs`,
     /// exit 96 when too few are free); with slots or dependencies the job goes through the worker's queue
@@ -98,6 +102,7 @@ struct LaunchScript: WorkerScript {
         #"chmod 700 "$R" "$R/jobs" "$R/workdirs" 2>/dev/null"#,
         #"dd ibs=1 count=$3 of="$J/cwd" 2>/dev/null && dd ibs=1 count=$4 of="$J/worker" 2>/dev/null || fail 91"#,
         #"if [ "$5" -gt 0 ]; then dd ibs=1 count=$5 of="$J/env" 2>/dev/null || fail 91; fi"#,
+        #"if [ "${19:-0}" -gt 0 ]; then dd ibs=1 count=${19} of="$J/on_end" 2>/dev/null || fail 91; fi"#,
         ##"cat > "$J/cmd" && printf "#!/bin/sh\n%s\n" "$9" > "$J/run" && : > "$J/output.log" || fail 91; if [ "${18}" = 1 ]; then : > "$J/stderr.log" || fail 91; fi"##,
         #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
     ]
@@ -146,8 +151,17 @@ struct LaunchScript: WorkerScript {
         #"case $G in env) set -- env --default-signal "$@" ;; perl) set -- perl -e "\$SIG{\$_} = q(DEFAULT) for keys %SIG; exec {\$ARGV[0]} @ARGV or die qq(p: cannot run \$ARGV[0]: \$!\n)" "$@" ;; esac"#,
         #"if [ -f "$J/stderr.log" ]; then ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>> "$J/stderr.log" ); c=$?; else ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?; fi"#,
         #"date +%s > "$J/ended_at"; if echo $c > "$J/exitcode.tmp" && [ -s "$J/exitcode.tmp" ] && mv -f "$J/exitcode.tmp" "$J/exitcode"; then :; else rm -f "$J/exitcode.tmp"; : > "$J/exit.$c"; fi"#,
+        onEndHook,
         #"R=${J%/jobs/*}; "# + WorkerGPUs.release + "; " + WorkerQueue.kickIfQueued,
     ].joined(separator: "; ")
+
+    /// The wrapper's last step for the job itself, once its status is recorded: the
+    /// `on_end` command (`--on-end`), if the job has one, run by the user's shell in the
+    /// work directory with the job's variables and `P_JOB_ID`, `P_JOB_STATUS` (`done`,
+    /// `failed`, `stopped`) and `P_JOB_EXIT_CODE`, its stdin empty and its output in
+    /// `on_end.log`.
+    static let onEndHook =
+        #"if [ -f "$J/on_end" ]; then t=failed; if [ -f "$J/stopped" ]; then t=stopped; elif [ "$c" = 0 ]; then t=done; fi; ( trap - TERM INT HUP QUIT USR1 USR2 ALRM; umask "$U"; if [ -f "$J/env" ]; then . "$J/env"; fi; P_JOB_ID=${J##*/}; P_JOB_STATUS=$t; P_JOB_EXIT_CODE=$c; export P_JOB_ID P_JOB_STATUS P_JOB_EXIT_CODE; exec "$S" -c "$(cat "$J/on_end")" ) < /dev/null > "$J/on_end.log" 2>&1; fi"#
 
     /// What a Bourne-family shell runs the command file with: its text evaluated as `-c`
     /// would, with the file's path as `$0`, after the job's variables (the `env` file
