@@ -44,6 +44,12 @@ struct Run: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Start the job, print its id, and return at once.")
     var detach = false
 
+    @Flag(
+        help:
+            "When the job ends, say so on the desktop (notify-send, osascript) or with the terminal's bell; also after -d or a Ctrl+C detach, from a `p wait --notify` in the background."
+    )
+    var notify = false
+
     @Option(
         name: [.short, .customLong("env")],
         help: "Set KEY=VALUE for the job (repeatable); values travel in a file only the user can read.")
@@ -210,6 +216,7 @@ struct Run: AsyncParsableCommand {
                     let record = try await InterruptWatcher.run { try await engine.submit(request, sync: observer) }
                     progress.finish()
                     print(record.id)
+                    if notify { await EndNotifier.notifyInBackground(record.id) }
                     return 0
                 } catch is CancellationError {
                     progress.finish()
@@ -238,6 +245,7 @@ struct Run: AsyncParsableCommand {
                     }
                 }
                 Report.note(JobFormatting.endLine(record))
+                if notify { await EndNotifier.notify(record) }
                 return JobFormatting.exitCode(record)
             } catch is CancellationError {
                 progress.finish()
@@ -247,6 +255,7 @@ struct Run: AsyncParsableCommand {
                 }
                 Report.note(
                     "\n[Detached from job \(record.shortID); it keeps running]\n" + JobFormatting.resumeHints(record))
+                if notify { await EndNotifier.notifyInBackground(record.id) }
                 return 130
             }
         }

@@ -26,6 +26,9 @@ struct Wait: AsyncParsableCommand {
     @Option(help: "Stop waiting after this long (90s, 5m, 2h) and exit 124; the jobs keep running.")
     var timeout: DurationArgument?
 
+    @Flag(help: "Say on the desktop (notify-send, osascript), or with the terminal's bell, as each job ends.")
+    var notify = false
+
     func validate() throws {
         if ids.isEmpty { throw ValidationError("Give the ids of the jobs to wait for (see `p ls`).") }
     }
@@ -36,9 +39,12 @@ struct Wait: AsyncParsableCommand {
 
     private func execute() async throws -> Int32 {
         try await EngineFactory.withEngine { engine in
-            let outcome = try await engine.wait(for: ids, timeout: timeout?.duration) { record in
+            let notifications = Notifications()
+            let outcome = try await engine.wait(for: ids, timeout: timeout?.duration) { [notify] record in
                 print("\(record.shortID)  \(record.status.display)")
+                if notify { notifications.add(Task { await EndNotifier.notify(record) }) }
             }
+            await notifications.finish()
             if !outcome.stillRunning.isEmpty {
                 Report.note(
                     "p: the timeout ended the wait; still running: "
@@ -46,5 +52,17 @@ struct Wait: AsyncParsableCommand {
             }
             return outcome.exitCode
         }
+    }
+}
+
+/// The notifications `p wait --notify` started as jobs ended, awaited before p exits.
+private final class Notifications: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tasks: [Task<Void, Never>] = []  // guarded by `lock`
+
+    func add(_ task: Task<Void, Never>) { lock.withLock { tasks.append(task) } }
+
+    func finish() async {
+        for task in lock.withLock({ tasks }) { await task.value }
     }
 }
