@@ -48,16 +48,22 @@ struct PauseResumeTests {
         #expect(again.status == 1 && again.stderr.contains("not running"), "\(again.stderr)")
     }
 
-    /// Time paused does not count toward `--timeout`: a job with 1 s of work and a 6 s limit,
-    /// paused for 8 s, ends done.
+    /// Time paused does not count toward `--timeout`: a job held until the test lets it go,
+    /// with a 15 s limit, paused for 18 s (let go meanwhile), ends done once resumed. (Held,
+    /// not timed: under load the pause could otherwise land after the job's work was done.)
     @Test func timePausedDoesNotCountTowardTheTimeout() async throws {
         let world = try await JobWorld.make()
         let id = try JobWorld.id(
-            try await world.p("-n", "-d", "--timeout", "6s", "--", "echo start; sleep 1; echo end"))
+            try await world.p(
+                "-n", "-d", "--timeout", "15s", "--",
+                "echo start; n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; echo end"))
         try await world.waitForOutput(id, "start")
-        #expect(try await world.p("pause", id).status == 0)
-        try await Task.sleep(for: .seconds(8))
-        #expect(try await world.p("resume", id).status == 0)
+        let paused = try await world.p("pause", id)
+        #expect(paused.status == 0 && paused.stdoutText.contains("paused"), "\(paused.stdoutText) \(paused.stderr)")
+        try await Task.sleep(for: .seconds(18))
+        try await world.letGo(id)
+        let resumed = try await world.p("resume", id)
+        #expect(resumed.status == 0, "\(resumed.stdoutText) \(resumed.stderr)")
         let waited = try await world.p("wait", id)
         #expect(waited.status == 0, "\(waited.stdoutText) \(waited.stderr)")
         #expect(try await world.p("logs", id).stdoutText == "start\nend\n")
