@@ -179,8 +179,12 @@ struct WorkerQueueTests {
         try await world.store.update { config throws(RemoteJobsError) in
             try config.register(Worker(name: "idle", connection: "worker", root: world.root + "-idle"))
             for name in ["box", "idle", "gone"] { try config.change(name, addLabels: ["gpu"]) }
+            // `box` and `idle` are one machine here, so their load averages are the same
+            // machine's, sampled a moment apart (and far apart under load): `box`'s one slot,
+            // taken, is what tells them apart. (The load and memory keys: `PlacementTests`.)
+            try config.change("box", slots: 1)
         }
-        // `box` is busy: a job burning a CPU.
+        // `box` is busy: a job burning a CPU, in its only slot.
         let burner = try JobWorld.id(
             try await world.p("box", "-n", "-d", "--", "while [ ! -f go ]; do :; done"))
         defer { Task { try? await world.letGo(burner) } }
