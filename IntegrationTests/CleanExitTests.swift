@@ -21,10 +21,21 @@ struct CleanExitTests {
         let done = try await world.p("-n", "--", "true")
         #expect(done.status == 0)
         // Each connection p made ends with its own disconnect message; the tests' own
-        // connections (waitForOutput) close the same way.
-        let log = try String(contentsOfFile: sshd.logFile, encoding: .utf8)
-        let accepted = log.components(separatedBy: "Accepted publickey").count - 1
-        let disconnected = log.components(separatedBy: "Received disconnect").count - 1
+        // connections (waitForOutput) close the same way. sshd logs the last one after p has
+        // exited, a moment later under load: the log is read until it has caught up (a
+        // connection dropped without a disconnect never logs one, and fails below).
+        func counts() throws -> (log: String, accepted: Int, disconnected: Int) {
+            let log = try String(contentsOfFile: sshd.logFile, encoding: .utf8)
+            return (
+                log, log.components(separatedBy: "Accepted publickey").count - 1,
+                log.components(separatedBy: "Received disconnect").count - 1
+            )
+        }
+        try? await JobWorld.eventually("sshd logged every disconnect", timeout: .seconds(10)) {
+            let now = try counts()
+            return now.disconnected >= now.accepted
+        }
+        let (log, accepted, disconnected) = try counts()
         #expect(accepted >= 8)
         #expect(disconnected == accepted, "\(accepted) logins, \(disconnected) clean disconnects:\n\(log)")
     }
