@@ -11,18 +11,24 @@ struct ContainerWorkerTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    @Test func aContainerFromTheImageIsAWorker() async throws {
-        try Power.docker.require(for: "building and running the worker image")
-        let repository = Self.repository
+    /// Builds `image` on the base image (`build`: the rest of `docker build`'s arguments)
+    /// and starts a container of it with keys made for a free port of 127.0.0.1, published
+    /// there; the caller removes the container.
+    static func runContainer(_ image: String, build: [String]) throws -> (port: Int, keys: String, container: String) {
         try Shell.run(repository + "/docker/build-base-image.sh", [])
-        let image = "p-worker-test"
-        try Shell.run("docker", ["build", "-q", "-t", image, repository + "/docker/sshd"])
+        try Shell.run("docker", ["build", "-q", "-t", image] + build)
         let port = try TestSSHD.freePort()
         let keys = try TestSSHD.makeTemporaryDirectory()
         try Shell.run(repository + "/docker/sshd/make-test-keys.sh", [keys, "127.0.0.1", String(port)])
         let container = try Shell.run(
             "docker", ["run", "-d", "--rm", "-v", keys + ":/keys", "-p", "127.0.0.1:\(port):2222", image]
         ).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (port, keys, container)
+    }
+
+    @Test func aContainerFromTheImageIsAWorker() async throws {
+        try Power.docker.require(for: "building and running the worker image")
+        let (port, keys, container) = try Self.runContainer("p-worker-test", build: [Self.repository + "/docker/sshd"])
         defer { _ = try? Shell.run("docker", ["rm", "-f", container]) }
 
         let knownHosts = keys + "/empty_known_hosts"
@@ -63,18 +69,8 @@ struct ContainerWorkerTests {
     /// it with its exit code and output, a file pulled back.
     @Test func aSlurmLoginNodeInAContainerIsASlurmWorker() async throws {
         try Power.docker.require(for: "building and running the Slurm login-node image")
-        let repository = Self.repository
-        try Shell.run(repository + "/docker/build-base-image.sh", [])
-        let image = "p-slurm-test"
-        try Shell.run(
-            "docker",
-            ["build", "-q", "-t", image, "-f", repository + "/docker/slurm/Dockerfile", repository + "/docker"])
-        let port = try TestSSHD.freePort()
-        let keys = try TestSSHD.makeTemporaryDirectory()
-        try Shell.run(repository + "/docker/sshd/make-test-keys.sh", [keys, "127.0.0.1", String(port)])
-        let container = try Shell.run(
-            "docker", ["run", "-d", "--rm", "-v", keys + ":/keys", "-p", "127.0.0.1:\(port):2222", image]
-        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (port, keys, container) = try Self.runContainer(
+            "p-slurm-test", build: ["-f", Self.repository + "/docker/slurm/Dockerfile", Self.repository + "/docker"])
         defer { _ = try? Shell.run("docker", ["rm", "-f", container]) }
 
         let world = try await JobWorld.make(

@@ -171,7 +171,7 @@ struct Run: AsyncParsableCommand {
 
     private func execute() async throws -> Int32 {
         let cwd = try Self.absoluteDirectory(directory)
-        let request = JobRequest(
+        var asked = JobRequest(
             command: command.joined(separator: " "), worker: worker,
             environment: try environment.map { try JobRequest.parseEnvironment($0) }, cwd: cwd,
             timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd,
@@ -181,7 +181,6 @@ struct Run: AsyncParsableCommand {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty },
             afterAnyOutcome: afterAny != nil)
-        var asked = request
         asked.onEnd = onEnd
         return try await EngineFactory.withEngine { engine in
             var placed = asked

@@ -71,13 +71,7 @@ extension JobEngine {
     public func cancel(_ idPrefix: String, signal: JobSignal = .term, grace: Duration = .seconds(10)) async throws
         -> JobRecord
     {
-        let record = try record(idPrefix)
-        if case .syncing(let preparer) = record.status {
-            throw RemoteJobsError.jobPreparing(id: record.id, preparer: preparer)
-        }
-        guard record.status.isRunning else {
-            throw RemoteJobsError.jobNotRunning(id: record.id, status: record.status.display)
-        }
+        let record = try runningRecord(idPrefix)
         let seconds = grace.wholeSecondsRoundedUp
         let link = try link(worker(of: record))
         let result: ScriptResult
@@ -114,13 +108,7 @@ extension JobEngine {
     }
 
     private func signalPause(_ idPrefix: String, pause: Bool) async throws -> JobRecord {
-        var record = try record(idPrefix)
-        if case .syncing(let preparer) = record.status {
-            throw RemoteJobsError.jobPreparing(id: record.id, preparer: preparer)
-        }
-        guard record.status.isRunning else {
-            throw RemoteJobsError.jobNotRunning(id: record.id, status: record.status.display)
-        }
+        var record = try runningRecord(idPrefix)
         if record.slurmJobID != nil {
             throw RemoteJobsError.cannotPause(
                 id: record.id, reason: "Slurm runs it; Slurm's operators suspend jobs with scontrol suspend")
@@ -131,6 +119,20 @@ extension JobEngine {
         if case .queued = record.status {
             throw RemoteJobsError.cannotPause(
                 id: record.id, reason: "it waits in the worker's queue and has not started (p stop takes it out)")
+        }
+        return record
+    }
+
+    /// The record of a job that a signal can reach: one on its way on the worker.
+    /// - Throws: `RemoteJobsError.jobPreparing` for one being prepared, `.jobNotRunning` for
+    ///   one that ended.
+    private func runningRecord(_ idPrefix: String) throws -> JobRecord {
+        let record = try record(idPrefix)
+        if case .syncing(let preparer) = record.status {
+            throw RemoteJobsError.jobPreparing(id: record.id, preparer: preparer)
+        }
+        guard record.status.isRunning else {
+            throw RemoteJobsError.jobNotRunning(id: record.id, status: record.status.display)
         }
         return record
     }

@@ -48,6 +48,15 @@ enum RemoteScripts {
 
     /// Ends a script about job directory `$J` with `p-end missing` on stderr when that
     /// directory is gone.
+    /// Sets `p` and `P` to the pid of job `$J` that scripts signal: `$<argument>`, the one
+    /// recorded at launch, never the `pid` file the job could rewrite to aim them at other
+    /// processes (except for a job the worker's queue started, which p never saw start, and
+    /// which has only that file); empty for anything that is not a pid above 1.
+    static func jobPid(argument: Int) -> String {
+        "p=$\(argument); "
+            + #"if [ -z "$p" ] && [ -f "$J/start" ] && [ -f "$J/pid" ]; then read -r p < "$J/pid"; fi; case $p in "" | *[!0-9]*) p= ;; esac; if [ -n "$p" ] && [ "$p" -le 1 ]; then p=; fi; P=$p"#
+    }
+
     static let endUnlessJobExists = #"if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#
 
     /// The trailer of a script about job directory `$J`: `p-end <size> <facts>` on stderr.

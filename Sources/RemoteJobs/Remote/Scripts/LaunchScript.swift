@@ -144,9 +144,11 @@ struct LaunchScript: WorkerScript {
     /// status. A real-time signal (a number above 31) ends the wrapper too: the job then
     /// ends without an exit code.
     static let wrapper = [
-        #"J=$1; W=$2; U=${6:-022}; G=${7:--}; trap "true" TERM INT HUP QUIT USR1 USR2 ALRM; date +%s > "$J/started_at"; echo $$ > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
+        #"J=$1; W=$2; U=${6:-022}; G=${7:--}; trap "true" "# + trappedSignals
+            + #"; date +%s > "$J/started_at"; echo $$ > "$J/pid.tmp"; mv -f "$J/pid.tmp" "$J/pid""#,
         #"if cd "$W" 2>/dev/null; then :; else echo "p: cannot enter the work directory $W" >> "$J/output.log"; echo 126 > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode"; exit 126; fi"#,
-        #"if [ "$3" -gt 0 ]; then ( trap "" TERM INT HUP QUIT USR1 USR2 ALRM; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
+        #"if [ "$3" -gt 0 ]; then ( trap "" "# + trappedSignals
+            + #"; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
         #"S=${SHELL:-/bin/sh}; B=0; case ${S##*/} in bash | sh | dash | zsh | ksh | mksh | ash | yash | posh) B=1; set -- "$S" -c "$5" "$J/cmd" ;; *) set -- "$S" "$J/cmd" ;; esac"#,
         #"case $G in env) set -- env --default-signal "$@" ;; perl) set -- perl -e "\$SIG{\$_} = q(DEFAULT) for keys %SIG; exec {\$ARGV[0]} @ARGV or die qq(p: cannot run \$ARGV[0]: \$!\n)" "$@" ;; esac"#,
         #"if [ -f "$J/stderr.log" ]; then ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>> "$J/stderr.log" ); c=$?; else ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?; fi"#,
@@ -155,13 +157,20 @@ struct LaunchScript: WorkerScript {
         #"R=${J%/jobs/*}; "# + WorkerGPUs.release + "; " + WorkerQueue.kickIfQueued,
     ].joined(separator: "; ")
 
+    /// The signals that end a process by default and that `p stop --signal` may send, which
+    /// the wrapper traps (so it outlives them and records the status) and its watchdog
+    /// ignores; the `on_end` command gets them back at their defaults.
+    static let trappedSignals = "TERM INT HUP QUIT USR1 USR2 ALRM"
+
     /// The wrapper's last step for the job itself, once its status is recorded: the
     /// `on_end` command (`--on-end`), if the job has one, run by the user's shell in the
     /// work directory with the job's variables and `P_JOB_ID`, `P_JOB_STATUS` (`done`,
     /// `failed`, `stopped`) and `P_JOB_EXIT_CODE`, its stdin empty and its output in
     /// `on_end.log`.
     static let onEndHook =
-        #"if [ -f "$J/on_end" ]; then t=failed; if [ -f "$J/stopped" ]; then t=stopped; elif [ "$c" = 0 ]; then t=done; fi; ( trap - TERM INT HUP QUIT USR1 USR2 ALRM; umask "$U"; if [ -f "$J/env" ]; then . "$J/env"; fi; P_JOB_ID=${J##*/}; P_JOB_STATUS=$t; P_JOB_EXIT_CODE=$c; export P_JOB_ID P_JOB_STATUS P_JOB_EXIT_CODE; exec "$S" -c "$(cat "$J/on_end")" ) < /dev/null > "$J/on_end.log" 2>&1; fi"#
+        #"if [ -f "$J/on_end" ]; then t=failed; if [ -f "$J/stopped" ]; then t=stopped; elif [ "$c" = 0 ]; then t=done; fi; ( trap - "#
+        + trappedSignals
+        + #"; umask "$U"; if [ -f "$J/env" ]; then . "$J/env"; fi; P_JOB_ID=${J##*/}; P_JOB_STATUS=$t; P_JOB_EXIT_CODE=$c; export P_JOB_ID P_JOB_STATUS P_JOB_EXIT_CODE; exec "$S" -c "$(cat "$J/on_end")" ) < /dev/null > "$J/on_end.log" 2>&1; fi"#
 
     /// What a Bourne-family shell runs the command file with: its text evaluated as `-c`
     /// would, with the file's path as `$0`, after the job's variables (the `env` file

@@ -10,9 +10,9 @@ struct PauseScript: WorkerScript {
 
     var arguments: [String] { [jobDirectory, pause ? "STOP" : "CONT", pid.map(String.init) ?? ""] }
 
-    /// Prints `queued` for a job still in the worker's queue (nothing to pause), `ended`
-    /// for one that ended, else sends the signal to the whole process group and prints
-    /// `paused` or `resumed`; then the trailer on stderr. The marker is written before STOP
+    /// Leaves a job still in the worker's queue, or one that ended, alone; else sends the
+    /// signal to the whole process group. Then the trailer on stderr, whose facts tell the
+    /// engine what came of it (queued, ended, paused, running). The marker is written before STOP
     /// and removed after CONT, so a job is never stopped without it; `facts` counts the
     /// marker only while the leader is stopped (state `T`), so the script waits (2 s at
     /// most) until the leader's state shows the signal took effect. Arguments: `J STOP|CONT pid`,
@@ -21,8 +21,8 @@ struct PauseScript: WorkerScript {
         #"J=$1"#, RemoteScripts.endUnlessJobExists,
         RemoteScripts.factsFunction,
         #"settled() { n=0; while [ -r "/proc/$p/stat" ] && [ $n -lt 40 ]; do read -r l < "/proc/$p/stat" 2>/dev/null || break; l=${l##*) }; case $1$l in TT* | R[!T]*) break ;; esac; sleep 0.05; n=$((n+1)); done; }"#,
-        #"p=$3; if [ -z "$p" ] && [ -f "$J/start" ] && [ -f "$J/pid" ]; then read -r p < "$J/pid"; fi; case $p in "" | *[!0-9]*) p= ;; esac; if [ -n "$p" ] && [ "$p" -le 1 ]; then p=; fi; P=$p"#,
-        #"if [ -f "$J/queued" ]; then echo queued; elif [ -f "$J/exitcode" ] || [ -z "$p" ] || ! up; then echo ended; elif [ "$2" = STOP ]; then : > "$J/paused"; kill -STOP -$p 2>/dev/null; settled T; echo paused; else kill -CONT -$p 2>/dev/null; rm -f "$J/paused"; settled R; echo resumed; fi"#,
+        RemoteScripts.jobPid(argument: 3),
+        #"if [ -f "$J/queued" ] || [ -f "$J/exitcode" ] || [ -z "$p" ] || ! up; then :; elif [ "$2" = STOP ]; then : > "$J/paused"; kill -STOP -$p 2>/dev/null; settled T; else kill -CONT -$p 2>/dev/null; rm -f "$J/paused"; settled R; fi"#,
         RemoteScripts.trailer,
     ].joined(separator: "; ")
 }

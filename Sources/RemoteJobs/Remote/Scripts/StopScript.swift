@@ -24,7 +24,7 @@ struct StopScript: WorkerScript {
         #"R=${J%/jobs/*}; if [ -f "$J/queued" ] && [ "$(sh "$R/kick" "$R" remove "${J##*/}" 2>/dev/null)" = removed ]; then echo $2 > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; date +%s > "$J/ended_at"; echo stopped; "#
             + RemoteScripts.trailer + #"; exit 0; fi"#,
         #"n=0; while [ -f "$J/launched" ] && [ ! -f "$J/pid" ] && [ ! -f "$J/exitcode" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done"#,
-        #"p=$4; if [ -z "$p" ] && [ -f "$J/start" ] && [ -f "$J/pid" ]; then read -r p < "$J/pid"; fi; case $p in "" | *[!0-9]*) p= ;; esac; if [ -n "$p" ] && [ "$p" -le 1 ]; then p=; fi; P=$p"#,
+        RemoteScripts.jobPid(argument: 4),
         #"alive() { kill -0 -$p 2>/dev/null || return 1; command -v ps > /dev/null 2>&1 || return 0; ps -A -o pgid= -o stat= | grep -Eq "^ *$p +[^Z]"; }"#,
         #"if [ -f "$J/exitcode" ] || [ -z "$p" ]; then echo ended; else echo $2 > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -$2 -$p 2>/dev/null; kill -CONT -$p 2>/dev/null; rm -f "$J/paused"; n=0; while alive && [ $n -lt $(($3*10)) ]; do sleep 0.1; n=$((n+1)); done; if alive; then kill -KILL -$p 2>/dev/null; fi; n=0; while alive && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done; echo stopped; fi"#,
         RemoteScripts.trailer,
