@@ -91,6 +91,8 @@ struct JobEngineAPITests {
         for try await event in engine.events(of: streamed.id) {
             switch event {
             case .output(let chunk): bytes += chunk
+            case .errorOutput(let chunk): Issue.record("stderr apart from a job that keeps one log: \(chunk)")
+            case .gap(let gap, _): Issue.record("a gap in an uncapped log: \(gap)")
             case .ended(let record): last = record
             }
         }
@@ -130,6 +132,8 @@ struct JobEngineAPITests {
                         try await world.existsOnWorker(world.jobDirectory(job.id) + "/exitcode")
                     }
                 }
+            case .errorOutput(let chunk): Issue.record("stderr apart from a job that keeps one log: \(chunk)")
+            case .gap(let gap, _): Issue.record("a gap in an uncapped log: \(gap)")
             case .ended(let record): ended = record
             }
             try await Task.sleep(for: .milliseconds(20))

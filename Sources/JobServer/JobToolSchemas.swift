@@ -118,6 +118,20 @@ enum JobToolSchemas {
                     "type": "number", "minimum": 0, "maximum": 30,
                     "description": "poll: wait up to this long for new output or the job's end (default 0).",
                 ]),
+                "stream": .object([
+                    "type": "string", "enum": .array(["stdout", "stderr"]),
+                    "description":
+                        "poll: which log, for a job submitted with separate_stderr (each has its own offsets); default stdout.",
+                ]),
+                "max_log": .object([
+                    "description":
+                        "submit: cap each of the job's logs on the worker (bytes, or \"10M\", \"1G\"; at least 64K): the worker keeps the first half and the most recent half; a poll whose offset falls in the dropped part gets a notice (gap) and goes on after it."
+                ]),
+                "separate_stderr": .object([
+                    "type": "boolean",
+                    "description":
+                        "submit: keep the job's stderr apart from its stdout (poll it with stream: \"stderr\"); default false: one log in the order written.",
+                ]),
                 "signal": .object([
                     "type": "string",
                     "description":
@@ -143,7 +157,8 @@ enum JobToolSchemas {
             Read a job's new output (read-only; the job tool's poll): since (a byte offset, 0 at \
             first, then new_offset), max_bytes, tail (the last N lines), filter (a regular \
             expression lines must match), wait_s (0-30: hold the \
-            call until output or the end arrives). Returns {status, exit_code, output_chunk, \
+            call until output or the end arrives), stream (stdout or stderr, for a job submitted \
+            with separate_stderr). Returns {status, exit_code, output_chunk, \
             new_offset, more, finished_at, total_bytes}.
             """,
         inputSchema: .object([
@@ -159,6 +174,10 @@ enum JobToolSchemas {
                         "A regular expression: only whole lines that match are returned; new_offset still counts every byte read.",
                 ]),
                 "wait_s": .object(["type": "number", "minimum": 0, "maximum": 30]),
+                "stream": .object([
+                    "type": "string", "enum": .array(["stdout", "stderr"]),
+                    "description": "Which log, for a job submitted with separate_stderr; default stdout.",
+                ]),
             ]),
             "required": .array(["job_id"]),
         ]),
@@ -216,7 +235,7 @@ enum JobToolSchemas {
             "status": .object(["type": "string"]), "exit_code": .object(["type": "integer"]),
             "output_chunk": .object(["type": "string"]), "new_offset": .object(["type": "integer"]),
             "more": .object(["type": "boolean"]), "finished_at": .object(["type": "string"]),
-            "total_bytes": .object(["type": "integer"]),
+            "total_bytes": .object(["type": "integer"]), "dropped_bytes": .object(["type": "integer"]),
         ]),
         "required": .array(["status", "output_chunk", "new_offset", "more", "total_bytes"]),
     ])

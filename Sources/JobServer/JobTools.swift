@@ -98,6 +98,16 @@ final class JobTools: Sendable {
             after: (try arguments.string("after") ?? "").split(separator: ",").map(String.init),
             afterAnyOutcome: try arguments.bool("after_any") ?? false, clientKey: clientKey)
         request.onEnd = try arguments.string("on_end")
+        request.separateStderr = try arguments.bool("separate_stderr") ?? false
+        if let cap = arguments.values["max_log"] {
+            if let bytes = cap.intValue, bytes > 0 {
+                request.maxLog = UInt64(bytes)
+            } else if let text = cap.stringValue, let bytes = try? ByteSize.parse(text) {
+                request.maxLog = bytes
+            } else {
+                throw ToolError("'max_log' is a size: bytes, or a string such as \"10M\"")
+            }
+        }
         try await cap.admit(id, engine: engine)
         let record: JobRecord
         do {
@@ -150,11 +160,15 @@ final class JobTools: Sendable {
         let tail = try arguments.integer("tail", in: 1...1_000_000)
         let wait = try arguments.seconds("wait_s", in: 0...30) ?? 0
         let filter = try (try arguments.string("filter")).map { pattern throws(ToolError) in try LineFilter(pattern) }
+        let streamName = try arguments.string("stream") ?? "stdout"
+        guard let stream = LogStream(rawValue: streamName) else {
+            throw ToolError("'stream' is \"stdout\" or \"stderr\", not '\(streamName)'")
+        }
         if let tail, let filter {
             // The last `tail` matching lines, among the last MB of the output.
-            let size = try await engine.poll(id, since: 0, maxBytes: 0).logSize
+            let size = try await engine.poll(id, since: 0, maxBytes: 0, stream: stream).logSize
             let start = size > 1 << 20 ? size - (1 << 20) : 0
-            let window = try await engine.poll(id, since: start, maxBytes: 1 << 20)
+            let window = try await engine.poll(id, since: start, maxBytes: 1 << 20, stream: stream)
             var lines = filter.apply(window.chunk[...], final: true).text.split(
                 separator: "\n", omittingEmptySubsequences: false)
             if lines.last == "" { lines.removeLast() }
@@ -162,7 +176,7 @@ final class JobTools: Sendable {
             return PollOutput(window, text: text, newOffset: window.newOffset)
         }
         if let tail {
-            let result = try await engine.tail(id, lines: tail)
+            let result = try await engine.tail(id, lines: tail, stream: stream)
             return PollOutput(
                 result, text: UTF8Chunk.take(result.chunk[...], final: true).text, newOffset: result.newOffset)
         }
@@ -171,7 +185,13 @@ final class JobTools: Sendable {
             // The engine holds the poll; this loop only waits for the rest of a character
             // whose first bytes came alone.
             let result = try await engine.poll(
-                id, since: since, maxBytes: maxBytes, wait: max(.zero, deadline - ContinuousClock.now))
+                id, since: since, maxBytes: maxBytes, stream: stream, wait: max(.zero, deadline - ContinuousClock.now))
+            if let gap = result.gap {
+                // A capped log dropped what was asked for: the notice, and where to go on.
+                var output = PollOutput(result, text: gap.notice(cap: result.record.maxLog) + "\n", newOffset: gap.to)
+                output.dropped_bytes = gap.dropped
+                return output
+            }
             let running = result.record.status.isActive
             if let filter {
                 let (scanned, text) = filter.apply(result.chunk[...], final: !running && !result.more)
@@ -335,6 +355,9 @@ struct PollOutput: Codable {
     var more: Bool
     var finished_at: String?
     var total_bytes: UInt64
+    /// Set when `since` fell in the part a capped log dropped: how many bytes were
+    /// skipped (the chunk is then the notice, and new_offset the first byte kept after).
+    var dropped_bytes: UInt64?
 
     init(_ poll: JobPoll, text: String, newOffset: UInt64) {
         total_bytes = poll.logSize

@@ -117,3 +117,11 @@ enum Shell {
         var all: [String] { lock.withLock { lines } }
     }
 }
+
+/// The poll server fed `requests` on its stdin, as the local shells run it.
+struct PollServerSession: WorkerScript {
+    var requests: [UInt8]
+    var arguments: [String] { [] }
+    var input: [UInt8] { requests }
+    static let source = PollServerScript.source
+}

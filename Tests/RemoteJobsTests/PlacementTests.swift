@@ -68,4 +68,65 @@ struct PlacementTests {
         let old = try JSONDecoder().decode(Worker.self, from: Data(#"{"name":"o","connection":"c"}"#.utf8))
         #expect(old.labels.isEmpty && old.slots == nil)
     }
+
+    /// Records which workers a placement asked, answering from a table.
+    actor Probes {
+        var asked: [String] = []
+        func ask(_ name: String) { asked.append(name) }
+    }
+
+    @Test func aPlacementAmongManyProbesOneWaveWhenItFindsAFreeWorker() async {
+        let workers = (0..<50).map { worker("w\($0)", slots: 2) }
+        let probes = Probes()
+        let search = await Placement.search(workers, gpus: 0, shuffle: { $0.reversed() }) { worker in
+            await probes.ask(worker.name)
+            return self.load()
+        }
+        let asked = await probes.asked
+        #expect(asked.count == Placement.wave)
+        #expect(Set(asked) == Set((34..<50).map { "w\($0)" }))
+        #expect(search.answered.count == Placement.wave)
+    }
+
+    @Test func fullWavesAndUnreachableWorkersLeadToTheNextWave() async {
+        let workers = (0..<40).map { worker("w\($0)", slots: 1) }
+        let probes = Probes()
+        // Only w35 has a free slot; w1 does not answer.
+        let search = await Placement.search(workers, gpus: 0, shuffle: { $0 }) { worker in
+            await probes.ask(worker.name)
+            if worker.name == "w1" { throw RemoteJobsError.invalidArgument("unreachable") }
+            return worker.name == "w35" ? self.load() : self.load(running: 1)
+        }
+        #expect(await probes.asked.count == 40)
+        #expect(search.skipped.map(\.worker) == ["w1"])
+        #expect(Placement.rank(search.answered).first?.worker.name == "w35")
+    }
+
+    @Test func aGPURequestLooksOnUntilAWorkerHasTheGPUsFree() async {
+        let workers = (0..<20).map { worker("w\($0)") }
+        let search = await Placement.search(workers, gpus: 2, shuffle: { $0 }) { worker in
+            var answer = self.load()
+            answer.gpus = 2
+            answer.freeGPUs = worker.name == "w17" ? 2 : 1
+            return answer
+        }
+        #expect(search.answered.count == 20)
+        #expect(search.answered.filter { $0.load.freeGPUs >= 2 }.map(\.worker.name) == ["w17"])
+    }
+
+    @Test func aFewWorkersAreAllProbedInTheirOrder() async {
+        let workers = (0..<5).map { worker("w\($0)") }
+        let probes = Probes()
+        _ = await Placement.search(
+            workers, gpus: 0,
+            shuffle: { _ in
+                Issue.record("shuffled")
+                return []
+            }
+        ) {
+            await probes.ask($0.name)
+            return self.load()
+        }
+        #expect(await probes.asked.sorted() == (0..<5).map { "w\($0)" })
+    }
 }

@@ -219,14 +219,8 @@ struct WorkerScriptTests {
         let root = Root()
         defer { root.remove() }
         let job = try root.job("a", files: ["output.log": "0123456789", "exitcode": "0\n"])
-        struct Server: WorkerScript {
-            var requests: [UInt8]
-            var arguments: [String] { [] }
-            var input: [UInt8] { requests }
-            static let source = PollServerScript.source
-        }
         let run = try await shell.run(
-            Server(
+            PollServerSession(
                 requests: PollServerScript.request(jobDirectory: job, offset: 2, maxBytes: 3)
                     + PollServerScript.request(jobDirectory: root.path + "/jobs/none", offset: 0, maxBytes: 9)))
         var lines = run.stdout.split(separator: 0x0A, omittingEmptySubsequences: false).map {

@@ -22,6 +22,9 @@ struct Logs: AsyncParsableCommand {
     @Option(name: .long, help: "Print only the last N lines (then follow, with -f).")
     var tail: Int?
 
+    @Flag(help: "The job's stderr, for a job started with --separate-stderr (its own byte offsets).")
+    var stderr = false
+
     func validate() throws {
         if let tail, tail < 1 { throw ValidationError("--tail needs a number of lines of at least 1.") }
     }
@@ -33,19 +36,20 @@ struct Logs: AsyncParsableCommand {
     private func execute() async throws -> Int32 {
         return try await EngineFactory.withEngine { engine in
             let write: ([UInt8]) async -> Void = { await FileDescriptorWriter.writeAsync($0, to: STDOUT_FILENO) }
+            let stream: LogStream = stderr ? .stderr : .stdout
             var start: UInt64?
             if let tail {
-                let poll = try await engine.tail(id, lines: tail)
+                let poll = try await engine.tail(id, lines: tail, stream: stream)
                 await write(poll.chunk)
                 guard follow, poll.record.status.isActive else { return 0 }
                 start = poll.newOffset
             }
             guard follow else {
-                _ = try await engine.output(id, output: write)
+                _ = try await engine.output(id, stream: stream, output: write)
                 return 0
             }
             let record = try engine.record(id)
-            if start == nil, let resume = record.resumeOffset, resume > 0 {
+            if start == nil, !stderr, let resume = record.resumeOffset, resume > 0 {
                 Report.note(
                     "[Resuming job \(record.shortID) at byte \(resume), where the last stream stopped; `p logs \(record.shortID)` shows all]"
                 )
@@ -54,7 +58,7 @@ struct Logs: AsyncParsableCommand {
             let id = record.id
             do {
                 let ended = try await InterruptWatcher.run {
-                    try await engine.follow(id, from: from) {
+                    try await engine.follow(id, from: from, stream: stream) {
                         await FileDescriptorWriter.writeAsync($0, to: STDOUT_FILENO)
                     }
                 }

@@ -50,6 +50,18 @@ struct Run: AsyncParsableCommand {
     )
     var notify = false
 
+    @Flag(
+        help:
+            "Keep the job's stderr apart from its stdout: streamed to p's stderr, kept in a log of its own on the worker (`p logs --stderr`), each with its own byte offsets. By default both go to one log, in the order written."
+    )
+    var separateStderr = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Cap each of the job's logs on the worker (10M, 1G; at least 64K): past it the worker keeps the first half and the most recent half, and readers see one notice where the middle was dropped. Default: the worker's max_log, else no cap.",
+            valueName: "size"))
+    var maxLog: String?
+
     @Option(
         name: [.short, .customLong("env")],
         help: "Set KEY=VALUE for the job (repeatable); values travel in a file only the user can read.")
@@ -150,6 +162,9 @@ struct Run: AsyncParsableCommand {
             }
         }
         if let cpus, cpus < 1 { throw ValidationError("--cpus must be at least 1.") }
+        if let maxLog {
+            do { _ = try ByteSize.parse(maxLog) } catch { throw ValidationError("--max-log: \(error)") }
+        }
         if after != nil && afterAny != nil { throw ValidationError("Give --after or --after-any, not both.") }
         do {
             _ = try slurmRequest()
@@ -182,6 +197,8 @@ struct Run: AsyncParsableCommand {
             }.filter { !$0.isEmpty },
             afterAnyOutcome: afterAny != nil)
         asked.onEnd = onEnd
+        asked.separateStderr = separateStderr
+        asked.maxLog = try maxLog.map { try ByteSize.parse($0) }
         return try await EngineFactory.withEngine { engine in
             var placed = asked
             if let worker, worker.hasPrefix("@") {
@@ -241,6 +258,8 @@ struct Run: AsyncParsableCommand {
                         }
                     ) { bytes in
                         await FileDescriptorWriter.writeAsync(bytes, to: STDOUT_FILENO)
+                    } errorOutput: { bytes in
+                        await FileDescriptorWriter.writeAsync(bytes, to: STDERR_FILENO)
                     }
                 }
                 Report.note(JobFormatting.endLine(record))

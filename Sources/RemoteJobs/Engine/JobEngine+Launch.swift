@@ -24,15 +24,49 @@ extension JobEngine {
     ///   - onStatus: called with the record when a Slurm job's place in the queue changes
     ///     (`queued` with Slurm's reason) and when it starts (`running`).
     ///   - output: the job's bytes, exactly as written, in order.
-    /// - Returns: the record of the ended job.
+    ///   - errorOutput: for a request with `separateStderr`, the bytes of the job's stderr,
+    ///     streamed beside `output` on a channel of their own (without it, they stay in the
+    ///     job's `stderr.log` for `follow(_:stream:)`).
+    /// - Returns: the record of the ended job, once both streams ended.
     /// - Throws: `RemoteJobsError.connection` naming the job when the network drops (the job
     ///   runs on), `CancellationError` when detached.
     public func run(
         _ request: JobRequest, sync observer: SyncObserver = SyncObserver(), onStart: (JobRecord) -> Void = { _ in },
-        onStatus: (JobRecord) -> Void = { _ in }, output: ([UInt8]) async -> Void
+        onStatus: (JobRecord) -> Void = { _ in }, output: ([UInt8]) async -> Void,
+        errorOutput: (@Sendable ([UInt8]) async -> Void)? = nil
     ) async throws -> JobRecord {
-        try await launch(
-            request, follow: true, observer: observer, onStart: onStart, onStatus: onStatus, output: output)
+        guard request.separateStderr, let errorOutput else {
+            return try await launch(
+                request, follow: true, observer: observer, onStart: onStart, onStatus: onStatus, output: output)
+        }
+        // The stderr stream starts once the job exists on the worker (its script waits
+        // there for a queued job to start).
+        let (starts, announce) = AsyncStream<JobRecord>.makeStream()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await record in starts {
+                    _ = try await self.follow(record, from: 0, stream: .stderr, saving: false, output: errorOutput)
+                    return
+                }
+            }
+            let ended: JobRecord
+            do {
+                ended = try await launch(
+                    request, follow: true, observer: observer,
+                    onStart: { record in
+                        onStart(record)
+                        announce.yield(record)
+                        announce.finish()
+                    }, onStatus: onStatus, output: output)
+            } catch {
+                announce.finish()
+                group.cancelAll()
+                throw error
+            }
+            announce.finish()
+            try await group.waitForAll()
+            return ended
+        }
     }
 
     private func launch(
@@ -87,6 +121,9 @@ extension JobEngine {
                 ? SyncManifest.sharedWorkdirName(directory: request.syncDirectory ?? request.cwd) : nil,
             submitter: request.submitter, clientKey: request.clientKey)
         record.status = .syncing(by: .current)
+        record.separateStderr = request.separateStderr
+        record.maxLog = request.maxLog ?? worker.maxLog
+        if let cap = record.maxLog { try JobRequest.checkMaxLog(cap) }
         let script = LaunchScript(
             root: worker.remoteRoot, jobID: record.id, cwd: request.cwd, workerName: worker.name,
             environmentFile: request.environmentFile, timeoutSeconds: record.timeoutSeconds,
@@ -96,7 +133,7 @@ extension JobEngine {
             slots: worker.kind == .ssh ? worker.slots : nil,
             after: dependencies.isEmpty ? nil : (dependencies.map(\.id), request.afterAnyOutcome),
             gpus: worker.kind == .ssh ? try request.gpuCount : 0, once: request.clientKey != nil,
-            separateStderr: request.separateStderr, onEnd: request.onEnd)
+            separateStderr: request.separateStderr, onEnd: request.onEnd, maxLog: record.maxLog)
         let link = try link(worker)
         // Plan the copy before touching the network: an unreadable file stops the job here.
         var plan: SyncPlanner.Plan?
@@ -128,6 +165,7 @@ extension JobEngine {
             throw error
         }
         var offset: UInt64 = 0
+        var lastByte: UInt8?
         var started = false
         var execStarted = false
         let result: ScriptResult
@@ -135,6 +173,7 @@ extension JobEngine {
             func stdout(_ bytes: [UInt8]) async {
                 await output(bytes)
                 offset += UInt64(bytes.count)
+                lastByte = bytes.last ?? lastByte
             }
             func onEvent(_ event: ControlLines.Event) async throws {
                 switch event {
@@ -212,7 +251,7 @@ extension JobEngine {
                 detail: detail.isEmpty ? "the launcher ended with \(result.status)" : detail)
         }
         guard follow else { return record }
-        return try await finishFollow(record, result: result, offset: &offset, output: output)
+        return try await finishFollow(record, result: result, offset: &offset, lastByte: lastByte, output: output)
     }
 
     /// The job an earlier submit with the same client key started, if any: its record here

@@ -54,13 +54,15 @@ extension JobEngine {
     /// but held for up to `wait` while there is nothing new and the job still runs, checking
     /// every 50 ms: a program gets the output soon after it appears, without asking
     /// again and again.
-    public func poll(_ idPrefix: String, since: UInt64, maxBytes: Int = 65536, wait: Duration) async throws
-        -> JobPoll
-    {
+    public func poll(
+        _ idPrefix: String, since: UInt64, maxBytes: Int = 65536, stream: LogStream = .stdout, wait: Duration
+    ) async throws -> JobPoll {
         let deadline = ContinuousClock.now + wait
         while true {
-            let result = try await poll(idPrefix, since: since, maxBytes: maxBytes)
-            if !result.chunk.isEmpty || !result.record.status.isActive || ContinuousClock.now >= deadline {
+            let result = try await poll(idPrefix, since: since, maxBytes: maxBytes, stream: stream)
+            if !result.chunk.isEmpty || result.gap != nil || !result.record.status.isActive
+                || ContinuousClock.now >= deadline
+            {
                 return result
             }
             try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))

@@ -6,48 +6,123 @@ extension JobEngine {
     ///
     /// Without `offset`, it starts where an earlier interrupted stream stood (the record
     /// remembers), else at the beginning. Cancelling the calling task stops following; the
-    /// job runs on and the record remembers the offset.
+    /// job runs on and the record remembers the offset. With `stream` `.stderr`, it streams
+    /// the stderr of a job that keeps it apart, from `offset` or the beginning.
     /// - Returns: the record once the job ended (or is known to be gone).
-    /// - Throws: `RemoteJobsError.connection` naming the job when the network drops.
-    public func follow(_ idPrefix: String, from offset: UInt64? = nil, output: ([UInt8]) async -> Void) async throws
-        -> JobRecord
-    {
-        var record = try await waitForPreparation(record(idPrefix))
-        var offset = offset ?? record.resumeOffset ?? 0
+    /// - Throws: `RemoteJobsError.connection` naming the job when the network drops;
+    ///   `RemoteJobsError.invalidArgument` for `.stderr` of a job that does not keep it apart.
+    public func follow(
+        _ idPrefix: String, from offset: UInt64? = nil, stream: LogStream = .stdout,
+        output: ([UInt8]) async -> Void
+    ) async throws -> JobRecord {
+        try await follow(record(idPrefix), from: offset, stream: stream, saving: true, output: output)
+    }
+
+    /// `follow`, where `saving` says whether this stream records what it learns (where it
+    /// stood when cut, how the job ended): the stream beside another one of the same job
+    /// leaves that to the other. `onGap` hears of the part a capped log dropped; without
+    /// it, the gap's notice goes into `output` as a line of its own.
+    func follow(
+        _ start: JobRecord, from offset: UInt64?, stream: LogStream, saving: Bool,
+        onGap: ((LogGap) async -> Void)? = nil, output: ([UInt8]) async -> Void
+    ) async throws -> JobRecord {
+        var record = try await waitForPreparation(start)
+        try Self.check(stream, of: record)
+        var offset = offset ?? (stream == .stdout ? record.resumeOffset : nil) ?? 0
+        var lastByte: UInt8?
         let result: ScriptResult
         do {
             result = try await link(worker(of: record)).run(
-                FollowScript(jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess),
+                FollowScript(
+                    jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess,
+                    stream: stream),
                 jobID: record.id,
                 stdout: {
                     await output($0)
                     offset += UInt64($0.count)
+                    lastByte = $0.last ?? lastByte
                 })
         } catch {
-            try await handleInterruption(error, record: &record, started: true, offset: offset)
+            if saving { try await handleInterruption(error, record: &record, started: true, offset: offset) }
             throw error
         }
-        return try await finishFollow(record, result: result, offset: &offset, output: output)
+        return try await finishFollow(
+            record, result: result, stream: stream, saving: saving, offset: &offset, lastByte: lastByte,
+            onGap: onGap, output: output)
     }
 
-    /// Follows a job as an async sequence of events: `.output` chunks, then `.ended`.
-    /// Lossless, with bounded memory: a consumer that reads slowly slows the reading from
-    /// the worker (see `JobEvents`). Ending the iteration early stops following (the job runs
-    /// on).
+    /// Follows a job as an async sequence of events: `.output` chunks (and, for a job that
+    /// keeps stderr apart, `.errorOutput` chunks, from the beginning of its stderr), then
+    /// `.ended`. Lossless, with bounded memory: a consumer that reads slowly slows the
+    /// reading from the worker (see `JobEvents`). Ending the iteration early stops
+    /// following (the job runs on).
     public func events(of idPrefix: String, from offset: UInt64? = nil) -> JobEvents {
-        JobEvents { handoff in
-            try await self.follow(idPrefix, from: offset) { await handoff.send(.output($0)) }
+        JobEvents { handoff in try await self.followEvents(idPrefix, from: offset, to: handoff) }
+    }
+
+    /// What `events` sends: the job's output, and its stderr when it keeps it apart.
+    private func followEvents(_ idPrefix: String, from offset: UInt64?, to handoff: EventHandoff) async throws
+        -> JobRecord
+    {
+        let record = try record(idPrefix)
+        var errorOutput: (@Sendable ([UInt8]) async -> Void)?
+        if record.separateStderr { errorOutput = { bytes in await handoff.send(.errorOutput(bytes)) } }
+        return try await followBoth(
+            record, from: offset, output: { bytes in await handoff.send(.output(bytes)) }, errorOutput: errorOutput,
+            onGap: { gap, stderr in await handoff.send(.gap(gap, stderr: stderr)) })
+    }
+
+    /// Follows a job's output and, with `errorOutput`, its stderr from the beginning beside
+    /// it; returns once both ended.
+    func followBoth(
+        _ record: JobRecord, from offset: UInt64?, output: ([UInt8]) async -> Void,
+        errorOutput: (@Sendable ([UInt8]) async -> Void)?,
+        onGap: @escaping @Sendable (LogGap, _ stderr: Bool) async -> Void
+    ) async throws -> JobRecord {
+        guard let errorOutput else {
+            return try await follow(
+                record, from: offset, stream: .stdout, saving: true, onGap: { await onGap($0, false) }, output: output)
+        }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                _ = try await self.follow(
+                    record, from: 0, stream: .stderr, saving: false, onGap: { await onGap($0, true) },
+                    output: errorOutput)
+            }
+            let ended = try await follow(
+                record, from: offset, stream: .stdout, saving: true, onGap: { await onGap($0, false) }, output: output)
+            try await group.waitForAll()
+            return ended
         }
     }
 
-    /// Ends a follow: catches up on bytes the stream did not carry, follows again if the
-    /// job turns out to be alive, then records how the job ended.
+    /// Refuses the stderr of a job that does not keep it apart (it is in the job's log).
+    static func check(_ stream: LogStream, of record: JobRecord) throws(RemoteJobsError) {
+        guard stream == .stderr, !record.separateStderr else { return }
+        throw RemoteJobsError.invalidArgument(
+            "job \(record.shortID) was not started with --separate-stderr: its stderr is in its output, with its stdout."
+        )
+    }
+
+    /// Ends a follow: skips the part a capped log dropped when the stream stopped at it
+    /// (telling `onGap`, or else writing the gap's notice into `output` as a line of its
+    /// own; `lastByte` is the last byte written so far), catches up on bytes the stream did
+    /// not carry, follows again if the job turns out to be alive, then records how the job
+    /// ended (unless `saving` is false).
     func finishFollow(
-        _ start: JobRecord, result: ScriptResult, offset: inout UInt64, output: ([UInt8]) async -> Void
+        _ start: JobRecord, result: ScriptResult, stream: LogStream = .stdout, saving: Bool = true,
+        offset: inout UInt64, lastByte: UInt8? = nil, onGap: ((LogGap) async -> Void)? = nil,
+        output: ([UInt8]) async -> Void
     ) async throws -> JobRecord {
         var record = start
         var result = result
+        var lastByte = lastByte
         let worker = worker(of: record)
+        func write(_ bytes: [UInt8]) async {
+            await output(bytes)
+            offset += UInt64(bytes.count)
+            lastByte = bytes.last ?? lastByte
+        }
         do {
             let link = try link(worker)
             while true {
@@ -61,53 +136,82 @@ extension JobEngine {
                         detail: result.control.otherText.isEmpty
                             ? "the stream ended with \(result.status)" : result.control.otherText)
                 }
+                if let dropped = end.gap, dropped.contains(offset) {
+                    let gap = LogGap(from: offset, to: dropped.to)
+                    if let onGap {
+                        await onGap(gap)
+                    } else {
+                        await output(gap.noticeBytes(cap: record.maxLog, after: lastByte))
+                        lastByte = 0x0A
+                    }
+                    offset = gap.to
+                }
                 if offset < end.logSize {
+                    let before = offset
                     result = try await link.run(
                         PollScript(
                             jobDirectory: Self.jobDirectory(record), offset: offset,
-                            extent: .bytes(Int(clamping: end.logSize - offset))),
-                        jobID: record.id,
-                        stdout: {
-                            await output($0)
-                            offset += UInt64($0.count)
-                        })
+                            extent: .bytes(Int(clamping: end.logSize - offset)), stream: stream),
+                        jobID: record.id, stdout: write)
+                    if offset == before, result.control.end?.gap?.contains(offset) != true {
+                        throw RemoteJobsError.remoteFailure(
+                            worker: worker.name, action: "read the log of job \(record.shortID)",
+                            detail: "no byte past \(offset) could be read (is the worker's disk full?)")
+                    }
                     continue
                 }
                 if end.facts.exitCode == nil && end.facts.processAlive {
                     result = try await link.run(
                         FollowScript(
-                            jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess),
-                        jobID: record.id,
-                        stdout: {
-                            await output($0)
-                            offset += UInt64($0.count)
-                        })
+                            jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess,
+                            stream: stream),
+                        jobID: record.id, stdout: write)
                     continue
                 }
                 record = Reconciler.reconcile(record, with: WorkerFacts(bootID: nil, jobs: [record.id: end.facts]))
                 break
             }
         } catch {
-            try await handleInterruption(error, record: &record, started: true, offset: offset)
+            if saving { try await handleInterruption(error, record: &record, started: true, offset: offset) }
             throw error
         }
+        guard saving else { return record }
         record.resumeOffset = nil
         try await saveRecord(record)
         return record
     }
 
-    /// The job's output from `offset` to the end as it stands now, streamed to `output`
-    /// (`p logs`), without waiting for more.
+    /// The job's output (or, with `stream` `.stderr`, the stderr it keeps apart) from
+    /// `offset` to the end as it stands now, streamed to `output` (`p logs`), without
+    /// waiting for more; where a capped log dropped bytes, their notice (`LogGap`) as a
+    /// line of its own.
     /// - Returns: the record, reconciled with what the worker said.
-    public func output(_ idPrefix: String, from offset: UInt64 = 0, output: ([UInt8]) async -> Void) async throws
-        -> JobRecord
-    {
+    public func output(
+        _ idPrefix: String, from offset: UInt64 = 0, stream: LogStream = .stdout, output: ([UInt8]) async -> Void
+    ) async throws -> JobRecord {
         let record = try record(idPrefix)
+        try Self.check(stream, of: record)
         if case .syncing = record.status { return record }
-        let result = try await link(worker(of: record)).run(
-            PollScript(jobDirectory: Self.jobDirectory(record), offset: offset, extent: .all), jobID: record.id,
-            stdout: output)
-        return try await settle(record, with: result)
+        var offset = offset
+        var lastByte: UInt8?
+        while true {
+            let result = try await link(worker(of: record)).run(
+                PollScript(jobDirectory: Self.jobDirectory(record), offset: offset, extent: .all, stream: stream),
+                jobID: record.id,
+                stdout: {
+                    await output($0)
+                    offset += UInt64($0.count)
+                    lastByte = $0.last ?? lastByte
+                })
+            // A capped log's dropped part stops the read: its notice, then the rest.
+            if let dropped = result.control.end?.gap, dropped.contains(offset) {
+                await output(LogGap(from: offset, to: dropped.to).noticeBytes(cap: record.maxLog, after: lastByte))
+                lastByte = 0x0A
+                offset = dropped.to
+                continue
+            }
+            return try await settle(record, with: result)
+        }
     }
 
     /// The stderr of a job started with `JobRequest.separateStderr`, at most `maxBytes`
@@ -124,10 +228,14 @@ extension JobEngine {
     /// At most `maxBytes` of the job's output from byte `since`, with the job's status:
     /// programs poll with the returned `newOffset` until the job ended and `more` is false.
     /// Polls go through one long-lived exec per worker, so a poll costs one round trip on
-    /// an open channel.
-    public func poll(_ idPrefix: String, since: UInt64, maxBytes: Int = 65536) async throws -> JobPoll {
+    /// an open channel. With `stream` `.stderr`, the offsets are those of the stderr the job
+    /// keeps apart.
+    public func poll(
+        _ idPrefix: String, since: UInt64, maxBytes: Int = 65536, stream: LogStream = .stdout
+    ) async throws -> JobPoll {
         guard maxBytes >= 0 else { throw RemoteJobsError.invalidArgument("maxBytes must not be negative.") }
         let record = try record(idPrefix)
+        try Self.check(stream, of: record)
         if case .syncing = record.status {
             return JobPoll(record: record, chunk: [], offset: since, newOffset: since, more: false, logSize: 0)
         }
@@ -135,33 +243,42 @@ extension JobEngine {
         let worker = worker(of: record)
         let result: ScriptResult
         if let answer = try? await pollChannels.poll(
-            Self.jobDirectory(record), offset: since, maxBytes: maxBytes, target: resolveTarget(worker), pool: pool)
+            Self.jobDirectory(record), offset: since, maxBytes: maxBytes, stream: stream,
+            target: resolveTarget(worker), pool: pool)
         {
             result = ScriptResult(status: .exited(0), control: answer.0)
             chunk = answer.1
         } else {
             // No poll server (the connection dropped, say): a script of its own.
             result = try await link(worker).run(
-                PollScript(jobDirectory: Self.jobDirectory(record), offset: since, extent: .bytes(maxBytes)),
+                PollScript(
+                    jobDirectory: Self.jobDirectory(record), offset: since, extent: .bytes(maxBytes), stream: stream),
                 jobID: record.id, stdout: { chunk += $0 })
         }
         let settled = try await settle(record, with: result)
         let size = result.control.end?.logSize ?? 0
-        let newOffset = since + UInt64(chunk.count)
+        var gap: LogGap?
+        if chunk.isEmpty, let dropped = result.control.end?.gap, dropped.contains(since) {
+            gap = LogGap(from: since, to: dropped.to)
+        }
+        let newOffset = gap?.to ?? since + UInt64(chunk.count)
         return JobPoll(
-            record: settled, chunk: chunk, offset: since, newOffset: newOffset, more: size > newOffset, logSize: size)
+            record: settled, chunk: chunk, offset: since, newOffset: newOffset, more: size > newOffset, logSize: size,
+            gap: gap)
     }
 
-    /// The last `lines` lines of the job's output, with the job's status (`p logs --tail`).
-    public func tail(_ idPrefix: String, lines: Int) async throws -> JobPoll {
+    /// The last `lines` lines of the job's output (or of the stderr it keeps apart), with
+    /// the job's status (`p logs --tail`).
+    public func tail(_ idPrefix: String, lines: Int, stream: LogStream = .stdout) async throws -> JobPoll {
         guard lines > 0 else { throw RemoteJobsError.invalidArgument("The number of lines must be at least 1.") }
         let record = try record(idPrefix)
+        try Self.check(stream, of: record)
         if case .syncing = record.status {
             return JobPoll(record: record, chunk: [], offset: 0, newOffset: 0, more: false, logSize: 0)
         }
         var chunk: [UInt8] = []
         let result = try await link(worker(of: record)).run(
-            PollScript(jobDirectory: Self.jobDirectory(record), offset: 0, extent: .lastLines(lines)),
+            PollScript(jobDirectory: Self.jobDirectory(record), offset: 0, extent: .lastLines(lines), stream: stream),
             jobID: record.id, stdout: { chunk += $0 })
         let settled = try await settle(record, with: result)
         let size = result.control.end?.logSize ?? UInt64(chunk.count)

@@ -34,9 +34,13 @@ extension JobEngine {
         return probe
     }
 
-    /// Chooses a worker among those labelled `label` (`@label` on the command line): one
-    /// parallel probe of their load (see `Placement.rank`); workers that cannot be reached
-    /// are skipped. With `gpus`, only workers with that many free GPUs count.
+    /// Chooses a worker among those labelled `label` (`@label` on the command line) by
+    /// probing their load (see `Placement.rank`) in waves of `Placement.wave` workers taken
+    /// in random order: the first wave that holds a worker with a free slot (and `gpus` free
+    /// GPUs) ends the search, so a placement among fifty workers costs one wave of logins,
+    /// not fifty (the "power of d choices": the least loaded of a random sample is almost
+    /// as good as the least loaded of all). With `Placement.wave` workers or fewer, all are
+    /// probed. Workers that cannot be reached are skipped.
     /// - Throws: `RemoteJobsError.invalidArgument` when no worker has the label, none of
     ///   them answered (naming why), or none has the GPUs free.
     public func place(label: String, gpus: Int = 0) async throws -> Placement {
@@ -50,28 +54,11 @@ extension JobEngine {
                         : " (labels: \(known.joined(separator: ", "))).")
             )
         }
-        let answers = await withTaskGroup(of: (Int, Result<WorkerLoad, RemoteJobsError>).self) { group in
-            for (index, worker) in candidates.enumerated() {
-                group.addTask {
-                    do {
-                        return (index, .success(try await self.link(worker).ask(LoadScript(root: worker.remoteRoot))))
-                    } catch {
-                        return (index, .failure(RemoteJobsError(error, worker: worker.name)))
-                    }
-                }
-            }
-            var all: [(Int, Result<WorkerLoad, RemoteJobsError>)] = []
-            for await answer in group { all.append(answer) }
-            return all.sorted { $0.0 < $1.0 }
+        let search = await Placement.search(candidates, gpus: gpus) { worker in
+            try await self.link(worker).ask(LoadScript(root: worker.remoteRoot))
         }
-        var loads: [(worker: Worker, load: WorkerLoad)] = []
-        var skipped: [(worker: String, failure: RemoteJobsError)] = []
-        for (index, answer) in answers {
-            switch answer {
-            case .success(let load): loads.append((candidates[index], load))
-            case .failure(let failure): skipped.append((candidates[index].name, failure))
-            }
-        }
+        var loads = search.answered
+        let skipped = search.skipped
         if gpus > 0 {
             let withGPUs = loads.filter { $0.load.freeGPUs >= gpus }
             guard !withGPUs.isEmpty || loads.isEmpty else {
@@ -88,7 +75,9 @@ extension JobEngine {
                 "None of the workers labelled '\(label)' answered: "
                     + skipped.map { "\($0.worker): \($0.failure)" }.joined(separator: "; "))
         }
-        return Placement(worker: chosen.worker, ranked: ranked, skipped: skipped)
+        return Placement(
+            worker: chosen.worker, ranked: ranked, skipped: skipped,
+            probed: search.answered.count + skipped.count, candidates: candidates.count)
     }
 
     /// The most connections this engine has had opening at once (its pool's limit is 16).
@@ -96,12 +85,13 @@ extension JobEngine {
         get async { await pool.peakConnecting }
     }
 
-    /// Changes a worker's labels and slots (see `WorkerConfig.change`).
+    /// Changes a worker's labels, slots and default log cap (see `WorkerConfig.change`).
     public func changeWorker(
-        _ name: String, addLabels: [String] = [], removeLabels: [String] = [], slots: Int?? = nil
+        _ name: String, addLabels: [String] = [], removeLabels: [String] = [], slots: Int?? = nil,
+        maxLog: UInt64?? = nil
     ) async throws(RemoteJobsError) {
         try await workers.update { config throws(RemoteJobsError) in
-            try config.change(name, addLabels: addLabels, removeLabels: removeLabels, slots: slots)
+            try config.change(name, addLabels: addLabels, removeLabels: removeLabels, slots: slots, maxLog: maxLog)
         }
     }
 

@@ -55,14 +55,14 @@ public struct JobEvents: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(follow: follow) }
 }
 
-/// A one-slot rendezvous between the task following a job and the task iterating its
-/// events: `send` returns once the consumer has the event (at once when the consumer is
-/// already waiting), so at most one event is buffered.
+/// A rendezvous between the tasks following a job (one per log it follows) and the task
+/// iterating its events: `send` returns once the consumer has the event (at once when the
+/// consumer is already waiting), so at most one event per producer is buffered. Events of
+/// several producers are handed over in the order they were sent.
 final class EventHandoff: @unchecked Sendable {
     // Everything below is guarded by `lock`.
     private let lock = NSLock()
-    private var pending: JobEvent?
-    private var producerWaiting: CheckedContinuation<Void, Never>?
+    private var pending: [(event: JobEvent, producer: CheckedContinuation<Void, Never>)] = []
     private var consumerWaiting: CheckedContinuation<JobEvent?, any Error>?
     private var end: Result<Void, any Error>?
 
@@ -73,34 +73,34 @@ final class EventHandoff: @unchecked Sendable {
             if end != nil {
                 lock.unlock()
                 continuation.resume()
-            } else if let consumer = consumerWaiting {
+            } else if pending.isEmpty, let consumer = consumerWaiting {
                 consumerWaiting = nil
                 lock.unlock()
                 consumer.resume(returning: event)
                 continuation.resume()
             } else {
-                pending = event
-                producerWaiting = continuation
+                pending.append((event, continuation))
                 lock.unlock()
             }
         }
     }
 
-    /// No more events: the consumer gets nil (or `error`) once it has taken the pending one.
+    /// No more events: the consumer gets nil (or `error`) once it has taken the pending ones
+    /// (an error drops them and lets their producers go).
     func finish(throwing error: (any Error)?) {
         lock.lock()
         guard end == nil else { return lock.unlock() }
         end = error.map { .failure($0) } ?? .success(())
-        let consumer = pending == nil ? consumerWaiting : nil
+        let consumer = pending.isEmpty ? consumerWaiting : nil
         if consumer != nil { consumerWaiting = nil }
-        let producer = error == nil ? nil : producerWaiting
-        if producer != nil {
-            producerWaiting = nil
-            pending = nil
+        var producers: [CheckedContinuation<Void, Never>] = []
+        if error != nil {
+            producers = pending.map(\.producer)
+            pending = []
         }
         let ending = end
         lock.unlock()
-        producer?.resume()
+        for producer in producers { producer.resume() }
         if let consumer, let ending {
             switch ending {
             case .success: consumer.resume(returning: nil)
@@ -109,16 +109,15 @@ final class EventHandoff: @unchecked Sendable {
         }
     }
 
-    /// The next event: the pending one, or the next one sent; nil (or the error) at the end.
+    /// The next event: the oldest pending one, or the next one sent; nil (or the error) at
+    /// the end.
     func receive() async throws -> JobEvent? {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JobEvent?, any Error>) in
             lock.lock()
-            if let event = pending {
-                pending = nil
-                let producer = producerWaiting
-                producerWaiting = nil
+            if !pending.isEmpty {
+                let (event, producer) = pending.removeFirst()
                 lock.unlock()
-                producer?.resume()
+                producer.resume()
                 continuation.resume(returning: event)
             } else if let end {
                 lock.unlock()

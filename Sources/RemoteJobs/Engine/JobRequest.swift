@@ -47,9 +47,13 @@ public struct JobRequest: Sendable, Equatable {
     /// restart or a broken connection, returns that job instead of starting another.
     public var clientKey: String?
     /// Whether the command's stderr is kept apart from its output, in the job's
-    /// `stderr.log` (`JobEngine.errorOutput`), instead of interleaved in the log: for
-    /// callers that answer with the two streams apart (MCP `exec`).
+    /// `stderr.log` (`--separate-stderr`), instead of interleaved in the log, each with its
+    /// own offsets (`LogStream`).
     public var separateStderr: Bool = false
+    /// The cap on each of the job's logs in bytes (`--max-log`), at least 64 KB: past it,
+    /// the worker keeps the first half and the most recent half and drops what lies
+    /// between (`LogGap`). nil: the worker's default (`Worker.maxLog`), else no cap.
+    public var maxLog: UInt64?
     /// A command the worker runs when the job ends (`--on-end`): in the work directory,
     /// with the job's variables and `P_JOB_ID`, `P_JOB_STATUS` (`done`, `failed`,
     /// `stopped`) and `P_JOB_EXIT_CODE`; its output goes to the job's `on_end.log`, never
@@ -159,5 +163,14 @@ public struct JobRequest: Sendable, Equatable {
 
     var timeoutSeconds: Int? {
         timeout.map { max(1, $0.wholeSecondsRoundedUp) }
+    }
+
+    /// Refuses a cap too small to keep a head and a tail of whole blocks.
+    static func checkMaxLog(_ bytes: UInt64) throws(RemoteJobsError) {
+        guard bytes >= CappedLog.smallestCap else {
+            throw .invalidArgument(
+                "A log cap of \(ByteSize.format(bytes)) is too small: give at least \(ByteSize.format(CappedLog.smallestCap))."
+            )
+        }
     }
 }

@@ -25,10 +25,11 @@ actor PollChannels {
     private var busy: Set<SSHTarget> = []
     private let waiters = WaitQueue<SSHTarget>()
 
-    /// Asks the worker for up to `maxBytes` of job directory `J`'s log from `offset`.
+    /// Asks the worker for up to `maxBytes` of job directory `J`'s log `stream` from `offset`.
     /// - Returns: the control line (as the poll script's trailer) and the bytes.
     func poll(
-        _ jobDirectory: String, offset: UInt64, maxBytes: Int, target: SSHTarget, pool: SSHSessionPool
+        _ jobDirectory: String, offset: UInt64, maxBytes: Int, stream: LogStream = .stdout, target: SSHTarget,
+        pool: SSHSessionPool
     ) async throws -> (ControlLines, [UInt8]) {
         while busy.contains(target) { try await waiters.wait(for: target) }
         busy.insert(target)
@@ -39,7 +40,8 @@ actor PollChannels {
         let channel = try await channel(for: target, pool: pool)
         do {
             try await channel.exec.write(
-                PollServerScript.request(jobDirectory: jobDirectory, offset: offset, maxBytes: maxBytes))
+                PollServerScript.request(
+                    jobDirectory: jobDirectory, offset: offset, maxBytes: maxBytes, stream: stream))
             let header = try await line(from: channel, host: target.host)
             guard let (count, control) = PollServerScript.parseAnswerHeader(header) else {
                 throw SSHError.connectionLost(host: target.host, reason: "the poll server answered '\(header)'")

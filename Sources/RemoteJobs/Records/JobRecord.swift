@@ -47,6 +47,10 @@ public struct JobRecord: Sendable, Equatable {
     /// Who started it when not the CLI: `mcp` for `p mcp`, whose retention sweep removes
     /// only the jobs it started.
     public var submitter: String?
+    /// Whether the job keeps its stderr apart, in `stderr.log` (`JobRequest.separateStderr`).
+    public var separateStderr = false
+    /// The cap on each of its logs in bytes, if any (`JobRequest.maxLog`).
+    public var maxLog: UInt64?
 
     /// A record.
     public init(
@@ -124,6 +128,8 @@ extension JobRecord: Codable {
         case preparer
         case slurmJobID = "slurm_job_id"
         case clientKey = "client_key"
+        case separateStderr = "separate_stderr"
+        case maxLog = "max_log"
     }
 
     /// Reads a record; the status and its data are checked (a failed job needs its code).
@@ -145,6 +151,8 @@ extension JobRecord: Codable {
         timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
         sharedWorkdir = try c.decodeIfPresent(String.self, forKey: .sharedWorkdir)
         submitter = try c.decodeIfPresent(String.self, forKey: .submitter)
+        separateStderr = try c.decodeIfPresent(Bool.self, forKey: .separateStderr) ?? false
+        maxLog = try c.decodeIfPresent(UInt64.self, forKey: .maxLog)
         workerClockOffset = try c.decodeIfPresent(Double.self, forKey: .workerClockOffset).flatMap {
             $0.isFinite && abs($0) < 1e10 ? $0 : nil
         }
@@ -204,6 +212,8 @@ extension JobRecord: Codable {
         try c.encodeIfPresent(timeoutSeconds, forKey: .timeoutSeconds)
         try c.encodeIfPresent(sharedWorkdir, forKey: .sharedWorkdir)
         try c.encodeIfPresent(submitter, forKey: .submitter)
+        if separateStderr { try c.encode(true, forKey: .separateStderr) }
+        try c.encodeIfPresent(maxLog, forKey: .maxLog)
         try c.encodeIfPresent(workerClockOffset, forKey: .workerClockOffset)
     }
 }

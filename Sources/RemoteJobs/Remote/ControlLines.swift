@@ -21,10 +21,12 @@ struct ControlLines {
         var bootID: String?
     }
 
-    /// `p-end`: the log's size and the job's facts when the script ended.
+    /// `p-end`: the log's size and the job's facts when the script ended, and the bytes a
+    /// capped log dropped so far (the size field is then `<size>/<from>/<to>`).
     struct End: Equatable {
         var logSize: UInt64
         var facts: JobFacts
+        var gap: LogGap? = nil
     }
 
     /// A line that changes what is known of a launch, as it arrives.
@@ -106,8 +108,14 @@ struct ControlLines {
 
     static func parseEnd(_ line: String) -> End? {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count == 9, fields[0] == "p-end", let size = WorkerValues.size(fields[1]) else { return nil }
-        return End(logSize: size, facts: parseFacts(fields[2...].map(String.init)))
+        guard fields.count == 9, fields[0] == "p-end" else { return nil }
+        let sizes = fields[1].split(separator: "/", omittingEmptySubsequences: false).map { WorkerValues.size($0) }
+        guard let size = sizes.first ?? nil else { return nil }
+        var gap: LogGap?
+        if sizes.count == 3, let from = sizes[1], let to = sizes[2], from < to, to <= size {
+            gap = LogGap(from: from, to: to)
+        }
+        return End(logSize: size, facts: parseFacts(fields[2...].map(String.init)), gap: gap)
     }
 
     /// `alive exitcode stopped ended_at disk slurm started_at` as printed by the scripts'

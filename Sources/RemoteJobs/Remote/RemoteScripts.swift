@@ -16,9 +16,10 @@ enum RemoteScripts {
     /// what a login file prints (sshd runs every command through the login shell) is never
     /// taken for the script's output or its control lines (see `StdoutFramer` and
     /// `ControlLines`); the other arguments follow as `$1...`. `P` (a recorded pid) starts
-    /// empty whatever the environment holds.
+    /// empty whatever the environment holds, and `pL`, the log that `size` measures and
+    /// streams read, is `output.log` (a script about the job's stderr sets `stderr.log`).
     static func invocation(_ script: String) -> String {
-        #"T=$1; shift; P=; printf "p-begin %s\n" "$T"; printf "p-begin %s\n" "$T" >&2; "# + script
+        #"T=$1; shift; P=; pL=output.log; printf "p-begin %s\n" "$T"; printf "p-begin %s\n" "$T" >&2; "# + script
     }
 
     /// `$P` is the job's pid as recorded at launch, or `slurm:<id>` for a job handed to
@@ -31,7 +32,7 @@ enum RemoteScripts {
     /// `pid` file) is not alive. `sq ID` sets `Q` to what Slurm says of job ID, `STATE:REASON`
     /// with spaces as `\037` (so it stays one field), or `-`: from `S_<ID>` when the caller
     /// asked squeue about many jobs at once, else from `squeue`, else from `sacct` where
-    /// accounting exists. `size`: the log's size (0 when it is gone). `full`: whether the file
+    /// accounting exists. `size`: the size of log `$pL` (0 when it is gone). `full`: whether the file
     /// system holding `$J` has no room left (under 64 KB or no inode). `facts`: prints `alive
     /// exitcode stopped ended_at disk slurm started_at` of job directory `$J`: `-` for an
     /// absent file, `?` for content that is not what p writes there; the exit code from the
@@ -44,7 +45,20 @@ enum RemoteScripts {
     /// where `/proc` tells) has `PAUSED` there. Files are read with the shell's `read`: a
     /// poll forks as little as it can.
     static let factsFunction =
-        #"sq() { Q=-; case $1 in "" | *[!0-9_]*) return ;; esac; eval "Q=\${S_$1:--}"; if [ "$Q" = - ]; then Q=$(squeue -h -t all -j "$1" -o "%T:%r" 2>/dev/null | head -n 1 | tr " " "\037"); if [ -z "$Q" ] && command -v sacct > /dev/null 2>&1; then Q=$(sacct -n -X -P -j "$1" -o State,Reason 2>/dev/null | head -n 1 | tr "| " ":\037"); fi; Q=${Q:--}; fi; }; up() { case $p in slurm:*) sq "${p#slurm:}"; case $Q in - | COMPLETED* | CANCELLED* | FAILED* | TIMEOUT* | NODE_FAIL* | PREEMPTED* | BOOT_FAIL* | DEADLINE* | OUT_OF_MEMORY* | REVOKED* | SPECIAL_EXIT*) return 1 ;; esac; return 0 ;; "" | *[!0-9]*) return 1 ;; esac; [ "$p" -gt 1 ] && kill -0 "$p" 2>/dev/null || return 1; if [ -r "/proc/$p/stat" ]; then read -r l < "/proc/$p/stat" 2>/dev/null || return 1; l=${l##*) }; case $l in Z*) return 1 ;; esac; return 0; fi; command -v ps > /dev/null 2>&1 || return 0; case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) return 1 ;; esac; return 0; }; size() { echo $(($(wc -c 2>/dev/null < "$J/output.log" || echo 0))); }; full() { k=$(df -Pk "$J" 2>/dev/null | awk "NR==2 {print \$4}"); m=$(df -Pi "$J" 2>/dev/null | awk "NR==2 {print \$4}"); [ "${k:-99}" -lt 64 ] 2>/dev/null || [ "${m:-1}" = 0 ]; }; qr() { k=1; for e in "${J%/jobs/*}"/queue/*; do case $e in *-"${J##*/}") break ;; esac; if [ -e "$e" ]; then k=$((k+1)); fi; done; Q=$(printf "QUEUED:position\037%s" $k); if [ -f "$J/after" ]; then read -r M L < "$J/after"; Q=$Q$(printf ",\037after\037%s" "$(echo "$L" | tr "," "\n" | cut -c1-8 | paste -sd, -)"); fi; }; facts() { a=0; p=$P; if [ -z "$p" ]; then if [ -f "$J/slurm_id" ]; then read -r p < "$J/slurm_id"; p=slurm:$p; elif [ -f "$J/pid" ]; then read -r p < "$J/pid"; fi; fi; Q=-; if [ -f "$J/queued" ]; then a=1; qr; elif up; then a=1; if [ -f "$J/paused" ]; then Q=PAUSED; if [ -r "/proc/$p/stat" ]; then case $l in T*) ;; *) Q=- ;; esac; fi; fi; fi; x=-; s=-; e=-; d=-; b=-; if [ -f "$J/exitcode" ]; then read -r x < "$J/exitcode"; case $x in "" | *[!0-9]*) x=? ;; esac; fi; case $x in - | "?") for f in "$J"/exit.[0-9]*; do if [ -f "$f" ]; then x=${f##*.}; d=full; fi; done ;; esac; if [ -f "$J/stopped" ]; then read -r s < "$J/stopped"; case $s in "" | *[!A-Za-z0-9_]*) s=? ;; esac; fi; if [ -f "$J/ended_at" ]; then read -r e < "$J/ended_at"; case $e in "" | *[!0-9]*) e=? ;; esac; fi; if [ $a = 0 ] && [ $d = - ]; then case $x in - | "?") if full; then d=full; fi ;; esac; fi; case $p in slurm:*) if [ -f "$J/started_at" ]; then read -r b < "$J/started_at"; case $b in "" | *[!0-9]*) b=? ;; esac; fi ;; esac; printf "%s %s %s %s %s %s %s" $a "$x" "$s" "$e" $d "$Q" "$b"; }"#
+        #"sq() { Q=-; case $1 in "" | *[!0-9_]*) return ;; esac; eval "Q=\${S_$1:--}"; if [ "$Q" = - ]; then Q=$(squeue -h -t all -j "$1" -o "%T:%r" 2>/dev/null | head -n 1 | tr " " "\037"); if [ -z "$Q" ] && command -v sacct > /dev/null 2>&1; then Q=$(sacct -n -X -P -j "$1" -o State,Reason 2>/dev/null | head -n 1 | tr "| " ":\037"); fi; Q=${Q:--}; fi; }; up() { case $p in slurm:*) sq "${p#slurm:}"; case $Q in - | COMPLETED* | CANCELLED* | FAILED* | TIMEOUT* | NODE_FAIL* | PREEMPTED* | BOOT_FAIL* | DEADLINE* | OUT_OF_MEMORY* | REVOKED* | SPECIAL_EXIT*) return 1 ;; esac; return 0 ;; "" | *[!0-9]*) return 1 ;; esac; [ "$p" -gt 1 ] && kill -0 "$p" 2>/dev/null || return 1; if [ -r "/proc/$p/stat" ]; then read -r l < "/proc/$p/stat" 2>/dev/null || return 1; l=${l##*) }; case $l in Z*) return 1 ;; esac; return 0; fi; command -v ps > /dev/null 2>&1 || return 0; case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) return 1 ;; esac; return 0; }; size() { echo $(($(wc -c 2>/dev/null < "$J/$pL" || echo 0))); }; full() { k=$(df -Pk "$J" 2>/dev/null | awk "NR==2 {print \$4}"); m=$(df -Pi "$J" 2>/dev/null | awk "NR==2 {print \$4}"); [ "${k:-99}" -lt 64 ] 2>/dev/null || [ "${m:-1}" = 0 ]; }; qr() { k=1; for e in "${J%/jobs/*}"/queue/*; do case $e in *-"${J##*/}") break ;; esac; if [ -e "$e" ]; then k=$((k+1)); fi; done; Q=$(printf "QUEUED:position\037%s" $k); if [ -f "$J/after" ]; then read -r M L < "$J/after"; Q=$Q$(printf ",\037after\037%s" "$(echo "$L" | tr "," "\n" | cut -c1-8 | paste -sd, -)"); fi; }; facts() { a=0; p=$P; if [ -z "$p" ]; then if [ -f "$J/slurm_id" ]; then read -r p < "$J/slurm_id"; p=slurm:$p; elif [ -f "$J/pid" ]; then read -r p < "$J/pid"; fi; fi; Q=-; if [ -f "$J/queued" ]; then a=1; qr; elif up; then a=1; if [ -f "$J/paused" ]; then Q=PAUSED; if [ -r "/proc/$p/stat" ]; then case $l in T*) ;; *) Q=- ;; esac; fi; fi; fi; x=-; s=-; e=-; d=-; b=-; if [ -f "$J/exitcode" ]; then read -r x < "$J/exitcode"; case $x in "" | *[!0-9]*) x=? ;; esac; fi; case $x in - | "?") for f in "$J"/exit.[0-9]*; do if [ -f "$f" ]; then x=${f##*.}; d=full; fi; done ;; esac; if [ -f "$J/stopped" ]; then read -r s < "$J/stopped"; case $s in "" | *[!A-Za-z0-9_]*) s=? ;; esac; fi; if [ -f "$J/ended_at" ]; then read -r e < "$J/ended_at"; case $e in "" | *[!0-9]*) e=? ;; esac; fi; if [ $a = 0 ] && [ $d = - ]; then case $x in - | "?") if full; then d=full; fi ;; esac; fi; case $p in slurm:*) if [ -f "$J/started_at" ]; then read -r b < "$J/started_at"; case $b in "" | *[!0-9]*) b=? ;; esac; fi ;; esac; printf "%s %s %s %s %s %s %s" $a "$x" "$s" "$e" $d "$Q" "$b"; }"#
+        + "; " + logFunctions
+
+    /// Reading a log that `--max-log` caps (`CappedLog`): `gp` prints `/<from>/<to>` when
+    /// log `$pL` has dropped bytes `from..<to` (its `.gap` file), else nothing; it follows
+    /// the size in the `p-end` trailer. `rd END` writes the log from offset `$o` up to `END`
+    /// to stdout and moves `$o` on; it stops early, returning 1, at the gap. Bytes below
+    /// the kept head are never dropped and are copied directly; bytes above it are read
+    /// (1 MB at a time) into a file beside the log first and sent only if the gap, read
+    /// again after the read, does not reach them: the capper announces a gap before it
+    /// punches it, so a read the second look finds clear was made before the punch, and no
+    /// reader ever sends the zeros of a hole. An uncapped log is copied directly.
+    static let logFunctions =
+        #"gp() { if [ -f "$J/$pL.gap" ]; then read -r ga gb < "$J/$pL.gap" 2>/dev/null; case $ga$gb in "" | *[!0-9]*) ;; *) printf "/%s/%s" "$ga" "$gb" ;; esac; fi; }; rd() { if [ -f "$J/max_log" ]; then :; else tail -c +$((o+1)) "$J/$pL" | head -c $(($1-o)); o=$1; return 0; fi; read -r rX < "$J/max_log"; rH=$((rX/2/4096*4096)); while [ $o -lt $1 ]; do if [ $o -lt $rH ]; then rY=$1; if [ $rY -gt $rH ]; then rY=$rH; fi; tail -c +$((o+1)) "$J/$pL" | head -c $((rY-o)); o=$rY; continue; fi; rb=0; if [ -f "$J/$pL.gap" ]; then read -r ra rb < "$J/$pL.gap"; fi; if [ $o -lt "${rb:-0}" ]; then return 1; fi; rC=$(($1-o)); if [ $rC -gt 1048576 ]; then rC=1048576; fi; tail -c +$((o+1)) "$J/$pL" | head -c $rC > "$J/.rd.$$"; if [ -f "$J/$pL.gap" ]; then read -r ra rb < "$J/$pL.gap"; fi; if [ $o -lt "${rb:-0}" ]; then rm -f "$J/.rd.$$"; return 1; fi; rC=$(($(wc -c < "$J/.rd.$$"))); if [ $rC = 0 ]; then rm -f "$J/.rd.$$"; return 1; fi; cat "$J/.rd.$$"; rm -f "$J/.rd.$$"; o=$((o+rC)); done; return 0; }"#
 
     /// Ends a script about job directory `$J` with `p-end missing` on stderr when that
     /// directory is gone.
@@ -60,10 +74,11 @@ enum RemoteScripts {
     static let endUnlessJobExists = #"if [ -d "$J" ]; then :; else echo "p-end missing" >&2; exit 0; fi"#
 
     /// The trailer of a script about job directory `$J`: `p-end <size> <facts>` on stderr.
-    static let trailer = #"printf "p-end %s %s\n" $(size) "$(facts)" >&2"#
+    static let trailer = #"printf "p-end %s%s %s\n" $(size) "$(gp)" "$(facts)" >&2"#
 
-    /// Streams `output.log` of `$J` from byte offset `$o` to stdout until the job ended,
-    /// then prints the trailer `p-end <size> <facts>` on stderr. It polls the log's
+    /// Streams log `$pL` (`output.log`, or `stderr.log`) of `$J` from byte offset `$o` to stdout until the job ended
+    /// (or, for a capped log, until it reaches the part dropped: the client skips it and
+    /// follows again), then prints the trailer `p-end <size> <facts>` on stderr. It polls the log's
     /// size (after 10, 20, 40, then every 50 ms; 20 ms after new bytes, so a short job ends
     /// quickly and a chatty one does not fork a hundred times a second) and copies exactly
     /// the new bytes, so it needs nothing beyond POSIX
@@ -74,6 +89,6 @@ enum RemoteScripts {
     /// seconds (each check asks the controller), and once its exit code is there, the
     /// trailer waits (up to 10 s) for Slurm to say how the job ended too.
     static let followPart =
-        #"L=10; case $P in slurm:*) L=200 ;; esac; i=0; q=0; while :; do x=0; if [ -f "$J/exitcode" ]; then x=1; elif [ $((i % L)) = 0 ]; then if up; then :; else x=1; fi; fi; n=$(size); if [ $n -gt $o ]; then tail -c +$((o+1)) "$J/output.log" | head -c $((n-o)); o=$n; q=1; fi; if [ $x = 1 ]; then break; fi; i=$((i+1)); case $q in 0) sleep 0.01 ;; 1) sleep 0.02 ;; 2) sleep 0.04 ;; *) sleep 0.05 ;; esac; q=$((q+1)); done; case $P in slurm:*) n=0; while [ $n -lt 50 ] && up; do sleep 0.2; n=$((n+1)); done ;; esac; "#
+        #"L=10; case $P in slurm:*) L=200 ;; esac; i=0; q=0; w=0; while :; do x=0; if [ -f "$J/exitcode" ]; then x=1; elif [ $((i % L)) = 0 ]; then if up; then :; else x=1; fi; fi; n=$(size); if [ $n -gt $o ]; then if rd $n; then :; else w=1; break; fi; q=1; fi; if [ $x = 1 ]; then break; fi; i=$((i+1)); case $q in 0) sleep 0.01 ;; 1) sleep 0.02 ;; 2) sleep 0.04 ;; *) sleep 0.05 ;; esac; q=$((q+1)); done; case $P in slurm:*) n=0; while [ $w = 0 ] && [ $n -lt 50 ] && up; do sleep 0.2; n=$((n+1)); done ;; esac; "#
         + trailer
 }

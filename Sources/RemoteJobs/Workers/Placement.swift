@@ -29,6 +29,23 @@ public struct Placement: Sendable {
     public var ranked: [(worker: Worker, load: WorkerLoad)]
     /// Workers with the label that could not be asked, with the failure.
     public var skipped: [(worker: String, failure: RemoteJobsError)]
+    /// How many workers have the label (more than were probed when the first wave found
+    /// a worker that can start the job at once).
+    public var candidates: Int
+    /// How many workers were probed.
+    public var probed: Int
+
+    /// Makes a placement; `probed` and `candidates` default to the workers ranked and skipped.
+    public init(
+        worker: Worker, ranked: [(worker: Worker, load: WorkerLoad)],
+        skipped: [(worker: String, failure: RemoteJobsError)], probed: Int? = nil, candidates: Int? = nil
+    ) {
+        self.worker = worker
+        self.ranked = ranked
+        self.skipped = skipped
+        self.probed = probed ?? ranked.count + skipped.count
+        self.candidates = candidates ?? self.probed
+    }
 
     /// One sentence: why this worker.
     public var reason: String {
@@ -44,8 +61,9 @@ public struct Placement: Sendable {
         if load.gpus > 0 { parts.append("\(load.freeGPUs) of \(load.gpus) GPUs free") }
         let others = ranked.dropFirst().prefix(5).map { String(format: "%@ %.2f", $0.worker.name, $0.load.loadPerCPU) }
         let more = ranked.count > 6 ? ", and \(ranked.count - 6) more" : ""
+        let sample = probed < candidates ? "; probed \(probed) of \(candidates), chosen at random" : ""
         return "chose \(first.worker.name): " + parts.joined(separator: ", ")
-            + (others.isEmpty ? "" : " (next, load per CPU: " + others.joined(separator: ", ") + more + ")")
+            + (others.isEmpty ? "" : " (next, load per CPU: " + others.joined(separator: ", ") + more + ")") + sample
     }
 
     /// The order of preference: workers with a free slot first (a worker without one goes

@@ -25,10 +25,14 @@ public struct Worker: Codable, Sendable, Equatable {
     /// How many of p's jobs may run on it at once; more wait in a queue on the worker. nil:
     /// no limit.
     public var slots: Int?
+    /// The cap on each log of the jobs that do not give `--max-log` (`JobRequest.maxLog`),
+    /// in bytes; nil: logs are not capped. `config.yaml` holds it as `max_log: 100M`.
+    public var maxLog: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case name, connection, root, kind, labels, slots
         case sbatchOptions = "sbatch_options"
+        case maxLog = "max_log"
     }
 
     /// A worker entry.
@@ -56,6 +60,16 @@ public struct Worker: Codable, Sendable, Equatable {
         kind = try c.decodeIfPresent(WorkerKind.self, forKey: .kind) ?? .ssh
         labels = try c.decodeIfPresent([String].self, forKey: .labels) ?? []
         slots = try c.decodeIfPresent(Int.self, forKey: .slots)
+        if let bytes = try? c.decodeIfPresent(UInt64.self, forKey: .maxLog) {
+            maxLog = bytes
+        } else if let text = try c.decodeIfPresent(String.self, forKey: .maxLog) {
+            do {
+                maxLog = try ByteSize.parse(text)
+            } catch {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxLog, in: c, debugDescription: "max_log: \(error)")
+            }
+        }
         if let list = try? c.decodeIfPresent([String].self, forKey: .sbatchOptions) {
             sbatchOptions = list
         } else {
@@ -75,6 +89,7 @@ public struct Worker: Codable, Sendable, Equatable {
         if !sbatchOptions.isEmpty { try c.encode(sbatchOptions, forKey: .sbatchOptions) }
         if !labels.isEmpty { try c.encode(labels, forKey: .labels) }
         try c.encodeIfPresent(slots, forKey: .slots)
+        try c.encodeIfPresent(maxLog.map(ByteSize.format), forKey: .maxLog)
     }
 
     /// Whether `label` is usable: letters, digits, `.`, `_`, `-`, at most 64 characters.

@@ -54,11 +54,12 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
         if defaultWorker == name { defaultWorker = workers.first?.name }
     }
 
-    /// Changes a worker's labels and slots: `addLabels` added (once), `removeLabels`
-    /// removed, `slots` set when given (`.some(nil)` removes the limit).
+    /// Changes a worker's labels, slots and log cap: `addLabels` added (once), `removeLabels`
+    /// removed, `slots` and `maxLog` set when given (`.some(nil)` removes the limit).
     /// - Throws: `.unknownWorker`, `.invalidArgument` for a label that is not a word.
     public mutating func change(
-        _ name: String, addLabels: [String] = [], removeLabels: [String] = [], slots: Int?? = nil
+        _ name: String, addLabels: [String] = [], removeLabels: [String] = [], slots: Int?? = nil,
+        maxLog: UInt64?? = nil
     ) throws(RemoteJobsError) {
         guard let index = workers.firstIndex(where: { $0.name == name }) else {
             throw .unknownWorker(name: name, known: workers.map(\.name))
@@ -71,7 +72,9 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
         }
         for label in addLabels where !workers[index].labels.contains(label) { workers[index].labels.append(label) }
         workers[index].labels.removeAll { removeLabels.contains($0) }
+        if let maxLog, let bytes = maxLog { try JobRequest.checkMaxLog(bytes) }
         if let slots { workers[index].slots = slots }
+        if let maxLog { workers[index].maxLog = maxLog }
     }
 
     /// The workers that carry `label`.

@@ -16,6 +16,16 @@ public struct WorkerProbe: Sendable, Equatable {
     public var tar: String?
     /// Where sbatch is, if the login shell finds it: the machine is a Slurm login node.
     public var sbatch: String?
+    /// Whose tools the login's `PATH` finds: `BusyBox` or `GNU` (coreutils), or nil when
+    /// neither says.
+    public var userland: String?
+    /// How the wrapper gives the job its signals back at their defaults: `env` (GNU `env
+    /// --default-signal`), `perl`, or nil when neither is there (then the job inherits
+    /// INT and QUIT ignored, as a background command of `sh` does).
+    public var signalReset: String?
+    /// Whether `--max-log` works here: `fallocate --punch-hole` frees a file's blocks in
+    /// place in p's root.
+    public var canCapLogs = false
     /// For a worker registered as a Slurm cluster: how its probe job went.
     public var slurm: SlurmProbe?
 
@@ -42,6 +52,16 @@ public struct WorkerProbe: Sendable, Equatable {
         }
         if !hasSetsid && slurm == nil {
             notes.append("setsid is missing: install util-linux, or perl, so jobs get their own process group")
+        }
+        if signalReset == nil {
+            notes.append(
+                "neither GNU env nor perl is here: jobs start with INT and QUIT ignored (kill -INT and p stop --signal INT do not end a plain program); install coreutils or perl"
+            )
+        }
+        if !canCapLogs {
+            notes.append(
+                "--max-log needs util-linux's fallocate (with --punch-hole) and a file system that can punch holes: jobs here cannot cap their logs"
+            )
         }
         return notes
     }

@@ -79,7 +79,9 @@ extension WorkerCommand {
                     print(
                         "registered \(kind) '\(workerName)' (\(connection))\(config.defaultWorker == workerName ? ", the default" : "")"
                     )
-                    print("  system: \(probe.system) \(probe.architecture), shell \(probe.shell)")
+                    print(
+                        "  system: \(probe.system) \(probe.architecture), shell \(probe.shell)\(probe.userland.map { ", \($0) tools" } ?? "")"
+                    )
                     print("  sync:   tar \(probe.tar ?? "not installed"), rsync \(probe.rsync ?? "not installed")")
                     if let check = probe.slurm {
                         let seconds = String(format: "%.1f", check.elapsed.inSeconds)

@@ -2,18 +2,21 @@ import ArgumentParser
 import RemoteJobs
 
 extension WorkerCommand {
-    /// `p worker set NAME [--label L]... [--remove-label L]... [--slots N | --no-slots]`.
+    /// `p worker set NAME [--label L]... [--remove-label L]... [--slots N | --no-slots]
+    /// [--max-log SIZE | --no-max-log]`.
     struct SetWorker: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "set", abstract: "Change a worker's labels and slots.",
+            commandName: "set", abstract: "Change a worker's labels, slots and default log cap.",
             discussion: """
                 Labels group workers for placement: `p @gpu -- cmd` runs on the least busy \
                 worker labelled gpu. Slots bound how many of p's jobs run on the worker at \
-                once; more wait in a queue on the worker and start in order as slots free.
+                once; more wait in a queue on the worker and start in order as slots free. \
+                The log cap is what jobs that give no --max-log get.
 
                 Examples:
                   p worker set beefy --label gpu --label big
                   p worker set beefy --remove-label big --slots 2
+                  p worker set beefy --max-log 100M
                 """)
 
         @Argument(help: "The worker's name.")
@@ -31,11 +34,24 @@ extension WorkerCommand {
         @Flag(help: "No limit on the jobs running at once.")
         var noSlots = false
 
+        @Option(
+            help: ArgumentHelp(
+                "Cap each log of the jobs that give no --max-log (10M, 1G; at least 64K).", valueName: "size"))
+        var maxLog: String?
+
+        @Flag(help: "Jobs' logs are not capped unless they give --max-log.")
+        var noMaxLog = false
+
         func validate() throws {
             if slots != nil && noSlots { throw ValidationError("Give --slots or --no-slots, not both.") }
+            if maxLog != nil && noMaxLog { throw ValidationError("Give --max-log or --no-max-log, not both.") }
             if let slots, slots < 1 { throw ValidationError("--slots must be at least 1.") }
-            if labels.isEmpty && removedLabels.isEmpty && slots == nil && !noSlots {
-                throw ValidationError("Nothing to change: give --label, --remove-label, --slots or --no-slots.")
+            if let maxLog {
+                do { _ = try ByteSize.parse(maxLog) } catch { throw ValidationError("--max-log: \(error)") }
+            }
+            if labels.isEmpty && removedLabels.isEmpty && slots == nil && !noSlots && maxLog == nil && !noMaxLog {
+                throw ValidationError(
+                    "Nothing to change: give --label, --remove-label, --slots, --no-slots, --max-log or --no-max-log.")
             }
         }
 
@@ -44,10 +60,11 @@ extension WorkerCommand {
                 try await EngineFactory.withEngine { engine in
                     try await engine.changeWorker(
                         name, addLabels: labels, removeLabels: removedLabels,
-                        slots: noSlots ? .some(nil) : slots.map { .some($0) })
+                        slots: noSlots ? .some(nil) : slots.map { .some($0) },
+                        maxLog: noMaxLog ? .some(nil) : try maxLog.map { .some(try ByteSize.parse($0)) })
                     let worker = try engine.workerConfiguration().worker(named: name)
                     print(
-                        "\(name): labels \(worker.labels.isEmpty ? "none" : worker.labels.joined(separator: ", ")), slots \(worker.slots.map(String.init) ?? "no limit")"
+                        "\(name): labels \(worker.labels.isEmpty ? "none" : worker.labels.joined(separator: ", ")), slots \(worker.slots.map(String.init) ?? "no limit"), log cap \(worker.maxLog.map(ByteSize.format) ?? "none")"
                     )
                     return 0
                 }

@@ -40,6 +40,8 @@ struct LaunchScript: WorkerScript {
     var separateStderr: Bool = false
     /// The command to run on the worker when the job ends (`JobRequest.onEnd`), if any.
     var onEnd: String? = nil
+    /// The cap on each of the job's logs in bytes (`JobRequest.maxLog`); nil for none.
+    var maxLog: UInt64? = nil
 
     var arguments: [String] {
         [
@@ -48,6 +50,7 @@ struct LaunchScript: WorkerScript {
             workdirName, prepared ? "1" : "0", slots.map(String.init) ?? "",
             after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "", WorkerQueue.kick,
             "\(gpus)", once ? "1" : "", separateStderr ? "1" : "", "\(Array((onEnd ?? "").utf8).count)",
+            "\(maxLog ?? 0)",
         ]
     }
 
@@ -62,7 +65,8 @@ struct LaunchScript: WorkerScript {
     /// `p-start <pid> <started_at> <boot_id>` on stderr and, when `$8` is 1, goes on to
     /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
     /// envLength timeout grace follow wrapper evalCommandFile workdirName prepared slots after
-    /// kick gpus once stderr onEndLength`; with `stderr` 1 the command's stderr goes to `stderr.log`
+    /// kick gpus once stderr onEndLength maxLog`; with `maxLog` above 0 the logs are capped
+    /// (`CappedLog`; exit 95 when the worker cannot punch holes); with `stderr` 1 the command's stderr goes to `stderr.log`
     /// (the wrapper sees that file); with `once` 1 a job whose `cmd` exists is not started again (exit
     /// 97); with `gpus` above 0 it first claims that many free GPUs (`WorkerGPUs`,
     /// exit 96 when too few are free); with slots or dependencies the job goes through the worker's queue
@@ -105,6 +109,7 @@ struct LaunchScript: WorkerScript {
         #"if [ "${19:-0}" -gt 0 ]; then dd ibs=1 count=${19} of="$J/on_end" 2>/dev/null || fail 91; fi"#,
         ##"cat > "$J/cmd" && printf "#!/bin/sh\n%s\n" "$9" > "$J/run" && : > "$J/output.log" || fail 91; if [ "${18}" = 1 ]; then : > "$J/stderr.log" || fail 91; fi"##,
         #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
+        CappedLog.launchCheck,
     ]
 
     /// Sets `G`, how the wrapper resets the command's signals (see `wrapper`).
@@ -129,7 +134,8 @@ struct LaunchScript: WorkerScript {
     /// own lands in the log. p's files are private (umask 077), but the command runs with
     /// the login's own umask. It survives the TERM of `p stop` (a trap, which the command
     /// does not inherit) so it can still record the status. With a timeout, a watchdog in
-    /// the same process group stops the job as `p stop` would. Last, it runs the worker's
+    /// the same process group stops the job as `p stop` would; with a cap on the logs, the
+    /// capper (`CappedLog`) runs beside the job in the group. Last, it runs the worker's
     /// queue (`WorkerQueue.kick`), so the next queued job starts.
     ///
     /// The command starts with every signal at its default disposition, as under `ssh host
@@ -149,6 +155,7 @@ struct LaunchScript: WorkerScript {
         #"if cd "$W" 2>/dev/null; then :; else echo "p: cannot enter the work directory $W" >> "$J/output.log"; echo 126 > "$J/exitcode.tmp"; mv -f "$J/exitcode.tmp" "$J/exitcode"; exit 126; fi"#,
         #"if [ "$3" -gt 0 ]; then ( trap "" "# + trappedSignals
             + #"; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
+        CappedLog.capper,
         #"S=${SHELL:-/bin/sh}; B=0; case ${S##*/} in bash | sh | dash | zsh | ksh | mksh | ash | yash | posh) B=1; set -- "$S" -c "$5" "$J/cmd" ;; *) set -- "$S" "$J/cmd" ;; esac"#,
         #"case $G in env) set -- env --default-signal "$@" ;; perl) set -- perl -e "\$SIG{\$_} = q(DEFAULT) for keys %SIG; exec {\$ARGV[0]} @ARGV or die qq(p: cannot run \$ARGV[0]: \$!\n)" "$@" ;; esac"#,
         #"if [ -f "$J/stderr.log" ]; then ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>> "$J/stderr.log" ); c=$?; else ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?; fi"#,

@@ -15,23 +15,27 @@ struct PollScript: WorkerScript {
     /// The first byte of the log to send.
     var offset: UInt64
     var extent: Extent
+    /// Which of the job's logs.
+    var stream: LogStream = .stdout
 
     var arguments: [String] {
         switch extent {
-        case .bytes(let count): return [jobDirectory, "\(offset)", "\(count)", "0"]
-        case .all: return [jobDirectory, "\(offset)", "all", "0"]
-        case .lastLines(let count): return [jobDirectory, "0", "0", "\(count)"]
+        case .bytes(let count): return [jobDirectory, "\(offset)", "\(count)", "0", stream.rawValue]
+        case .all: return [jobDirectory, "\(offset)", "all", "0", stream.rawValue]
+        case .lastLines(let count): return [jobDirectory, "0", "0", "\(count)", stream.rawValue]
         }
     }
 
     /// At most `max` bytes (`all`: no limit) of the log from `offset` (or, with `lines` > 0,
-    /// its last lines), then the trailer on stderr: arguments `J offset max lines`. The size
+    /// its last lines), then the trailer on stderr (a capped log's part dropped ends the
+    /// piece early, and its last lines are those after that part): arguments `J offset max lines stream`
+    /// (`stderr`: `stderr.log`, else the log). The size
     /// is measured before the read, so the facts describe at least the bytes returned.
     static let source = [
-        #"J=$1"#, RemoteScripts.endUnlessJobExists,
+        #"J=$1; case $5 in stderr) pL=stderr.log ;; esac"#, RemoteScripts.endUnlessJobExists,
         RemoteScripts.factsFunction,
         #"f=$(facts); n=$(size)"#,
-        #"if [ "$4" -gt 0 ]; then head -c $n "$J/output.log" | tail -n "$4"; elif [ "$n" -le "$2" ]; then :; elif [ "$3" = all ]; then tail -c +$(($2+1)) "$J/output.log"; else tail -c +$(($2+1)) "$J/output.log" | head -c "$3"; fi"#,
-        #"printf "p-end %s %s\n" $n "$f" >&2"#,
+        #"if [ "$4" -gt 0 ]; then if [ -f "$J/max_log" ]; then i=0; while :; do rb=0; if [ -f "$J/$pL.gap" ]; then read -r ra rb < "$J/$pL.gap"; fi; tail -c +$((rb+1)) "$J/$pL" | head -c $((n-rb)) | tail -n "$4" > "$J/.rd.$$"; rc=0; if [ -f "$J/$pL.gap" ]; then read -r ra rc < "$J/$pL.gap"; fi; if [ "$rc" = "$rb" ] || [ $i -ge 5 ]; then break; fi; n=$(size); i=$((i+1)); done; cat "$J/.rd.$$"; rm -f "$J/.rd.$$"; else head -c $n "$J/$pL" | tail -n "$4"; fi; elif [ "$n" -le "$2" ]; then :; elif [ "$3" = all ]; then o=$2; rd $n; else o=$2; y=$(($2+$3)); if [ $y -gt $n ]; then y=$n; fi; rd $y; fi"#,
+        #"printf "p-end %s%s %s\n" $n "$(gp)" "$f" >&2"#,
     ].joined(separator: "; ")
 }

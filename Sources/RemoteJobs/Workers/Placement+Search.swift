@@ -1,0 +1,67 @@
+import Foundation
+
+extension Placement {
+    /// How many workers one wave of a placement probes at once: the pool's limit on
+    /// connections opening at the same time, so a wave is one round of logins.
+    public static let wave = 16
+
+    /// What a placement's probes found.
+    struct Search {
+        /// The workers that answered, with their load, in the order they were probed.
+        var answered: [(worker: Worker, load: WorkerLoad)] = []
+        /// The workers that could not be asked, with the failure.
+        var skipped: [(worker: String, failure: RemoteJobsError)] = []
+    }
+
+    /// Probes `candidates` in waves of `wave`, in an order `shuffle` decides (random by
+    /// default), until a wave has answered with a worker that can take the job now: a free
+    /// slot (or no slot limit) and `gpus` free GPUs. Random order spreads clients placing at
+    /// once over different samples, and no worker is favoured for its place in the file.
+    /// - Parameter probe: asks one worker for its load; a failure skips that worker.
+    static func search(
+        _ candidates: [Worker], gpus: Int, wave: Int = Placement.wave,
+        shuffle: ([Worker]) -> [Worker] = { $0.shuffled() },
+        probe: @escaping @Sendable (Worker) async throws -> WorkerLoad
+    ) async -> Search {
+        var search = Search()
+        let order = candidates.count <= wave ? candidates : shuffle(candidates)
+        var next = order.startIndex
+        while next < order.endIndex {
+            let batch = Array(order[next..<min(next + wave, order.endIndex)])
+            next += batch.count
+            // Each task answers with its worker, so no index has to survive the group.
+            let answers = await withTaskGroup(of: (Worker, Result<WorkerLoad, RemoteJobsError>).self) { group in
+                for worker in batch {
+                    group.addTask {
+                        do {
+                            return (worker, .success(try await probe(worker)))
+                        } catch {
+                            return (worker, .failure(RemoteJobsError(error, worker: worker.name)))
+                        }
+                    }
+                }
+                var all: [(Worker, Result<WorkerLoad, RemoteJobsError>)] = []
+                for await answer in group { all.append(answer) }
+                return all
+            }
+            // In the order probed, whatever order the answers came in.
+            let position = Dictionary(batch.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for (worker, answer) in answers.sorted(by: {
+                position[$0.0.name, default: 0] < position[$1.0.name, default: 0]
+            }) {
+                switch answer {
+                case .success(let load): search.answered.append((worker, load))
+                case .failure(let failure): search.skipped.append((worker.name, failure))
+                }
+            }
+            if search.answered.contains(where: { canStartNow($0.worker, $0.load, gpus: gpus) }) { break }
+        }
+        return search
+    }
+
+    /// Whether `worker` would start a job now rather than queue it.
+    static func canStartNow(_ worker: Worker, _ load: WorkerLoad, gpus: Int) -> Bool {
+        let slotFree = worker.slots.map { load.runningJobs + load.queuedJobs < $0 } ?? true
+        return slotFree && load.freeGPUs >= gpus
+    }
+}
