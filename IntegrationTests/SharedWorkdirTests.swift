@@ -15,6 +15,18 @@ struct SharedWorkdirTests {
         }
     }
 
+    /// Sets the modification time of every file under `root` to `seconds` since 1970 (an
+    /// hour ago by default). Files written just before a sync are "racily clean" (see
+    /// `SyncManifest.unchangedLines`) and travel again the next time; tests that count the
+    /// files kept on the worker date theirs back first.
+    static func setModified(under root: String, to seconds: Int = Int(Date().timeIntervalSince1970) - 3600) {
+        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+        for path in files {
+            var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
+            utimensat(AT_FDCWD, root + "/" + path, &times, AT_SYMLINK_NOFOLLOW)
+        }
+    }
+
     @Test(arguments: ["sftp", "rsync", "tar"])
     func cachesSurviveAndTheCopyFollowsTheClient(via: String) async throws {
         let world = try await JobWorld.make()

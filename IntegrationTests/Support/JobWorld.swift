@@ -79,14 +79,24 @@ struct JobWorld: Sendable {
 
     /// The local account `ptestjobs` (created when missing; needs root): the worker's login
     /// on the local sshd, and the user a test runs p as when root would read everything.
-    static func localTestAccount(_ user: String = "ptestjobs") throws -> (user: String, home: String) {
+    static func localTestAccount(_ user: String = "ptestjobs", shell: String = "/bin/bash") throws -> (
+        user: String, home: String
+    ) {
+        // Tests run in parallel: two useradds of one account at once leave a home owned by
+        // a uid that is not the account's.
+        accountLock.lock()
+        defer { accountLock.unlock() }
         if getpwnam(user) == nil {
-            _ = try? Shell.run("useradd", ["-m", "-s", "/bin/bash", user])
+            _ = try? Shell.run("useradd", ["-m", "-s", shell, user])
             _ = try Shell.run("usermod", ["-p", "*", user])
+        } else if let entry = getpwnam(user), String(cString: entry.pointee.pw_shell) != shell {
+            _ = try Shell.run("usermod", ["-s", shell, user])
         }
         guard let entry = getpwnam(user) else { throw TestFailure("cannot create the test account \(user)") }
         return (user, String(cString: entry.pointee.pw_dir))
     }
+
+    private static let accountLock = NSLock()
 
     /// An ssh config block for the test sshd (or a proxy in front of it, on `port`).
     /// - Parameter knownHosts: a known_hosts file of its own instead of the server's.

@@ -23,6 +23,9 @@ struct SyncManifest: Codable, Equatable {
     /// The directories and symbolic links copied (absent in manifests of p before 0.2).
     var directories: [String]?
     var links: [String]?
+    /// When the sync's walk read the files' sizes and times (`Plan.walkedAt`); absent in
+    /// older manifests.
+    var walkedAt: Int64?
 
     /// The manifest's file for a (directory, worker, root), and apart from it the one of
     /// the persistent work directory: named by a hash so paths of any length and content
@@ -60,20 +63,27 @@ struct SyncManifest: Codable, Equatable {
 
     /// The lines the worker compares with what it finds: `size mtime mode path`, for the
     /// files of `plan` that are unchanged since this manifest (names with a newline are sent
-    /// again).
+    /// again). A file whose recorded mtime was within two seconds of that walk is sent
+    /// again too, as git treats a "racily clean" entry: it may have been written again
+    /// after the walk, in the same tick of the file system's clock and at the same size, so
+    /// its size and mtime cannot tell (file systems keep seconds, or a coarse clock).
     func unchangedLines(in plan: SyncPlanner.Plan) -> [String] {
-        plan.entries.compactMap { entry in
+        let racy = (walkedAt ?? Int64.max) - 2
+        return plan.entries.compactMap { entry in
             guard let known = files[entry.path], known.size == entry.size, known.modified == entry.modifiedSeconds,
-                known.mode == entry.mode
+                known.mode == entry.mode, known.modified < racy
             else { return nil }
             return Self.checkLine(entry)
         }
     }
 
     /// The lines of all of `plan`'s files, for a work directory synced in place: the worker
-    /// says which are already right.
-    static func checkLines(_ plan: SyncPlanner.Plan) -> [String] {
-        plan.entries.compactMap(checkLine)
+    /// says which are already right. Files whose mtime is within two seconds of the last
+    /// sync's walk (`lastWalk`) are left out, and so sent: racily clean, as in
+    /// `unchangedLines`.
+    static func checkLines(_ plan: SyncPlanner.Plan, lastWalk: Int64?) -> [String] {
+        let racy = (lastWalk ?? Int64.max) - 2
+        return plan.entries.filter { $0.modifiedSeconds < racy }.compactMap(checkLine)
     }
 
     private static func checkLine(_ entry: SyncEntry) -> String? {
@@ -109,6 +119,7 @@ struct SyncManifest: Codable, Equatable {
     /// everything it may have left there.
     func merging(_ plan: SyncPlanner.Plan, removing stale: [String]) -> SyncManifest {
         var merged = self
+        merged.walkedAt = plan.walkedAt
         let gone = Set(stale)
         merged.files = files.filter { !gone.contains($0.key) }
         merged.directories = directories?.filter { !gone.contains($0) }
@@ -139,5 +150,6 @@ struct SyncManifest: Codable, Equatable {
         self.files = files
         self.directories = directories
         self.links = links
+        self.walkedAt = plan.walkedAt
     }
 }

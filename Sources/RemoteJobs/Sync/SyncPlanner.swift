@@ -42,6 +42,9 @@ public enum SyncPlanner {
         public var entries: [SyncEntry]
         /// Paths left out because they are not files, directories or links, with their kind.
         public var skipped: [SkippedEntry]
+        /// When the walk began, in whole seconds since 1970 (rounded down): a file whose
+        /// mtime is this close to it may change again without its mtime changing.
+        public var walkedAt: Int64 = Int64(Date().timeIntervalSince1970)
         /// The total size of the files.
         public var totalBytes: UInt64 { entries.reduce(0) { $0 + $1.size } }
     }

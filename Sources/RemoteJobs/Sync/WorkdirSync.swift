@@ -58,6 +58,8 @@ struct WorkdirSync {
                 directories: plan.entries.filter { $0.kind == .directory }.map { ($0.mode, $0.path) },
                 stale: inPlace ? stale : nil))
         if !prepared.replacedLinks.isEmpty { observer.note(.replacedLinks(prepared.replacedLinks)) }
+        // When the last sync in place read its files: the racy ones are sent again.
+        let lastWalk = inPlace ? SyncManifest.load(manifestPath)?.walkedAt : nil
         if inPlace, let last = SyncManifest.load(manifestPath) {
             // Saved before the copy: a sync cut halfway still knows all it may have left.
             let merged = last.merging(plan, removing: stale)
@@ -80,7 +82,8 @@ struct WorkdirSync {
         let rsyncInPlace = inPlace && rsyncUsable && (requested == .rsync || (requested == .automatic && !tools.tar))
         var kept: Set<String> = []
         if inPlace && !rsyncInPlace {
-            kept = try await copyFromBase(workdir, lines: SyncManifest.checkLines(plan), hardLinks: false)
+            kept = try await copyFromBase(
+                workdir, lines: SyncManifest.checkLines(plan, lastWalk: lastWalk), hardLinks: false)
         } else if let previous {
             kept = try await copyFromBase(
                 record.root + "/workdirs/" + previous.workdirID, lines: previous.unchangedLines(in: plan),

@@ -28,14 +28,15 @@ struct PollScript: WorkerScript {
 
     /// At most `max` bytes (`all`: no limit) of the log from `offset` (or, with `lines` > 0,
     /// its last lines), then the trailer on stderr (a capped log's part dropped ends the
-    /// piece early, and its last lines are those after that part): arguments `J offset max lines stream`
+    /// piece early, and its last lines are those after that part; last lines come from the
+    /// last 64 MB at most): arguments `J offset max lines stream`
     /// (`stderr`: `stderr.log`, else the log). The size
     /// is measured before the read, so the facts describe at least the bytes returned.
     static let source = [
         #"J=$1; case $5 in stderr) pL=stderr.log ;; esac"#, RemoteScripts.endUnlessJobExists,
         RemoteScripts.factsFunction,
         #"f=$(facts); n=$(size)"#,
-        #"if [ "$4" -gt 0 ]; then if [ -f "$J/max_log" ]; then i=0; while :; do rb=0; if [ -f "$J/$pL.gap" ]; then read -r ra rb < "$J/$pL.gap"; fi; tail -c +$((rb+1)) "$J/$pL" | head -c $((n-rb)) | tail -n "$4" > "$J/.rd.$$"; rc=0; if [ -f "$J/$pL.gap" ]; then read -r ra rc < "$J/$pL.gap"; fi; if [ "$rc" = "$rb" ] || [ $i -ge 5 ]; then break; fi; n=$(size); i=$((i+1)); done; cat "$J/.rd.$$"; rm -f "$J/.rd.$$"; else head -c $n "$J/$pL" | tail -n "$4"; fi; elif [ "$n" -le "$2" ]; then :; elif [ "$3" = all ]; then o=$2; rd $n; else o=$2; y=$(($2+$3)); if [ $y -gt $n ]; then y=$n; fi; rd $y; fi"#,
+        #"if [ "$4" -gt 0 ]; then if [ -f "$J/max_log" ]; then i=0; while :; do rb=0; if [ -f "$J/$pL.gap" ]; then read -r ra rb < "$J/$pL.gap"; fi; fr $rb "$J/$pL" | head -c $((n-rb)) | tail -n "$4" > "$J/.rd.$$"; rc=0; if [ -f "$J/$pL.gap" ]; then read -r ra rc < "$J/$pL.gap"; fi; if [ "$rc" = "$rb" ] || [ $i -ge 5 ]; then break; fi; n=$(size); i=$((i+1)); done; cat "$J/.rd.$$"; rm -f "$J/.rd.$$"; else s=0; if [ $n -gt 67108864 ]; then s=$((n-67108864)); fi; fr $s "$J/$pL" | head -c $((n-s)) | tail -n "$4"; fi; elif [ "$n" -le "$2" ]; then :; elif [ "$3" = all ]; then o=$2; rd $n; else o=$2; y=$(($2+$3)); if [ $y -gt $n ]; then y=$n; fi; rd $y; fi"#,
         #"printf "p-end %s%s %s\n" $n "$(gp)" "$f" >&2"#,
     ].joined(separator: "; ")
 }

@@ -32,6 +32,6 @@ enum PollServerScript {
     static let source = [
         #"echo "pid $$""#,
         RemoteScripts.factsFunction,
-        #"while read -r o m g J; do pL=output.log; if [ "$g" = stderr ]; then pL=stderr.log; fi; if [ -d "$J" ]; then f=$(facts); n=$(size); c=0; if [ $n -gt $o ]; then c=$((n-o)); if [ $c -gt $m ]; then c=$m; fi; fi; if [ $c -gt 0 ] && [ -f "$J/max_log" ]; then y=$((o+c)); k=$o; rd $y > "$J/.ps.$$"; c=$((o-k)); printf "%s p-end %s%s %s\n" $c $n "$(gp)" "$f"; cat "$J/.ps.$$"; rm -f "$J/.ps.$$"; else printf "%s p-end %s%s %s\n" $c $n "$(gp)" "$f"; if [ $c -gt 0 ]; then tail -c +$((o+1)) "$J/$pL" | head -c $c; fi; fi; else echo "0 p-end missing"; fi; done"#,
+        #"while read -r o m g J; do pL=output.log; if [ "$g" = stderr ]; then pL=stderr.log; fi; if [ -d "$J" ]; then f=$(facts); n=$(size); c=0; if [ $n -gt $o ]; then c=$((n-o)); if [ $c -gt $m ]; then c=$m; fi; fi; if [ $c -gt 0 ] && [ -f "$J/max_log" ]; then y=$((o+c)); k=$o; rd $y > "$J/.ps.$$"; c=$((o-k)); printf "%s p-end %s%s %s\n" $c $n "$(gp)" "$f"; cat "$J/.ps.$$"; rm -f "$J/.ps.$$"; else printf "%s p-end %s%s %s\n" $c $n "$(gp)" "$f"; if [ $c -gt 0 ]; then fr $o "$J/$pL" | head -c $c; fi; fi; else echo "0 p-end missing"; fi; done"#,
     ].joined(separator: "; ")
 }
