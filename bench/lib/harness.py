@@ -111,13 +111,17 @@ class Worker:
 
 def timed(argv, stdout=subprocess.DEVNULL, env=None):
     """Wall time and peak RSS (bytes) of one run; fails loudly on a non-zero exit."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{argv[0]} failed ({process.returncode}): {process.stderr.read().decode()}")
+    # stderr goes to a file: a pipe nobody reads until the end would stall a program that
+    # writes much to it.
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=stdout, stderr=errors, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{argv[0]} failed ({process.returncode}): {errors.read()[-4000:].decode(errors='replace')}")
     return elapsed, usage.ru_maxrss * 1024
 
 
