@@ -97,6 +97,25 @@ struct CappedLogTests {
         await engine.close()
     }
 
+    /// The worker's default (`p worker set --max-log`) caps the jobs that give none; a
+    /// job's own `--max-log` wins; too small a cap is refused before anything runs.
+    @Test func theWorkersDefaultCapsJobsThatGiveNone() async throws {
+        let world = try await JobWorld.make()
+        let set = try await world.p("worker", "set", "box", "--max-log", "1M")
+        #expect(set.status == 0, "\(set.stderr)")
+        #expect(set.stdoutText.contains("log cap 1 MB"), "\(set.stdoutText)")
+        let byDefault = try JobWorld.id(try await world.p("-n", "-d", "--", "true"))
+        #expect(try world.records.load(byDefault)?.maxLog == 1 << 20)
+        #expect(try await world.workerText("cat '\(world.jobDirectory(byDefault))/max_log'") == "\(1 << 20)")
+        let own = try JobWorld.id(try await world.p("-n", "-d", "--max-log", "2M", "--", "true"))
+        #expect(try world.records.load(own)?.maxLog == 2 << 20)
+        let tooSmall = try await world.p("-n", "--max-log", "1K", "--", "echo never")
+        #expect(tooSmall.status != 0 && tooSmall.stderr.contains("too small"), "\(tooSmall.stderr)")
+        #expect(try await world.p("worker", "set", "box", "--no-max-log").status == 0)
+        let uncapped = try JobWorld.id(try await world.p("-n", "-d", "--", "true"))
+        #expect(try world.records.load(uncapped)?.maxLog == nil)
+    }
+
     /// `output` is the head of the command's bytes, one notice line naming how many bytes
     /// were dropped, and the tail, which ends where the command's bytes end.
     static func checkHeadNoticeTail(_ output: [UInt8]) throws {

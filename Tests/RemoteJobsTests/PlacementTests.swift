@@ -66,7 +66,26 @@ struct PlacementTests {
         let decoded = try JSONDecoder().decode(Worker.self, from: JSONEncoder().encode(worker))
         #expect(decoded == worker)
         let old = try JSONDecoder().decode(Worker.self, from: Data(#"{"name":"o","connection":"c"}"#.utf8))
-        #expect(old.labels.isEmpty && old.slots == nil)
+        #expect(old.labels.isEmpty && old.slots == nil && old.maxLog == nil)
+    }
+
+    @Test func theLogCapIsSetReadAsASizeAndRemoved() throws {
+        var config = WorkerConfig()
+        try config.register(Worker(name: "a", connection: "a"))
+        try config.change("a", maxLog: .some(100 << 20))
+        #expect(config.workers[0].maxLog == 100 << 20)
+        let encoded = try JSONEncoder().encode(config.workers[0])
+        #expect(String(decoding: encoded, as: UTF8.self).contains(#""max_log":"100 MB""#))
+        #expect(try JSONDecoder().decode(Worker.self, from: encoded).maxLog == 100 << 20)
+        let typed = #"{"name":"t","connection":"c","max_log":"1.5G"}"#
+        #expect(try JSONDecoder().decode(Worker.self, from: Data(typed.utf8)).maxLog == 3 << 29)
+        let bytes = #"{"name":"t","connection":"c","max_log":65536}"#
+        #expect(try JSONDecoder().decode(Worker.self, from: Data(bytes.utf8)).maxLog == 65536)
+        let bad = #"{"name":"t","connection":"c","max_log":"lots"}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Worker.self, from: Data(bad.utf8)) }
+        #expect(throws: RemoteJobsError.self) { try config.change("a", maxLog: .some(1000)) }
+        try config.change("a", maxLog: .some(nil))
+        #expect(config.workers[0].maxLog == nil)
     }
 
     /// Records which workers a placement asked, answering from a table.
@@ -84,7 +103,7 @@ struct PlacementTests {
         }
         let asked = await probes.asked
         #expect(asked.count == Placement.wave)
-        #expect(Set(asked) == Set((34..<50).map { "w\($0)" }))
+        #expect(Set(asked) == Set((50 - Placement.wave..<50).map { "w\($0)" }))
         #expect(search.answered.count == Placement.wave)
     }
 
@@ -114,8 +133,8 @@ struct PlacementTests {
         #expect(search.answered.filter { $0.load.freeGPUs >= 2 }.map(\.worker.name) == ["w17"])
     }
 
-    @Test func aFewWorkersAreAllProbedInTheirOrder() async {
-        let workers = (0..<5).map { worker("w\($0)") }
+    @Test func upToSixteenWorkersAreAllProbedInTheirOrder() async {
+        let workers = (0..<Placement.probeAllUpTo).map { worker("w\($0)") }
         let probes = Probes()
         _ = await Placement.search(
             workers, gpus: 0,
@@ -127,6 +146,6 @@ struct PlacementTests {
             await probes.ask($0.name)
             return self.load()
         }
-        #expect(await probes.asked.sorted() == (0..<5).map { "w\($0)" })
+        #expect(Set(await probes.asked) == Set((0..<Placement.probeAllUpTo).map { "w\($0)" }))
     }
 }

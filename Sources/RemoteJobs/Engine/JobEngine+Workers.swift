@@ -35,12 +35,12 @@ extension JobEngine {
     }
 
     /// Chooses a worker among those labelled `label` (`@label` on the command line) by
-    /// probing their load (see `Placement.rank`) in waves of `Placement.wave` workers taken
-    /// in random order: the first wave that holds a worker with a free slot (and `gpus` free
-    /// GPUs) ends the search, so a placement among fifty workers costs one wave of logins,
-    /// not fifty (the "power of d choices": the least loaded of a random sample is almost
-    /// as good as the least loaded of all). With `Placement.wave` workers or fewer, all are
-    /// probed. Workers that cannot be reached are skipped.
+    /// probing their load (see `Placement.rank`): up to `Placement.probeAllUpTo` workers
+    /// all at once; among more, in waves of `Placement.wave` taken in random order, the
+    /// first wave that holds a worker with a free slot (and `gpus` free GPUs) ending the
+    /// search, so a placement among fifty workers costs eight logins, not fifty (the "power
+    /// of d choices": the least loaded of a random sample is almost as good as the least
+    /// loaded of all). Workers that cannot be reached are skipped.
     /// - Throws: `RemoteJobsError.invalidArgument` when no worker has the label, none of
     ///   them answered (naming why), or none has the GPUs free.
     public func place(label: String, gpus: Int = 0) async throws -> Placement {

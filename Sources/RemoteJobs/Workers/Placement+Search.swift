@@ -1,9 +1,13 @@
 import Foundation
 
 extension Placement {
-    /// How many workers one wave of a placement probes at once: the pool's limit on
-    /// connections opening at the same time, so a wave is one round of logins.
-    public static let wave = 16
+    /// Up to this many workers are all probed at once: the pool's limit on connections
+    /// opening at the same time, so one round of logins.
+    public static let probeAllUpTo = 16
+    /// Among more workers, how many one wave probes, chosen at random: the least loaded of
+    /// eight random workers is, by the "power of d choices", close to the least loaded of
+    /// all, at half a round of logins.
+    public static let wave = 8
 
     /// What a placement's probes found.
     struct Search {
@@ -13,8 +17,9 @@ extension Placement {
         var skipped: [(worker: String, failure: RemoteJobsError)] = []
     }
 
-    /// Probes `candidates` in waves of `wave`, in an order `shuffle` decides (random by
-    /// default), until a wave has answered with a worker that can take the job now: a free
+    /// Probes `candidates`, all at once when there are `probeAllUpTo` or fewer, else in
+    /// waves of `wave` in an order `shuffle` decides (random by default), until a wave has
+    /// answered with a worker that can take the job now: a free
     /// slot (or no slot limit) and `gpus` free GPUs. Random order spreads clients placing at
     /// once over different samples, and no worker is favoured for its place in the file.
     /// - Parameter probe: asks one worker for its load; a failure skips that worker.
@@ -24,7 +29,9 @@ extension Placement {
         probe: @escaping @Sendable (Worker) async throws -> WorkerLoad
     ) async -> Search {
         var search = Search()
-        let order = candidates.count <= wave ? candidates : shuffle(candidates)
+        let all = candidates.count <= Self.probeAllUpTo
+        let order = all ? candidates : shuffle(candidates)
+        let wave = all ? max(1, candidates.count) : wave
         var next = order.startIndex
         while next < order.endIndex {
             let batch = Array(order[next..<min(next + wave, order.endIndex)])
