@@ -116,6 +116,23 @@ struct CappedLogTests {
         #expect(try world.records.load(uncapped)?.maxLog == nil)
     }
 
+    /// MCP's output resource (the log's last 64 KB) of a log capped below that: the kept
+    /// end only, never the hole.
+    @Test func theOutputResourceOfASmallCapIsItsKeptEnd() async throws {
+        let world = try await JobWorld.make()
+        let id = try JobWorld.id(try await world.p("-n", "-d", "--max-log", "64K", "--", "seq 1 100000"))
+        #expect(try await world.p("wait", id).status == 0)
+        let session = try await MCPSession.start(world)
+        try await JobWorld.eventually("the capper dropped the middle") {
+            try await world.existsOnWorker(world.jobDirectory(id) + "/output.log.gap")
+        }
+        let contents = try await session.client.readResource(uri: "p://jobs/\(id)/output")
+        let text = try #require(contents.first?.text)
+        #expect(text.hasSuffix("99999\n100000\n"), "\(text.suffix(40))")
+        #expect(!text.contains("\u{0}") && text.utf8.count <= 65_536)
+        await session.stop()
+    }
+
     /// `output` is the head of the command's bytes, one notice line naming how many bytes
     /// were dropped, and the tail, which ends where the command's bytes end.
     static func checkHeadNoticeTail(_ output: [UInt8]) throws {

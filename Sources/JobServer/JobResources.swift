@@ -54,7 +54,11 @@ struct JobResources: Sendable {
         let head = try await engine.poll(id, since: 0, maxBytes: 0)
         if output {
             let start = head.logSize > UInt64(Self.outputTail) ? head.logSize - UInt64(Self.outputTail) : 0
-            let piece = try await engine.poll(id, since: start, maxBytes: Self.outputTail)
+            var piece = try await engine.poll(id, since: start, maxBytes: Self.outputTail)
+            if let gap = piece.gap {
+                // A capped log dropped where the tail would start: its kept end is shorter.
+                piece = try await engine.poll(id, since: gap.to, maxBytes: Self.outputTail)
+            }
             return [
                 .text(
                     UTF8Chunk.take(piece.chunk[...], final: true).text, uri: Self.outputURI(head.record.id),

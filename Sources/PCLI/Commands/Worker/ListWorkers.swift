@@ -74,6 +74,7 @@ extension WorkerCommand {
                 if !worker.sbatchOptions.isEmpty { entry["sbatch_options"] = worker.sbatchOptions }
                 entry["labels"] = worker.labels
                 if let slots = worker.slots { entry["slots"] = slots }
+                if let cap = worker.maxLog { entry["max_log"] = cap }
                 if let root = worker.root { entry["root"] = root }
                 if let check = checks?[index] {
                     entry["reachable"] = check.failure == nil
