@@ -66,6 +66,34 @@ struct SeparateStderrTests {
         await engine.close()
     }
 
+    /// `p logs -f` of such a job streams both, each to p's own; after a Ctrl+C, the next
+    /// `p logs -f` goes on where each stream stood, repeating nothing.
+    @Test func followingAgainResumesBothStreams() async throws {
+        let world = try await JobWorld.make()
+        let id = try JobWorld.id(
+            try await world.p(
+                "-n", "-d", "--separate-stderr", "--",
+                "echo out1; echo err1 >&2; n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; echo out2; echo err2 >&2"
+            ))
+        let first = try world.start("logs", "-f", id)
+        try await first.waitForOutput("out1")
+        try await JobWorld.eventually("stderr streamed") { first.stderrSoFar.contains("err1") }
+        first.signal(SIGINT)
+        let cut = try await first.wait()
+        #expect(cut.status == 130)
+        #expect(cut.stdoutText == "out1\n")
+        let record = try #require(try world.records.load(id))
+        #expect(record.resumeOffset == 5 && record.resumeErrorOffset == 5, "\(record)")
+
+        try await world.letGo(id)
+        let again = try await world.p("logs", "-f", id)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdoutText == "out2\n")
+        #expect(again.stderr.contains("err2\n") && !again.stderr.contains("err1"), "\(again.stderr)")
+        let ended = try #require(try world.records.load(id))
+        #expect(ended.resumeOffset == nil && ended.resumeErrorOffset == nil)
+    }
+
     @Test func mcpSubmitsWithSeparateStderrAndPollsEitherStream() async throws {
         let world = try await JobWorld.make()
         let session = try await MCPSession.start(world)

@@ -56,11 +56,18 @@ struct Logs: AsyncParsableCommand {
             }
             let from = start
             let id = record.id
+            let both = !stderr && record.separateStderr
             do {
                 let ended = try await InterruptWatcher.run {
-                    try await engine.follow(id, from: from, stream: stream) {
-                        await FileDescriptorWriter.writeAsync($0, to: STDOUT_FILENO)
-                    }
+                    // A job that keeps stderr apart: its stderr to p's, beside its output.
+                    both
+                        ? try await engine.follow(
+                            id, from: from,
+                            output: { await FileDescriptorWriter.writeAsync($0, to: STDOUT_FILENO) },
+                            errorOutput: { await FileDescriptorWriter.writeAsync($0, to: STDERR_FILENO) })
+                        : try await engine.follow(id, from: from, stream: stream) {
+                            await FileDescriptorWriter.writeAsync($0, to: STDOUT_FILENO)
+                        }
                 }
                 Report.note(JobFormatting.endLine(ended))
                 return 0

@@ -42,10 +42,12 @@ extension JobEngine {
         // The stderr stream starts once the job exists on the worker (its script waits
         // there for a queued job to start).
         let (starts, announce) = AsyncStream<JobRecord>.makeStream()
+        let errorOffset = StreamOffset(0)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await record in starts {
-                    _ = try await self.follow(record, from: 0, stream: .stderr, saving: false, output: errorOutput)
+                    errorOffset.jobID = record.id
+                    _ = try await self.followErrorOutput(record, at: errorOffset, onGap: nil, output: errorOutput)
                     return
                 }
             }
@@ -61,6 +63,11 @@ extension JobEngine {
             } catch {
                 announce.finish()
                 group.cancelAll()
+                while (try? await group.next()) != nil {}
+                // Detached or cut: `p logs -f` goes on where this stderr stream stood.
+                if let id = errorOffset.jobID, errorOffset.value > 0 {
+                    await rememberErrorOffset(of: id, errorOffset.value)
+                }
                 throw error
             }
             announce.finish()

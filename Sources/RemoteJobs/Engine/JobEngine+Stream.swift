@@ -75,25 +75,80 @@ extension JobEngine {
     /// Follows a job's output and, with `errorOutput`, its stderr from the beginning beside
     /// it; returns once both ended.
     func followBoth(
-        _ record: JobRecord, from offset: UInt64?, output: ([UInt8]) async -> Void,
+        _ record: JobRecord, from offset: UInt64?, errorFrom: UInt64 = 0, output: ([UInt8]) async -> Void,
         errorOutput: (@Sendable ([UInt8]) async -> Void)?,
-        onGap: @escaping @Sendable (LogGap, _ stderr: Bool) async -> Void
+        onGap: (@Sendable (LogGap, _ stderr: Bool) async -> Void)?
     ) async throws -> JobRecord {
+        // Without `onGap`, each stream gets a gap's notice as a line of its own.
+        let outputGap: ((LogGap) async -> Void)? = onGap.map { onGap in { await onGap($0, false) } }
         guard let errorOutput else {
             return try await follow(
-                record, from: offset, stream: .stdout, saving: true, onGap: { await onGap($0, false) }, output: output)
+                record, from: offset, stream: .stdout, saving: true, onGap: outputGap, output: output)
         }
+        let errorOffset = StreamOffset(errorFrom)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                _ = try await self.follow(
-                    record, from: 0, stream: .stderr, saving: false, onGap: { await onGap($0, true) },
-                    output: errorOutput)
+                _ = try await self.followErrorOutput(record, at: errorOffset, onGap: onGap, output: errorOutput)
             }
-            let ended = try await follow(
-                record, from: offset, stream: .stdout, saving: true, onGap: { await onGap($0, false) }, output: output)
-            try await group.waitForAll()
-            return ended
+            do {
+                let ended = try await follow(
+                    record, from: offset, stream: .stdout, saving: true, onGap: outputGap, output: output)
+                try await group.waitForAll()
+                return ended
+            } catch {
+                group.cancelAll()
+                while (try? await group.next()) != nil {}
+                await rememberErrorOffset(of: record.id, errorOffset.value)
+                throw error
+            }
         }
+    }
+
+    /// Follows the stderr a job keeps apart from `offset`'s value on, keeping it up to date
+    /// (bytes and gaps), for a stream beside the job's output that leaves the record alone.
+    func followErrorOutput(
+        _ record: JobRecord, at offset: StreamOffset, onGap: (@Sendable (LogGap, _ stderr: Bool) async -> Void)?,
+        output: @escaping @Sendable ([UInt8]) async -> Void
+    ) async throws -> JobRecord {
+        try await follow(
+            record, from: offset.value, stream: .stderr, saving: false,
+            onGap: { gap in
+                offset.value = gap.to
+                if let onGap {
+                    await onGap(gap, true)
+                } else {
+                    await output(gap.noticeBytes(cap: record.maxLog, after: nil))
+                }
+            },
+            output: { bytes in
+                await output(bytes)
+                offset.value += UInt64(bytes.count)
+            })
+    }
+
+    /// Records where a cut stream of a job's stderr stood, once the streams beside it have
+    /// stopped (so the two never write the record at once).
+    func rememberErrorOffset(of id: String, _ offset: UInt64) async {
+        guard var record = try? records.load(id) else { return }
+        record.resumeErrorOffset = offset
+        try? await saveRecord(record)
+    }
+
+    /// Follows a job until it ends, like `follow(_:from:stream:output:)`, and for a job that
+    /// keeps its stderr apart, its stderr too, beside it, to `errorOutput` (`p logs -f`).
+    /// Each stream starts where an interrupted one stood (the record remembers both), or at
+    /// the beginning; `offset` sets the output's.
+    public func follow(
+        _ idPrefix: String, from offset: UInt64? = nil, output: ([UInt8]) async -> Void,
+        errorOutput: @escaping @Sendable ([UInt8]) async -> Void
+    ) async throws -> JobRecord {
+        let record = try record(idPrefix)
+        guard record.separateStderr else {
+            return try await follow(record, from: offset, stream: .stdout, saving: true, output: output)
+        }
+        return try await followBoth(
+            record, from: offset, errorFrom: record.resumeErrorOffset ?? 0, output: output, errorOutput: errorOutput,
+            onGap: nil)
     }
 
     /// Refuses the stderr of a job that does not keep it apart (it is in the job's log).
@@ -177,6 +232,7 @@ extension JobEngine {
         }
         guard saving else { return record }
         record.resumeOffset = nil
+        record.resumeErrorOffset = nil
         try await saveRecord(record)
         return record
     }

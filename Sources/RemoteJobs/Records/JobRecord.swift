@@ -39,6 +39,8 @@ public struct JobRecord: Sendable, Equatable {
     /// Where an interrupted stream of its output stood (bytes already shown), so that
     /// `p logs -f` continues from there; nil once a stream ran to the end.
     public var resumeOffset: UInt64?
+    /// The same for the stderr of a job that keeps it apart (`separateStderr`).
+    public var resumeErrorOffset: UInt64?
     /// The `--timeout` in seconds, if any.
     public var timeoutSeconds: Int?
     /// The name of the persistent work directory under `R/workdirs/` the job ran in
@@ -121,6 +123,7 @@ extension JobRecord: Codable {
         case bootID = "boot_id"
         case exitCode = "exit_code"
         case resumeOffset = "resume_offset"
+        case resumeErrorOffset = "resume_stderr_offset"
         case timeoutSeconds = "timeout_s"
         case sharedWorkdir = "shared_workdir"
         case submitter
@@ -148,6 +151,7 @@ extension JobRecord: Codable {
         slurmJobID = try c.decodeIfPresent(String.self, forKey: .slurmJobID)
         clientKey = try c.decodeIfPresent(String.self, forKey: .clientKey)
         resumeOffset = try c.decodeIfPresent(UInt64.self, forKey: .resumeOffset)
+        resumeErrorOffset = try c.decodeIfPresent(UInt64.self, forKey: .resumeErrorOffset)
         timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
         sharedWorkdir = try c.decodeIfPresent(String.self, forKey: .sharedWorkdir)
         submitter = try c.decodeIfPresent(String.self, forKey: .submitter)
@@ -209,6 +213,7 @@ extension JobRecord: Codable {
         try c.encodeIfPresent(status.reason, forKey: .reason)
         if case .syncing(let preparer) = status { try c.encode(preparer, forKey: .preparer) }
         try c.encodeIfPresent(resumeOffset, forKey: .resumeOffset)
+        try c.encodeIfPresent(resumeErrorOffset, forKey: .resumeErrorOffset)
         try c.encodeIfPresent(timeoutSeconds, forKey: .timeoutSeconds)
         try c.encodeIfPresent(sharedWorkdir, forKey: .sharedWorkdir)
         try c.encodeIfPresent(submitter, forKey: .submitter)
