@@ -59,8 +59,8 @@ struct Run: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Cap each of the job's logs on the worker (10M, 1G; at least 64K): past it the worker keeps the first half and the most recent half, and readers see one notice where the middle was dropped. Default: the worker's max_log, else no cap.",
-            valueName: "size"))
-    var maxLog: String?
+            valueName: "size"), transform: { try ByteSize.parse($0) })
+    var maxLog: UInt64?
 
     @Option(
         name: [.short, .customLong("env")],
@@ -162,9 +162,6 @@ struct Run: AsyncParsableCommand {
             }
         }
         if let cpus, cpus < 1 { throw ValidationError("--cpus must be at least 1.") }
-        if let maxLog {
-            do { _ = try ByteSize.parse(maxLog) } catch { throw ValidationError("--max-log: \(error)") }
-        }
         if after != nil && afterAny != nil { throw ValidationError("Give --after or --after-any, not both.") }
         do {
             _ = try slurmRequest()
@@ -198,7 +195,7 @@ struct Run: AsyncParsableCommand {
             afterAnyOutcome: afterAny != nil)
         asked.onEnd = onEnd
         asked.separateStderr = separateStderr
-        asked.maxLog = try maxLog.map { try ByteSize.parse($0) }
+        asked.maxLog = maxLog
         return try await EngineFactory.withEngine { engine in
             var placed = asked
             if let worker, worker.hasPrefix("@") {

@@ -43,35 +43,25 @@ extension JobEngine {
         // there for a queued job to start).
         let (starts, announce) = AsyncStream<JobRecord>.makeStream()
         let errorOffset = StreamOffset(0)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
+        defer { announce.finish() }
+        return try await alongside(
+            errorOffset,
+            errorStream: {
                 for await record in starts {
                     errorOffset.jobID = record.id
                     _ = try await self.followErrorOutput(record, at: errorOffset, onGap: nil, output: errorOutput)
                     return
                 }
             }
-            let ended: JobRecord
-            do {
-                ended = try await launch(
-                    request, follow: true, observer: observer,
-                    onStart: { record in
-                        onStart(record)
-                        announce.yield(record)
-                        announce.finish()
-                    }, onStatus: onStatus, output: output)
-            } catch {
-                announce.finish()
-                group.cancelAll()
-                while (try? await group.next()) != nil {}
-                // Detached or cut: `p logs -f` goes on where this stderr stream stood.
-                if let id = errorOffset.jobID, errorOffset.value > 0 {
-                    await rememberErrorOffset(of: id, errorOffset.value)
-                }
-                throw error
-            }
+        ) {
+            let ended = try await launch(
+                request, follow: true, observer: observer,
+                onStart: { record in
+                    onStart(record)
+                    announce.yield(record)
+                    announce.finish()
+                }, onStatus: onStatus, output: output)
             announce.finish()
-            try await group.waitForAll()
             return ended
         }
     }

@@ -86,19 +86,35 @@ extension JobEngine {
                 record, from: offset, stream: .stdout, saving: true, onGap: outputGap, output: output)
         }
         let errorOffset = StreamOffset(errorFrom)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
+        errorOffset.jobID = record.id
+        return try await alongside(
+            errorOffset,
+            errorStream: {
                 _ = try await self.followErrorOutput(record, at: errorOffset, onGap: onGap, output: errorOutput)
             }
+        ) {
+            try await follow(record, from: offset, stream: .stdout, saving: true, onGap: outputGap, output: output)
+        }
+    }
+
+    /// Runs `main` (a job's output stream) with `errorStream` (its stderr's) beside it, and
+    /// returns once both ended. When `main` fails (the network, a detach), the stderr
+    /// stream is stopped and where it stood is recorded once it has, so the two never write
+    /// the record at once and the next follow repeats nothing.
+    func alongside(
+        _ errorOffset: StreamOffset, errorStream: @escaping @Sendable () async throws -> Void,
+        main: () async throws -> JobRecord
+    ) async throws -> JobRecord {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask(operation: errorStream)
             do {
-                let ended = try await follow(
-                    record, from: offset, stream: .stdout, saving: true, onGap: outputGap, output: output)
+                let ended = try await main()
                 try await group.waitForAll()
                 return ended
             } catch {
                 group.cancelAll()
                 while (try? await group.next()) != nil {}
-                await rememberErrorOffset(of: record.id, errorOffset.value)
+                if let id = errorOffset.jobID { await rememberErrorOffset(of: id, errorOffset.value) }
                 throw error
             }
         }
@@ -110,19 +126,22 @@ extension JobEngine {
         _ record: JobRecord, at offset: StreamOffset, onGap: (@Sendable (LogGap, _ stderr: Bool) async -> Void)?,
         output: @escaping @Sendable ([UInt8]) async -> Void
     ) async throws -> JobRecord {
-        try await follow(
+        var lastByte: UInt8?
+        return try await follow(
             record, from: offset.value, stream: .stderr, saving: false,
             onGap: { gap in
                 offset.value = gap.to
                 if let onGap {
                     await onGap(gap, true)
                 } else {
-                    await output(gap.noticeBytes(cap: record.maxLog, after: nil))
+                    await output(gap.noticeBytes(cap: record.maxLog, after: lastByte))
+                    lastByte = 0x0A
                 }
             },
             output: { bytes in
                 await output(bytes)
                 offset.value += UInt64(bytes.count)
+                lastByte = bytes.last ?? lastByte
             })
     }
 
@@ -191,8 +210,7 @@ extension JobEngine {
                         detail: result.control.otherText.isEmpty
                             ? "the stream ended with \(result.status)" : result.control.otherText)
                 }
-                if let dropped = end.gap, dropped.contains(offset) {
-                    let gap = LogGap(from: offset, to: dropped.to)
+                if let gap = end.gap?.remaining(from: offset) {
                     if let onGap {
                         await onGap(gap)
                     } else {
@@ -208,7 +226,7 @@ extension JobEngine {
                             jobDirectory: Self.jobDirectory(record), offset: offset,
                             extent: .bytes(Int(clamping: end.logSize - offset)), stream: stream),
                         jobID: record.id, stdout: write)
-                    if offset == before, result.control.end?.gap?.contains(offset) != true {
+                    if offset == before, result.control.end?.gap?.remaining(from: offset) == nil {
                         throw RemoteJobsError.remoteFailure(
                             worker: worker.name, action: "read the log of job \(record.shortID)",
                             detail: "no byte past \(offset) could be read (is the worker's disk full?)")
@@ -260,10 +278,10 @@ extension JobEngine {
                     lastByte = $0.last ?? lastByte
                 })
             // A capped log's dropped part stops the read: its notice, then the rest.
-            if let dropped = result.control.end?.gap, dropped.contains(offset) {
-                await output(LogGap(from: offset, to: dropped.to).noticeBytes(cap: record.maxLog, after: lastByte))
+            if let gap = result.control.end?.gap?.remaining(from: offset) {
+                await output(gap.noticeBytes(cap: record.maxLog, after: lastByte))
                 lastByte = 0x0A
-                offset = dropped.to
+                offset = gap.to
                 continue
             }
             return try await settle(record, with: result)
@@ -276,8 +294,8 @@ extension JobEngine {
         let record = try record(idPrefix)
         var bytes: [UInt8] = []
         _ = try await link(worker(of: record)).run(
-            ErrorOutputScript(jobDirectory: Self.jobDirectory(record), maxBytes: maxBytes), jobID: record.id,
-            stdout: { bytes += $0 })
+            PollScript(jobDirectory: Self.jobDirectory(record), offset: 0, extent: .bytes(maxBytes), stream: .stderr),
+            jobID: record.id, stdout: { bytes += $0 })
         return bytes
     }
 
@@ -313,10 +331,7 @@ extension JobEngine {
         }
         let settled = try await settle(record, with: result)
         let size = result.control.end?.logSize ?? 0
-        var gap: LogGap?
-        if chunk.isEmpty, let dropped = result.control.end?.gap, dropped.contains(since) {
-            gap = LogGap(from: since, to: dropped.to)
-        }
+        let gap = chunk.isEmpty ? result.control.end?.gap?.remaining(from: since) : nil
         let newOffset = gap?.to ?? since + UInt64(chunk.count)
         return JobPoll(
             record: settled, chunk: chunk, offset: since, newOffset: newOffset, more: size > newOffset, logSize: size,

@@ -32,4 +32,9 @@ public struct LogGap: Sendable, Equatable, Codable {
 
     /// Whether a reader at `offset` is in the gap.
     func contains(_ offset: UInt64) -> Bool { offset >= from && offset < to }
+
+    /// What a reader at `offset` skips: the gap from there on, or nil when it is not in it.
+    func remaining(from offset: UInt64) -> LogGap? {
+        contains(offset) ? LogGap(from: offset, to: to) : nil
+    }
 }

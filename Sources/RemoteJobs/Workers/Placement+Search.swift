@@ -36,29 +36,26 @@ extension Placement {
         while next < order.endIndex {
             let batch = Array(order[next..<min(next + wave, order.endIndex)])
             next += batch.count
-            // Each task answers with its worker, so no index has to survive the group.
-            let answers = await withTaskGroup(of: (Worker, Result<WorkerLoad, RemoteJobsError>).self) { group in
+            // Answers by worker name (names are unique), taken in the order probed.
+            let answers = await withTaskGroup(of: (String, Result<WorkerLoad, RemoteJobsError>).self) { group in
                 for worker in batch {
                     group.addTask {
                         do {
-                            return (worker, .success(try await probe(worker)))
+                            return (worker.name, .success(try await probe(worker)))
                         } catch {
-                            return (worker, .failure(RemoteJobsError(error, worker: worker.name)))
+                            return (worker.name, .failure(RemoteJobsError(error, worker: worker.name)))
                         }
                     }
                 }
-                var all: [(Worker, Result<WorkerLoad, RemoteJobsError>)] = []
-                for await answer in group { all.append(answer) }
+                var all: [String: Result<WorkerLoad, RemoteJobsError>] = [:]
+                for await (name, answer) in group { all[name] = answer }
                 return all
             }
-            // In the order probed, whatever order the answers came in.
-            let position = Dictionary(batch.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-            for (worker, answer) in answers.sorted(by: {
-                position[$0.0.name, default: 0] < position[$1.0.name, default: 0]
-            }) {
-                switch answer {
+            for worker in batch {
+                switch answers[worker.name] {
                 case .success(let load): search.answered.append((worker, load))
                 case .failure(let failure): search.skipped.append((worker.name, failure))
+                case nil: break
                 }
             }
             if search.answered.contains(where: { canStartNow($0.worker, $0.load, gpus: gpus) }) { break }

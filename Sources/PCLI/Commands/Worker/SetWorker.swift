@@ -36,8 +36,9 @@ extension WorkerCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Cap each log of the jobs that give no --max-log (10M, 1G; at least 64K).", valueName: "size"))
-        var maxLog: String?
+                "Cap each log of the jobs that give no --max-log (10M, 1G; at least 64K).", valueName: "size"),
+            transform: { try ByteSize.parse($0) })
+        var maxLog: UInt64?
 
         @Flag(help: "Jobs' logs are not capped unless they give --max-log.")
         var noMaxLog = false
@@ -46,9 +47,6 @@ extension WorkerCommand {
             if slots != nil && noSlots { throw ValidationError("Give --slots or --no-slots, not both.") }
             if maxLog != nil && noMaxLog { throw ValidationError("Give --max-log or --no-max-log, not both.") }
             if let slots, slots < 1 { throw ValidationError("--slots must be at least 1.") }
-            if let maxLog {
-                do { _ = try ByteSize.parse(maxLog) } catch { throw ValidationError("--max-log: \(error)") }
-            }
             if labels.isEmpty && removedLabels.isEmpty && slots == nil && !noSlots && maxLog == nil && !noMaxLog {
                 throw ValidationError(
                     "Nothing to change: give --label, --remove-label, --slots, --no-slots, --max-log or --no-max-log.")
@@ -61,7 +59,7 @@ extension WorkerCommand {
                     try await engine.changeWorker(
                         name, addLabels: labels, removeLabels: removedLabels,
                         slots: noSlots ? .some(nil) : slots.map { .some($0) },
-                        maxLog: noMaxLog ? .some(nil) : try maxLog.map { .some(try ByteSize.parse($0)) })
+                        maxLog: noMaxLog ? .some(nil) : maxLog.map { .some($0) })
                     let worker = try engine.workerConfiguration().worker(named: name)
                     print(
                         "\(name): labels \(worker.labels.isEmpty ? "none" : worker.labels.joined(separator: ", ")), slots \(worker.slots.map(String.init) ?? "no limit"), log cap \(worker.maxLog.map(ByteSize.format) ?? "none")"

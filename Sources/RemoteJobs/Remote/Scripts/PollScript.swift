@@ -36,7 +36,7 @@ struct PollScript: WorkerScript {
         #"J=$1; case $5 in stderr) pL=stderr.log ;; esac"#, RemoteScripts.endUnlessJobExists,
         RemoteScripts.factsFunction,
         #"f=$(facts); n=$(size)"#,
-        #"if [ "$4" -gt 0 ]; then if [ -f "$J/max_log" ]; then i=0; while :; do rb=0; if [ -f "$J/$pL.gap" ]; then read -r ra rb < "$J/$pL.gap"; fi; fr $rb "$J/$pL" | head -c $((n-rb)) | tail -n "$4" > "$J/.rd.$$"; rc=0; if [ -f "$J/$pL.gap" ]; then read -r ra rc < "$J/$pL.gap"; fi; if [ "$rc" = "$rb" ] || [ $i -ge 5 ]; then break; fi; n=$(size); i=$((i+1)); done; cat "$J/.rd.$$"; rm -f "$J/.rd.$$"; else s=0; if [ $n -gt 67108864 ]; then s=$((n-67108864)); fi; fr $s "$J/$pL" | head -c $((n-s)) | tail -n "$4"; fi; elif [ "$n" -le "$2" ]; then :; elif [ "$3" = all ]; then o=$2; rd $n; else o=$2; y=$(($2+$3)); if [ $y -gt $n ]; then y=$n; fi; rd $y; fi"#,
+        #"if [ "$4" -gt 0 ]; then if [ -f "$J/max_log" ]; then i=0; while :; do gr; s=$gb; n=$(size); fr $s "$J/$pL" | head -c $((n-s)) | tail -n "$4" > "$J/.rd.$$"; gr; if [ $gb = $s ] || [ $i -ge 5 ]; then break; fi; i=$((i+1)); done; cat "$J/.rd.$$"; rm -f "$J/.rd.$$"; else s=0; if [ $n -gt 67108864 ]; then s=$((n-67108864)); fi; fr $s "$J/$pL" | head -c $((n-s)) | tail -n "$4"; fi; elif [ "$n" -le "$2" ]; then :; elif [ "$3" = all ]; then o=$2; rd $n; else o=$2; y=$(($2+$3)); if [ $y -gt $n ]; then y=$n; fi; rd $y; fi"#,
         #"printf "p-end %s%s %s\n" $n "$(gp)" "$f" >&2"#,
     ].joined(separator: "; ")
 }

@@ -38,6 +38,7 @@ struct ProbeScript: AnsweringScript {
         #"for t in rsync tar setsid tail nohup sbatch; do printf "has-%s %s\n" $t "$(command -v $t || echo -)"; done"#,
         #"u=-; case $(tail --help 2>&1 | head -n 1) in *BusyBox*) u=BusyBox ;; *) if tail --version 2>/dev/null | head -n 1 | grep -q GNU; then u=GNU; fi ;; esac; printf "userland %s\n" $u"#,
         LaunchScript.signalReset + #"; printf "reset %s\n" $G"#,
-        #"f=.p-probe-punch-$$; k=no; if command -v fallocate > /dev/null 2>&1 && printf xxxx > "$f" 2>/dev/null && fallocate -p -o 0 -l 4 "$f" 2>/dev/null; then k=yes; fi; rm -f "$f"; printf "punch %s\n" $k"#,
+        #"f=.p-probe-punch-$$; k=no; if "# + CappedLog.canPunch(#""$f""#)
+            + #"; then k=yes; fi; rm -f "$f"; printf "punch %s\n" $k"#,
     ].joined(separator: "; ")
 }
