@@ -121,7 +121,10 @@ def timed(argv, stdout=subprocess.DEVNULL, env=None):
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             errors.seek(0)
-            raise SystemExit(f"{argv[0]} failed ({process.returncode}): {errors.read()[-4000:].decode(errors='replace')}")
+            text = errors.read().decode(errors="replace")
+            # A crash report names the crashed thread first: keep the head as well as the tail.
+            shown = text if len(text) <= 8000 else text[:5000] + "\n[...]\n" + text[-3000:]
+            raise SystemExit(f"{argv[0]} failed ({process.returncode}): {shown}")
     return elapsed, usage.ru_maxrss * 1024
 
 

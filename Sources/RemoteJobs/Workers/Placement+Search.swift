@@ -41,7 +41,11 @@ extension Placement {
                 for worker in batch {
                     group.addTask {
                         do {
-                            return (worker.name, .success(try await probe(worker)))
+                            // Awaited before the tuple is formed: Swift 6.3.1's optimizer
+                            // miscompiles `(worker.name, try await probe(worker))` in a child
+                            // task (the group then yields nothing, or the process crashes).
+                            let load = try await probe(worker)
+                            return (worker.name, .success(load))
                         } catch {
                             return (worker.name, .failure(RemoteJobsError(error, worker: worker.name)))
                         }

@@ -93,7 +93,8 @@ extension SFTPClient {
                     pending.append(path)
                 case .file: files.append((path, entry.info))
                 case .symbolicLink:
-                    links.append((path, try await destinationOfSymbolicLink(remoteDirectory + "/" + path)))
+                    let destination = try await destinationOfSymbolicLink(remoteDirectory + "/" + path)
+                    links.append((path, destination))
                 case .other: continue
                 }
             }
