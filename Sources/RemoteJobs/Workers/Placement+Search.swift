@@ -43,7 +43,9 @@ extension Placement {
                         do {
                             // Awaited before the tuple is formed: Swift 6.3.1's optimizer
                             // miscompiles `(worker.name, try await probe(worker))` in a child
-                            // task (the group then yields nothing, or the process crashes).
+                            // task, a tuple written partly before a suspension (the group
+                            // then yields nothing, or the process crashes; fixed upstream by
+                            // swiftlang/swift#91911).
                             let load = try await probe(worker)
                             return (worker.name, .success(load))
                         } catch {
