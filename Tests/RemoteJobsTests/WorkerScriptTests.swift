@@ -130,6 +130,41 @@ struct WorkerScriptTests {
         #expect(facts.jobs["b"] == JobFacts(exists: false))
     }
 
+    /// A job whose process is a zombie (ended, not yet reaped) is not alive; the process
+    /// check is one `stat` of `/proc/PID/exe`, which a zombie no longer has.
+    @Test(arguments: LocalShell.all)
+    func reconcileTellsAZombieFromALiveProcess(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let pidFile = root.path + "/zombie.pid"
+        try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
+        // `sleep 0` ends as a child of a `sleep 60`, which never reaps it.
+        let started = try await Shell.lines(
+            "/bin/sh",
+            ["-c", #"sh -c 'sleep 0 & echo $! > \#(pidFile); exec sleep 60' < /dev/null > /dev/null 2>&1 & echo $!"#])
+        let parent = try #require(started.first.flatMap { pid_t($0) })
+        defer { kill(parent, SIGKILL) }
+        var zombie: Int?
+        for _ in 0..<100 {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let pid = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                Self.isZombie(pid), kill(pid_t(pid), 0) == 0
+            {
+                zombie = pid
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let pid = try #require(zombie, "a zombie to look at")
+        _ = try root.job("z", files: ["pid": "\(pid)\n"])
+        _ = try root.job("l", files: ["pid": "\(parent)\n"])
+        let facts = try await shell.ask(
+            ReconcileScript(root: root.path, jobs: [("z", nil), ("l", nil), ("y", "\(pid)")]))
+        #expect(facts.jobs["z"]?.processAlive == false, "the pid file names a zombie")
+        #expect(facts.jobs["l"]?.processAlive == true, "the pid file names a live process")
+        #expect(facts.jobs["y"] == JobFacts(exists: false))
+    }
+
     @Test(arguments: LocalShell.all)
     func removeDeletesReadOnlyTrees(shell: LocalShell) async throws {
         let root = Root()

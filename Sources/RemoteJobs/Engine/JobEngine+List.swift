@@ -40,13 +40,16 @@ extension JobEngine {
     /// rules of `Reconciler`; records that changed are saved.
     func reconcileRunning(_ running: [JobRecord]) async -> ([JobRecord], [String: RemoteJobsError]) {
         let groups = Dictionary(grouping: running, by: { $0.worker + "\u{0}" + $0.root })
+        // Both configurations read once for all the workers, not once per worker.
+        let registered = try? workers.load()
+        let sshConfig = readSSHConfig()
         return await withTaskGroup(of: ([JobRecord], RemoteJobsError?, String).self) { group in
             for jobs in groups.values {
                 let name = jobs[0].worker
                 group.addTask {
-                    let worker = self.worker(of: jobs[0])
+                    let worker = self.worker(of: jobs[0], in: registered)
                     do {
-                        let facts = try await self.link(worker).ask(
+                        let facts = try await self.link(worker, through: sshConfig).ask(
                             ReconcileScript(root: jobs[0].root, jobs: jobs.map { ($0.id, $0.workerProcess) }))
                         var updated: [JobRecord] = []
                         for job in jobs {

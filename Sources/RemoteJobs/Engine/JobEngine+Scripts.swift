@@ -3,17 +3,33 @@ import SSHTransport
 
 extension JobEngine {
     /// `worker` on this engine's session pool, its connection string resolved through the
-    /// ssh configuration.
-    func link(_ worker: Worker) throws(RemoteJobsError) -> WorkerLink {
-        WorkerLink(worker: worker, target: try resolveTarget(worker), pool: pool)
+    /// ssh configuration: `config` when the caller read it once for many workers, else read
+    /// now.
+    func link(_ worker: Worker, through config: SSHConfigRead? = nil) throws(RemoteJobsError) -> WorkerLink {
+        WorkerLink(worker: worker, target: try resolveTarget(worker, through: config), pool: pool)
     }
 
-    func resolveTarget(_ worker: Worker) throws(RemoteJobsError) -> SSHTarget {
+    func resolveTarget(_ worker: Worker, through config: SSHConfigRead? = nil) throws(RemoteJobsError) -> SSHTarget {
         do {
-            guard let sshConfigFile else { return try SSHTarget.resolve(worker.connection) }
-            return try SSHTarget.resolve(worker.connection, config: SSHConfig.load(path: sshConfigFile))
+            return try SSHTarget.resolve(worker.connection, config: (config ?? readSSHConfig()).get())
         } catch {
             throw .connection(worker: worker.name, jobID: nil, error)
         }
     }
+
+    /// The ssh configuration connection strings resolve through (the engine's file, else
+    /// `~/.ssh/config`), read once for a step that reaches many workers: read per worker, a
+    /// 50-host file parsed for each of 50 workers was a quarter of `p ls`'s CPU. A file that
+    /// cannot be read fails each worker's step, naming the worker, as a read per worker did.
+    func readSSHConfig() -> SSHConfigRead {
+        do {
+            guard let sshConfigFile else { return .success(try SSHConfig.loadUserConfig()) }
+            return .success(try SSHConfig.load(path: sshConfigFile))
+        } catch {
+            return .failure(error)
+        }
+    }
 }
+
+/// The ssh configuration as read at the start of a step, or why it could not be.
+typealias SSHConfigRead = Result<SSHConfig, SSHError>

@@ -54,8 +54,9 @@ extension JobEngine {
                         : " (labels: \(known.joined(separator: ", "))).")
             )
         }
+        let sshConfig = readSSHConfig()
         let search = await Placement.search(candidates, gpus: gpus) { worker in
-            try await self.link(worker).ask(LoadScript(root: worker.remoteRoot))
+            try await self.link(worker, through: sshConfig).ask(LoadScript(root: worker.remoteRoot))
         }
         var loads = search.answered
         let skipped = search.skipped
@@ -120,6 +121,7 @@ extension JobEngine {
     public func check() async throws -> [WorkerCheck] {
         let config = try workers.load()
         let options = self.options
+        let sshConfig = readSSHConfig()
         return await withTaskGroup(of: (Int, WorkerCheck).self) { group in
             var checks: [(Int, WorkerCheck)] = []
             for (index, worker) in config.workers.enumerated() {
@@ -128,7 +130,7 @@ extension JobEngine {
                     let clock = ContinuousClock()
                     let start = clock.now
                     do {
-                        let target = try self.resolveTarget(worker)
+                        let target = try self.resolveTarget(worker, through: sshConfig)
                         let session = try await SSHSession.connect(to: target, options: options)
                         defer { session.close() }
                         let connected = clock.now

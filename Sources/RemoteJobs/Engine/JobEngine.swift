@@ -101,9 +101,12 @@ public final class JobEngine: Sendable {
     }
 
     /// The worker a record belongs to: the registered one of that name, else (it was
-    /// unregistered since) one rebuilt from the record.
-    func worker(of record: JobRecord) -> Worker {
-        if let config = try? workers.load(), let worker = config.workers.first(where: { $0.name == record.worker }) {
+    /// unregistered since) one rebuilt from the record. `config`: the registered workers,
+    /// when the caller read them once for many records; else read now.
+    func worker(of record: JobRecord, in config: WorkerConfig? = nil) -> Worker {
+        if let config = config ?? (try? workers.load()),
+            let worker = config.workers.first(where: { $0.name == record.worker })
+        {
             return Worker(name: worker.name, connection: worker.connection, root: record.root)
         }
         return Worker(name: record.worker, connection: record.connection, root: record.root)

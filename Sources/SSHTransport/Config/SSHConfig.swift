@@ -44,6 +44,14 @@ public struct SSHConfig: Sendable {
         return SSHConfig(lines: lines, baseDirectory: base)
     }
 
+    /// Loads the user's `~/.ssh/config` (empty when there is none), as `SSHTarget.resolve(_:)`
+    /// does: a caller resolving many connections reads it once and resolves each through it.
+    ///
+    /// - Throws: `SSHError.configInvalid` naming the file and line of a malformed entry.
+    public static func loadUserConfig() throws(SSHError) -> SSHConfig {
+        try load(path: SSHPathExpansion.homeDirectory + "/.ssh/config")
+    }
+
     /// Parses configuration text (for tests and callers with their own storage).
     ///
     /// - Throws: `SSHError.configInvalid` naming `name` and the line of a malformed entry.

@@ -67,8 +67,7 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: `SSHError.invalidTarget` for a malformed string, `SSHError.configInvalid`
     ///   for a malformed configuration file.
     public static func resolve(_ connection: String) throws(SSHError) -> SSHTarget {
-        let config = try SSHConfig.load(path: SSHPathExpansion.homeDirectory + "/.ssh/config")
-        return try resolve(connection, config: config)
+        try resolve(connection, config: SSHConfig.loadUserConfig())
     }
 
     /// Resolves a connection string through a given configuration.
