@@ -36,6 +36,19 @@ enum Platform {
         #endif
     }
 
+    /// Sends the acknowledgement of what `socket` just received now rather than up to 40 ms
+    /// later (Linux's `TCP_QUICKACK`, which holds only until the kernel delays again, so it
+    /// is set after every read). sshd leaves Nagle's algorithm on for sessions without a
+    /// terminal: a small packet that follows another waits for the first one's
+    /// acknowledgement, and a delayed one held the reply to the channel open of every new
+    /// session for 40 ms. Darwin has no such option; there, nothing.
+    static func acknowledgeNow(_ socket: Int32) {
+        #if os(Linux)
+            var one: Int32 = 1
+            _ = setsockopt(socket, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+    }
+
     /// Makes writes to `socket` after its peer closed fail with EPIPE instead of raising
     /// SIGPIPE, where the platform does that per socket (Darwin).
     static func noSigPipe(_ socket: Int32) {

@@ -174,7 +174,8 @@ final class SessionHandle: @unchecked Sendable {
     }
 }
 
-/// libssh2's socket reads, observed: counts bytes and notices EOF for the I/O loop.
+/// libssh2's socket reads, observed: counts bytes and notices EOF for the I/O loop, and
+/// acknowledges what arrived at once (`Platform.acknowledgeNow`).
 private let receiveCallback:
     @convention(c) (
         Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
@@ -187,6 +188,7 @@ private let receiveCallback:
             return error == EWOULDBLOCK ? -Int(EAGAIN) : -Int(error)
         }
         context?.traffic.record(received: received)
+        if received > 0 { Platform.acknowledgeNow(socket) }
         return received
     }
 
