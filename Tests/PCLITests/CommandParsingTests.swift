@@ -46,6 +46,19 @@ struct CommandParsingTests {
         #expect(parsed == .milliseconds(Int64(seconds * 1000)))
     }
 
+    /// `--help` shows a default duration as the option takes it, and it parses back.
+    @Test(arguments: [(10.0, "10s"), (3600, "1h"), (90, "1m30s"), (93784.005, "1d2h3m4s5ms"), (0.5, "500ms"), (0, "0s")])
+    func durationDefaultsShowAsTheyAreWritten(seconds: Double, shown: String) throws {
+        let argument = DurationArgument(.milliseconds(Int64((seconds * 1000).rounded())))
+        #expect(argument.defaultValueDescription == shown)
+        #expect(DurationArgument.parse(shown) == argument.duration)
+    }
+
+    @Test func stopHelpShowsTheGraceAsADuration() {
+        let help = PCommand.helpMessage(for: Stop.self)
+        #expect(help.contains("(default: 10s)"), "\(help)")
+    }
+
     @Test(arguments: [
         "", "m", "5x", "-3s", "1h-", "five", "1h1h", "30m1h", "1e300", "1e3s", "inf", "nan", "infs", "1..5s", ".5s",
         "36501d", "99999999999999999999", "9999999999999999999999999h", "1h 30m", "٣s",
