@@ -116,30 +116,26 @@ extension JobEngine {
         try await workers.update { config throws(RemoteJobsError) in try config.setDefault(name) }
     }
 
-    /// Connects to every registered worker, sixteen at a time, on fresh sessions, and
-    /// measures the connection and one command's round trip.
+    /// Connects to every registered worker on fresh sessions, at most sixteen opening at
+    /// once (the pool's limit), and measures the connection and one command's round trip.
     public func check() async throws -> [WorkerCheck] {
         let config = try workers.load()
-        let options = self.options
         let sshConfig = readSSHConfig()
         return await withTaskGroup(of: (Int, WorkerCheck).self) { group in
             var checks: [(Int, WorkerCheck)] = []
             for (index, worker) in config.workers.enumerated() {
-                if index >= 16, let done = await group.next() { checks.append(done) }
                 group.addTask {
                     let clock = ContinuousClock()
-                    let start = clock.now
                     do {
                         let target = try self.resolveTarget(worker, through: sshConfig)
-                        let session = try await SSHSession.connect(to: target, options: options)
+                        let (session, connectTime) = try await self.pool.connectUnpooled(to: target)
                         defer { session.close() }
                         let connected = clock.now
                         _ = try await session.run("true")
+                        let roundTrip = clock.now - connected
                         return (
                             index,
-                            WorkerCheck(
-                                worker: worker, connectTime: connected - start, roundTrip: clock.now - connected,
-                                failure: nil)
+                            WorkerCheck(worker: worker, connectTime: connectTime, roundTrip: roundTrip, failure: nil)
                         )
                     } catch {
                         return (

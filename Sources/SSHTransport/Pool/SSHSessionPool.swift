@@ -179,9 +179,27 @@ public actor SSHSessionPool {
         for session in sessions { await session.disconnect() }
     }
 
-    private func openSession(to target: SSHTarget) async throws -> Lease {
-        connecting[target, default: 0] += 1
-        defer { connecting[target, default: 1] -= 1 }
+    /// Opens a session to `target` that the pool does not keep (the caller closes it),
+    /// within the pool's limit on connections opening at once: a check of many hosts
+    /// measures fresh connections, and a session that has connected no longer holds a
+    /// place while it runs its command.
+    ///
+    /// - Returns: the session, and how long connecting took (the wait for a place left out).
+    /// - Throws: what connecting throws; `sessionClosed` once the pool is closed.
+    public func connectUnpooled(to target: SSHTarget) async throws -> (session: SSHSession, connectTime: Duration) {
+        try await throughConnectGate(target) {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let session = try await SSHSession.connect(to: target, options: options)
+            let elapsed = clock.now - start
+            return (session, elapsed)
+        }
+    }
+
+    /// Runs `connect` once fewer than `maxConnectingAtOnce` connections are opening.
+    private func throughConnectGate<Connected>(
+        _ target: SSHTarget, _ connect: () async throws -> Connected
+    ) async throws -> Connected {
         do {
             while connectingTotal >= configuration.maxConnectingAtOnce {
                 try await connectSlots.wait(for: 0)
@@ -197,9 +215,17 @@ public actor SSHSessionPool {
             connectingTotal -= 1
             connectSlots.resumeNext(for: 0)
         }
+        return try await connect()
+    }
+
+    private func openSession(to target: SSHTarget) async throws -> Lease {
+        connecting[target, default: 0] += 1
+        defer { connecting[target, default: 1] -= 1 }
         let session: SSHSession
         do {
-            session = try await SSHSession.connect(to: target, options: options)
+            session = try await throughConnectGate(target) {
+                try await SSHSession.connect(to: target, options: options)
+            }
         } catch {
             // Let a waiter try (it may succeed, or report the error to its own caller).
             wakeOne(target)
