@@ -47,7 +47,9 @@ struct CommandParsingTests {
     }
 
     /// `--help` shows a default duration as the option takes it, and it parses back.
-    @Test(arguments: [(10.0, "10s"), (3600, "1h"), (90, "1m30s"), (93784.005, "1d2h3m4s5ms"), (0.5, "500ms"), (0, "0s")])
+    @Test(arguments: [
+        (10.0, "10s"), (3600, "1h"), (90, "1m30s"), (93784.005, "1d2h3m4s5ms"), (0.5, "500ms"), (0, "0s"),
+    ])
     func durationDefaultsShowAsTheyAreWritten(seconds: Double, shown: String) throws {
         let argument = DurationArgument(.milliseconds(Int64((seconds * 1000).rounded())))
         #expect(argument.defaultValueDescription == shown)

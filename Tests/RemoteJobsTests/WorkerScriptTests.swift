@@ -138,14 +138,21 @@ struct WorkerScriptTests {
         defer { root.remove() }
         let pidFile = root.path + "/zombie.pid"
         try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
-        // `sleep 0` ends as a child of a `sleep 60`, which never reaps it.
+        // A child that ends only once its parent has become a `sleep 60`, which never reaps
+        // it (ending earlier, the shell might reap it before the exec).
+        let script = root.path + "/zombie.sh"
+        try """
+        sh -c 'until read -r c < /proc/$PPID/comm && [ "$c" = sleep ]; do [ -d /proc/$PPID ] || exit; sleep 0.01; done' &
+        echo $! > "$1"
+        exec sleep 60
+
+        """.write(toFile: script, atomically: false, encoding: .utf8)
         let started = try await Shell.lines(
-            "/bin/sh",
-            ["-c", #"sh -c 'sleep 0 & echo $! > \#(pidFile); exec sleep 60' < /dev/null > /dev/null 2>&1 & echo $!"#])
+            "/bin/sh", ["-c", "/bin/sh \"$0\" \"$1\" < /dev/null > /dev/null 2>&1 & echo $!", script, pidFile])
         let parent = try #require(started.first.flatMap { pid_t($0) })
         defer { kill(parent, SIGKILL) }
         var zombie: Int?
-        for _ in 0..<100 {
+        for _ in 0..<400 {
             if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
                 let pid = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)),
                 Self.isZombie(pid), kill(pid_t(pid), 0) == 0
