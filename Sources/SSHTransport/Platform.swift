@@ -38,7 +38,7 @@ enum Platform {
 
     /// Sends the acknowledgement of what `socket` just received now rather than up to 40 ms
     /// later (Linux's `TCP_QUICKACK`, which holds only until the kernel delays again, so it
-    /// is set after every read). sshd leaves Nagle's algorithm on for sessions without a
+    /// is set after every read that drains the socket). sshd leaves Nagle's algorithm on for sessions without a
     /// terminal: a small packet that follows another waits for the first one's
     /// acknowledgement, and a delayed one held the reply to the channel open of every new
     /// session for 40 ms. Darwin has no such option; there, nothing.

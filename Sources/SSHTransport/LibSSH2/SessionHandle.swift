@@ -175,7 +175,8 @@ final class SessionHandle: @unchecked Sendable {
 }
 
 /// libssh2's socket reads, observed: counts bytes and notices EOF for the I/O loop, and
-/// acknowledges what arrived at once (`Platform.acknowledgeNow`).
+/// acknowledges at once what arrived when the read drained the socket
+/// (`Platform.acknowledgeNow`).
 private let receiveCallback:
     @convention(c) (
         Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
@@ -188,7 +189,10 @@ private let receiveCallback:
             return error == EWOULDBLOCK ? -Int(EAGAIN) : -Int(error)
         }
         context?.traffic.record(received: received)
-        if received > 0 { Platform.acknowledgeNow(socket) }
+        // Only once the socket is drained (a read short of what was asked): then the peer
+        // may be holding a packet for this acknowledgement; a bulk transfer's full reads
+        // leave the kernel's own pacing of acknowledgements alone.
+        if received > 0 && received < length { Platform.acknowledgeNow(socket) }
         return received
     }
 
