@@ -60,9 +60,7 @@ struct DurationArgument: ExpressibleByArgument, Equatable {
     /// How `--help` shows a default: in the form the option takes (`10s`, `1h`, `1m30s`),
     /// whole units from the largest down.
     var defaultValueDescription: String {
-        var milliseconds = Int64(
-            (Double(duration.components.seconds) * 1000
-                + Double(duration.components.attoseconds) / 1e15).rounded())
+        var milliseconds = Int64((duration.inSeconds * 1000).rounded())
         guard milliseconds > 0 else { return "0s" }
         var text = ""
         for unit in Self.units {

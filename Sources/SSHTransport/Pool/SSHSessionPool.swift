@@ -200,14 +200,9 @@ public actor SSHSessionPool {
     private func throughConnectGate<Connected>(
         _ target: SSHTarget, _ connect: () async throws -> Connected
     ) async throws -> Connected {
-        do {
-            while connectingTotal >= configuration.maxConnectingAtOnce {
-                try await connectSlots.wait(for: 0)
-                guard !closed else { throw SSHError.sessionClosed(host: target.host) }
-            }
-        } catch {
-            wakeOne(target)
-            throw error
+        while connectingTotal >= configuration.maxConnectingAtOnce {
+            try await connectSlots.wait(for: 0)
+            guard !closed else { throw SSHError.sessionClosed(host: target.host) }
         }
         connectingTotal += 1
         mostConnectingAtOnce = max(mostConnectingAtOnce, connectingTotal)
@@ -227,7 +222,8 @@ public actor SSHSessionPool {
                 try await SSHSession.connect(to: target, options: options)
             }
         } catch {
-            // Let a waiter try (it may succeed, or report the error to its own caller).
+            // Let a waiter for this target try (it may succeed, or report the error to its
+            // own caller), whether the wait for a place or the connection failed.
             wakeOne(target)
             throw error
         }
