@@ -69,6 +69,24 @@ struct MCPResourceTests {
         let output = try await session.client.readResource(uri: statusURI + "/output")
         #expect(output.first?.text == "before\nafter\n")
         await #expect(throws: (any Error).self) { _ = try await session.client.readResource(uri: "http://elsewhere") }
+        // A job p does not know is MCP's "resource not found", in words, for reading and
+        // subscribing alike.
+        for unknown in ["p://jobs/ffffffff", "p://jobs/ffffffff/output"] {
+            do {
+                _ = try await session.client.readResource(uri: unknown)
+                Issue.record("reading \(unknown) succeeded")
+            } catch let error as MCPError {
+                #expect(error.code == -32002, "\(error)")
+                #expect("\(error)".contains("no job has an id starting with 'ffffffff'"), "\(error)")
+                #expect(!"\(error)".contains("RemoteJobsError"), "\(error)")
+            }
+        }
+        do {
+            try await session.client.subscribeToResource(uri: "p://jobs/ffffffff")
+            Issue.record("subscribing to an unknown job succeeded")
+        } catch let error as MCPError {
+            #expect(error.code == -32002, "\(error)")
+        }
         // The read-only tools answer as the job tool does, with the log's total size.
         let polled = try await session.call("job_poll", ["job_id": .string(String(id.prefix(6))), "since": 7])
         #expect(polled.string("output_chunk") == "after\n" && polled.int("total_bytes") == 13, "\(polled.values)")

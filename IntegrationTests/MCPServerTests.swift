@@ -107,6 +107,11 @@ struct MCPServerTests {
         let sudo = try await session.job("submit", ["command": "id", "use_sudo": true])
         #expect(sudo.error?.contains("use_sudo is refused") == true)
         #expect(try await session.job("submit", [:]).error?.contains("'command' is required") == true)
+        // An empty dependency list (an id a failed submit left empty) is refused, not ignored.
+        for list in ["", ",,,"] {
+            let refused = try await session.job("submit", ["command": "true", "after": .string(list)])
+            #expect(refused.error?.contains("has an empty job id") == true, "\(refused)")
+        }
         await session.stop()
 
         // A new server reads the same records and asks the worker again.
@@ -144,6 +149,36 @@ struct MCPServerTests {
             .split(separator: "\n").filter { $0.contains("pid=\(session.pid),") }.count
         #expect(connections >= 1 && connections <= 4, "the pool's limit is 4 sessions per worker: \(connections)")
         await session.stop()
+    }
+
+    /// JSON-RPC 2.0: a line that is not JSON gets a parse error whose id is null (the SDK
+    /// alone answered with an id of its own invention), and the server goes on serving.
+    @Test func aLineThatIsNotJSONGetsAParseErrorWithANullID() async throws {
+        let world = try await JobWorld.make(register: false)
+        let server = try MCPSession.spawn(world)
+        defer {
+            close(server.input)
+            close(server.output)
+            var status: Int32 = 0
+            waitpid(server.pid, &status, 0)
+            unlink(server.stderrPath)
+        }
+        let lines = Array("this is not json\n{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}\n".utf8)
+        #expect(lines.withUnsafeBytes { write(server.input, $0.baseAddress!, $0.count) } == lines.count)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while received.filter({ $0 == 0x0A }).count < 2 {
+            let count = read(server.output, &buffer, buffer.count)
+            guard count > 0 else { break }
+            received += buffer[..<count]
+        }
+        let answers = try String(decoding: received, as: UTF8.self).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let parseError = try #require(answers.first { $0["error"] != nil }, "\(answers)")
+        #expect(parseError["id"] is NSNull, "\(parseError)")
+        #expect((parseError["error"] as? [String: Any])?["code"] as? Int == -32700)
+        #expect(answers.contains { $0["id"] as? Int == 5 && $0["result"] != nil }, "the ping after it: \(answers)")
     }
 
     @Test func finishedJobsAreSweptAfterTheRetention() async throws {

@@ -197,6 +197,14 @@ struct WorkerQueueTests {
         #expect(record.worker == "idle")
         let none = try await world.p("@nosuch", "-n", "--", "true")
         #expect(none.status == 1 && none.stderr.contains("No worker has the label 'nosuch'"), "\(none.stderr)")
+        // A label whose every worker is out of reach is a connection failure: 255, as ssh.
+        try await world.store.update { config throws(RemoteJobsError) in
+            try config.change("gone", addLabels: ["far"])
+        }
+        let unreachable = try await world.p("@far", "-n", "--", "true")
+        #expect(
+            unreachable.status == 255 && unreachable.stderr.contains("none of the workers labelled 'far' answered"),
+            "\(unreachable.status) \(unreachable.stderr)")
         let listed = try await world.p("worker", "ls")
         #expect(listed.stdoutText.contains("gpu"), "\(listed.stdoutText)")
         try await world.letGo(burner)

@@ -11,6 +11,18 @@ final class MCPSession: @unchecked Sendable {
     private let stderrPath: String
 
     static func start(_ world: JobWorld, arguments: [String] = []) async throws -> MCPSession {
+        let server = try spawn(world, arguments: arguments)
+        let client = Client(name: "p-tests", version: "1")
+        let transport = StdioTransport(
+            input: FileDescriptor(rawValue: server.output), output: FileDescriptor(rawValue: server.input))
+        _ = try await client.connect(transport: transport)
+        return MCPSession(pid: server.pid, client: client, stderrPath: server.stderrPath)
+    }
+
+    /// `p mcp` started with pipes, without a client: `input` is its stdin, `output` its stdout.
+    static func spawn(_ world: JobWorld, arguments: [String] = []) throws -> (
+        pid: pid_t, input: Int32, output: Int32, stderrPath: String
+    ) {
         var toServer: [Int32] = [0, 0]
         var fromServer: [Int32] = [0, 0]
         guard pipe(&toServer) == 0, pipe(&fromServer) == 0 else { throw TestFailure("pipe failed") }
@@ -35,11 +47,7 @@ final class MCPSession: @unchecked Sendable {
         close(toServer[0])
         close(fromServer[1])
         guard spawned == 0 else { throw TestFailure("cannot start p mcp: \(String(cString: strerror(spawned)))") }
-        let client = Client(name: "p-tests", version: "1")
-        let transport = StdioTransport(
-            input: FileDescriptor(rawValue: fromServer[0]), output: FileDescriptor(rawValue: toServer[1]))
-        _ = try await client.connect(transport: transport)
-        return MCPSession(pid: pid, client: client, stderrPath: stderrPath)
+        return (pid, toServer[1], fromServer[0], stderrPath)
     }
 
     private init(pid: pid_t, client: Client, stderrPath: String) {

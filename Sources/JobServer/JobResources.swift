@@ -32,6 +32,28 @@ struct JobResources: Sendable {
         return (String(id), output)
     }
 
+    /// MCP's code for a resource that does not exist.
+    static let resourceNotFound = -32002
+
+    /// An error of reading or subscribing to `uri` as the protocol states it: a job p does
+    /// not know is "resource not found" (MCP's -32002), anything else an internal error with
+    /// p's own message, never a type's name and number.
+    static func protocolError(_ error: any Error, uri: String) -> MCPError {
+        switch error {
+        case let error as MCPError:
+            return error
+        case let error as RemoteJobsError:
+            switch error {
+            case .unknownJob, .ambiguousJob, .invalidJobID:
+                return .serverError(code: resourceNotFound, message: "Resource not found: \(uri): \(error)")
+            default:
+                return .internalError("\(error)")
+            }
+        default:
+            return .internalError("\(error)")
+        }
+    }
+
     /// Both resources of every job p knows, newest first.
     func list() async -> [Resource] {
         await engine.list(all: true).records.reversed().flatMap { record in

@@ -60,10 +60,18 @@ public final class JobServer: Sendable {
             ListResourceTemplates.Result(templates: JobResources.templates)
         }
         await server.withMethodHandler(ReadResource.self) { request in
-            ReadResource.Result(contents: try await resources.read(request.uri))
+            do {
+                return ReadResource.Result(contents: try await resources.read(request.uri))
+            } catch {
+                throw JobResources.protocolError(error, uri: request.uri)
+            }
         }
         await server.withMethodHandler(ResourceSubscribe.self) { request in
-            try await watcher.subscribe(request.uri)
+            do {
+                try await watcher.subscribe(request.uri)
+            } catch {
+                throw JobResources.protocolError(error, uri: request.uri)
+            }
             return Empty()
         }
         await server.withMethodHandler(ResourceUnsubscribe.self) { request in

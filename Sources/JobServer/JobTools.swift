@@ -95,7 +95,7 @@ final class JobTools: Sendable {
             cwd: syncDirectory ?? FileManager.default.currentDirectoryPath,
             timeout: timeout.map { .seconds($0) }, syncDirectory: syncDirectory,
             submitter: Self.submitter, id: id, slurm: try Self.slurmRequest(arguments),
-            after: (try arguments.string("after") ?? "").split(separator: ",").map(String.init),
+            after: try arguments.string("after").map { try JobRequest.parseDependencies($0) } ?? [],
             afterAnyOutcome: try arguments.bool("after_any") ?? false, clientKey: clientKey)
         request.onEnd = try arguments.string("on_end")
         request.separateStderr = try arguments.bool("separate_stderr") ?? false

@@ -32,7 +32,7 @@ public actor LineTransport: Transport {
         }
         let input = self.input
         let continuation = self.continuation
-        Thread.detachNewThread {
+        Thread.detachNewThread { [self] in
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             var pending: [UInt8] = []
             while true {
@@ -42,7 +42,14 @@ public actor LineTransport: Transport {
                 pending += buffer[..<count]
                 var start = 0
                 while let newline = pending[start...].firstIndex(of: 0x0A) {
-                    if newline > start { continuation.yield(Data(pending[start..<newline])) }
+                    if newline > start {
+                        let line = Data(pending[start..<newline])
+                        if let refusal = Self.refusal(of: line) {
+                            Task { try? await self.send(refusal) }
+                        } else {
+                            continuation.yield(line)
+                        }
+                    }
                     start = newline + 1
                 }
                 pending.removeFirst(start)
@@ -69,6 +76,31 @@ public actor LineTransport: Transport {
             }
             offset += written
         }
+    }
+
+    /// The answer to a line that is no JSON-RPC message, which JSON-RPC 2.0 gives with a
+    /// null id (the SDK would answer with an id of its own invention): a parse error for a
+    /// line that is not JSON, an invalid request for JSON that is neither an object nor a
+    /// batch, or an object without `method`, `result` or `error` (with its id when it has
+    /// one). Nil for a line to hand on.
+    static func refusal(of line: Data) -> Data? {
+        let code: Int
+        let message: String
+        var id: Any = NSNull()
+        switch try? JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed]) {
+        case nil:
+            (code, message) = (-32700, "Parse error: the line is not JSON")
+        case let object as [String: Any]:
+            guard object["method"] == nil, object["result"] == nil, object["error"] == nil else { return nil }
+            if let given = object["id"], given is String || given is NSNumber { id = given }
+            (code, message) = (-32600, "Invalid Request: no method, result or error")
+        case is [Any]:
+            return nil
+        default:
+            (code, message) = (-32600, "Invalid Request: not a JSON-RPC object")
+        }
+        let answer: [String: Any] = ["jsonrpc": "2.0", "id": id, "error": ["code": code, "message": message]]
+        return try? JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
     }
 
     /// The messages read, one JSON-RPC message (or batch) each.

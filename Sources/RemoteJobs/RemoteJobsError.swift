@@ -27,8 +27,12 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     case ambiguousJob(prefix: String, candidates: [String])
     /// An id prefix shorter than 4 characters or with characters no id has.
     case invalidJobID(String)
-    /// The job is running and the operation needs it finished (or `--force`).
-    case jobRunning(id: String)
+    /// The job may still run (queued, running, paused; `status` says which) and the
+    /// operation needs it finished (or `--force`).
+    case jobRunning(id: String, status: String)
+    /// The job ended, but its wrapper still runs on the worker (its `--on-end` command), so
+    /// its files are kept until it ends (or `--force`).
+    case jobEnding(id: String)
     /// The job is still being prepared (its directory synced) by another p process, and has
     /// not started.
     case jobPreparing(id: String, preparer: ClientProcess)
@@ -58,6 +62,9 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     case launchInterrupted(worker: String, jobID: String, SSHError)
     /// An argument that cannot be used.
     case invalidArgument(String)
+    /// None of the workers carrying `label` could be reached to place a job; `failures`
+    /// says why, by worker (a connection failure: exit 255 in the CLI).
+    indirect case noWorkerAnswered(label: String, failures: [String: RemoteJobsError])
     /// A file name (or a link's target) in the directory to sync that is not valid UTF-8:
     /// p carries names as text and will not alter one, so it refuses to copy it.
     case unsupportedName(path: String)
@@ -96,7 +103,7 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     /// CLI) rather than a usage or state error (exit 1).
     public var isConnectionFailure: Bool {
         switch self {
-        case .connection, .launchInterrupted: return true
+        case .connection, .launchInterrupted, .noWorkerAnswered: return true
         default: return false
         }
     }
@@ -154,8 +161,12 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
             return "\(action) did not finish within \(limit.components.seconds) s; it was ended."
         case .syncFailed(let worker, let detail):
             return "could not copy the directory to '\(worker)': \(detail). The job was not started."
-        case .jobRunning(let id):
-            return "job \(id.prefix(8)) is still running; stop it with `p stop \(id.prefix(8))` or add --force."
+        case .jobRunning(let id, let status):
+            let state = status == "running" ? "still running" : "still \(status)"
+            return "job \(id.prefix(8)) is \(state); stop it with `p stop \(id.prefix(8))` or add --force."
+        case .jobEnding(let id):
+            return
+                "job \(id.prefix(8)) has ended, but its --on-end command still runs on the worker, in its work directory; its files are kept until that ends (or add --force, which ends it)."
         case .jobPreparing(let id, let preparer):
             return
                 "job \(id.prefix(8)) is still being prepared by p (pid \(preparer.pid) on \(preparer.host)) and has not started; interrupt that p to cancel it, or remove it with `p rm --force \(id.prefix(8))`."
@@ -193,6 +204,10 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
                 "worker '\(worker)': \(error) The connection was cut while job \(jobID.prefix(8)) was being started, so it may or may not run; `p ls -a` shows it once the worker answers."
         case .invalidArgument(let message):
             return message
+        case .noWorkerAnswered(let label, let failures):
+            return "none of the workers labelled '\(label)' answered: "
+                + failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.detailForWorker)" }.joined(
+                    separator: "; ")
         case .unsupportedName(let path):
             return
                 "\(path) is not valid UTF-8, which p cannot copy without changing it; rename it, or list it in .gitignore. The job was not started."

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RemoteJobs
 import Testing
 
 @testable import PCLI
@@ -86,5 +87,22 @@ struct CommandParsingTests {
         #expect(command.connection.options == ["ConnectTimeout=3"])
         #expect(command.host == "host")
         #expect(command.command == ["echo", "a b"])
+    }
+}
+
+@Suite("Dependency lists")
+struct DependencyListTests {
+    /// An empty `--after` (a script whose first submit failed left its id empty) is an
+    /// error, never a job without a dependency.
+    @Test(arguments: ["", ",,,", "abc,", ",abc", "abc,,def", " "])
+    func emptyItemsAreRefused(list: String) {
+        #expect(throws: (any Error).self) { try PCommand.parseAsRoot(["--after", list, "--", "true"]) }
+        #expect(throws: (any Error).self) { try PCommand.parseAsRoot(["--after-any", list, "--", "true"]) }
+    }
+
+    @Test func idsAreTrimmed() throws {
+        #expect(try JobRequest.parseDependencies("abc, def") == ["abc", "def"])
+        #expect(try JobRequest.parseDependencies("abc") == ["abc"])
+        _ = try #require(try PCommand.parseAsRoot(["--after", "abc,def", "--", "true"]) as? Run)
     }
 }

@@ -54,5 +54,8 @@ struct TableTests {
         #expect(JobFormatting.duration(3599) == "59m59s")
         #expect(JobFormatting.duration(90061) == "1d01h")
         #expect(JobFormatting.duration(nil) == "-")
+        // A 2 s job measured a hair short is 2s, not 1s.
+        #expect(JobFormatting.duration(1.97) == "2s")
+        #expect(JobFormatting.duration(1.2) == "1s")
     }
 }

@@ -52,6 +52,30 @@ struct CappedLogScriptTests {
         #expect(!lastLines.stdout.contains(0))
     }
 
+    /// A job can write anything into its log's `.gap` file: a gap past the end of the log,
+    /// one going backwards, or numbers too long for the shell read as none, and the last
+    /// lines are still the log's last lines.
+    @Test(arguments: LocalShell.all)
+    func theLastLinesOfALogWithAForgedGap(shell: LocalShell) async throws {
+        let root = try root()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let job = root + "/jobs/a"
+        try FileManager.default.createDirectory(atPath: job, withIntermediateDirectories: true)
+        try Data(Self.content).write(to: URL(fileURLWithPath: job + "/output.log"))
+        try "8192\n".write(toFile: job + "/max_log", atomically: false, encoding: .utf8)
+        for forged in ["9999999 99999999", "500 100", "abc def", "99999999999999999999999 1", "1 99999999999999999999"]
+        {
+            try (forged + "\n").write(toFile: job + "/output.log.gap", atomically: false, encoding: .utf8)
+            let lastLines = try await shell.run(PollScript(jobDirectory: job, offset: 0, extent: .lastLines(2)))
+            #expect(
+                String(decoding: lastLines.stdout, as: UTF8.self) == "line 01998\nline 01999\n", "gap '\(forged)'")
+            let all = try await shell.run(PollScript(jobDirectory: job, offset: 21_000, extent: .all))
+            #expect(
+                String(decoding: all.stdout, as: UTF8.self)
+                    == String(decoding: Self.content[21_000...], as: UTF8.self), "gap '\(forged)'")
+        }
+    }
+
     @Test(arguments: LocalShell.all)
     func aFollowStopsAtTheGapWithTheGapInItsTrailer(shell: LocalShell) async throws {
         let root = try root()

@@ -47,6 +47,30 @@ struct WorkerConfigTests {
         }
     }
 
+    /// A root with a newline would reach the worker's scripts cut in two (a queued job's
+    /// arguments are kept one per line): refused when registered, and in a hand-edited file.
+    @Test func aRootWithAControlCharacterIsRefused() throws {
+        var config = WorkerConfig()
+        for root in ["/tmp/a\nb", "x\ty", "\u{7F}"] {
+            #expect(throws: RemoteJobsError.self) {
+                try config.register(Worker(name: "box", connection: "host", root: root))
+            }
+        }
+        #expect(config.workers.isEmpty)
+        try config.register(Worker(name: "box", connection: "host", root: "/tmp/with space/ü"))
+        let store = store()
+        try FileManager.default.createDirectory(
+            atPath: (store.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try "workers:\n  - name: x\n    connection: h\n    root: \"/a\\nb\"\n".write(
+            toFile: store.path, atomically: true, encoding: .utf8)
+        #expect {
+            try store.load()
+        } throws: { error in
+            guard case RemoteJobsError.configInvalid(_, let reason) = error else { return false }
+            return reason.contains("control character")
+        }
+    }
+
     @Test func concurrentUpdatesLoseNothing() async throws {
         let store = store()
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -181,9 +181,50 @@ struct WorkerScriptTests {
         try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
         try "x".write(toFile: locked + "/f", atomically: false, encoding: .utf8)
         chmod(locked, 0o500)
-        _ = try await shell.run(RemoveScript(root: root.path, jobIDs: ["a"]))
+        #expect(try await shell.ask(RemoveScript(root: root.path, jobs: [("a", nil)])).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: root.path + "/workdirs/a"))
         #expect(!FileManager.default.fileExists(atPath: root.path + "/jobs/a"))
+    }
+
+    /// A job whose wrapper still runs (its `--on-end` command, after the exit code) keeps
+    /// its files, whatever its record says; forced, the wrapper's group is killed first.
+    /// A pid that names another process now (the system reused it) keeps nothing.
+    @Test(arguments: LocalShell.all)
+    func removeKeepsAJobWhoseWrapperStillRuns(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        let job = try root.job("a", files: ["exitcode": "0\n", "on_end": "sleep 60"])
+        _ = try root.job("b", files: ["exitcode": "0\n"])
+        // The wrapper as a launch starts it, `sh R/jobs/a/run` in a session of its own (a
+        // shell that stays, waiting for its sleep); and a process with nothing of the job.
+        try "sleep 60; :\n".write(toFile: job + "/run", atomically: false, encoding: .utf8)
+        let started = try await Shell.lines(
+            "/bin/sh",
+            [
+                "-c",
+                "setsid /bin/sh \"$0\" < /dev/null > /dev/null 2>&1 & echo $!; setsid sleep 60 < /dev/null > /dev/null 2>&1 & echo $!",
+                job + "/run",
+            ])
+        let wrapper = try #require(started.first.flatMap { pid_t($0) })
+        let other = try #require(started.last.flatMap { pid_t($0) })
+        defer {
+            kill(-wrapper, SIGKILL)
+            kill(-other, SIGKILL)
+        }
+        for _ in 0..<100 {
+            let line = (try? String(contentsOfFile: "/proc/\(wrapper)/cmdline", encoding: .utf8)) ?? ""
+            if line.contains("/jobs/a/run") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let kept = try await shell.ask(RemoveScript(root: root.path, jobs: [("a", "\(wrapper)"), ("b", "\(other)")]))
+        #expect(kept == ["a"])
+        #expect(FileManager.default.fileExists(atPath: job + "/exitcode"))
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/jobs/b"), "b's pid is another process's")
+        #expect(kill(other, 0) == 0 && !Self.isZombie(Int(other)), "and that process was left alone")
+        let forced = try await shell.ask(RemoveScript(root: root.path, jobs: [("a", "\(wrapper)")], force: true))
+        #expect(forced.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: job))
+        #expect(kill(wrapper, 0) != 0 || Self.isZombie(Int(wrapper)), "the wrapper is gone")
     }
 
     @Test(arguments: LocalShell.all)

@@ -5,7 +5,11 @@ import RemoteJobs
 /// `p prune`: remove every finished job.
 struct Prune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove every finished job (done, failed, stopped) and its files on the worker."
+        abstract: "Remove every finished job (done, failed, stopped) and its files on the worker.",
+        discussion: """
+            Jobs that may still run (queued, running, paused) or are being prepared are never pruned, \
+            and a job whose --on-end command still runs on the worker is kept until it ends.
+            """
     )
 
     @Flag(help: "Only list what would be removed.")
@@ -23,10 +27,17 @@ struct Prune: AsyncParsableCommand {
                         "\(dryRun ? "would remove" : "removed") \(record.shortID)  \(record.status.display)  \(JobFormatting.oneLine(record.command))"
                     )
                 }
+                for record in result.kept {
+                    Report.note(
+                        "kept \(record.shortID)  \(record.status.display)  its --on-end command still runs on the worker"
+                    )
+                }
                 for (worker, reason) in result.failures.sorted(by: { $0.key < $1.key }) {
                     Report.error("kept the jobs of worker '\(worker)': \(reason.detailForWorker)")
                 }
-                if result.removed.isEmpty && result.failures.isEmpty { Report.note("nothing to prune") }
+                if result.removed.isEmpty && result.kept.isEmpty && result.failures.isEmpty {
+                    Report.note("nothing to prune")
+                }
                 return result.failures.isEmpty ? 0 : 255
             }
         }

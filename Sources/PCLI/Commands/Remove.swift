@@ -12,7 +12,11 @@ struct Remove: AsyncParsableCommand {
     @Argument(help: "The jobs' ids (unique prefixes).")
     var ids: [String]
 
-    @Flag(name: [.short, .long], help: "Stop a running job first instead of refusing.")
+    @Flag(
+        name: [.short, .long],
+        help:
+            "Stop a job that may still run (queued, running, paused) first instead of refusing; end an --on-end command that still runs."
+    )
     var force = false
 
     func validate() throws {

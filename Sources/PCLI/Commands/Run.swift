@@ -164,6 +164,7 @@ struct Run: AsyncParsableCommand {
         if let cpus, cpus < 1 { throw ValidationError("--cpus must be at least 1.") }
         if after != nil && afterAny != nil { throw ValidationError("Give --after or --after-any, not both.") }
         do {
+            if let list = after ?? afterAny { _ = try JobRequest.parseDependencies(list) }
             _ = try slurmRequest()
         } catch {
             throw ValidationError("\(error)")
@@ -189,9 +190,7 @@ struct Run: AsyncParsableCommand {
             timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd,
             syncTransport: syncVia, reuseWorkdir: reuseWorkdir, waitForWorkdir: wait,
             hardLinks: hardLinks, id: UUID().uuidString.lowercased(), slurm: try slurmRequest(),
-            after: (after ?? afterAny ?? "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }.filter { !$0.isEmpty },
+            after: try (after ?? afterAny).map { try JobRequest.parseDependencies($0) } ?? [],
             afterAnyOutcome: afterAny != nil)
         asked.onEnd = onEnd
         asked.separateStderr = separateStderr

@@ -7,7 +7,7 @@ enum JobFormatting {
     static func duration(_ seconds: TimeInterval?) -> String {
         guard let seconds, seconds.isFinite else { return "-" }
         // A duration past any real one (a worker's clock far off) must not trap.
-        let total = Int(min(max(seconds, 0), 1e15).rounded(.down))
+        let total = Int(min(max(seconds, 0), 1e15).rounded())
         switch total {
         case ..<60: return "\(total)s"
         case ..<3600: return String(format: "%dm%02ds", total / 60, total % 60)

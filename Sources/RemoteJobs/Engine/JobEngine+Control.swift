@@ -137,13 +137,15 @@ extension JobEngine {
         return record
     }
 
-    /// Removes a job's record and its files on the worker.
-    /// - Parameter force: stop a running job first (else it is refused); remove a job still
-    ///   being prepared (its preparation then fails instead of starting it).
+    /// Removes a job's record and its files on the worker, as `JobStatus.removal` allows.
+    /// - Parameter force: stop a job that may still run first (else it is refused); remove a
+    ///   job still being prepared (its preparation then fails instead of starting it); end
+    ///   its `--on-end` command if that still runs.
     /// - Returns: the record that was removed.
-    /// - Throws: `RemoteJobsError.jobRunning` for a running job without `force`,
-    ///   `.jobPreparing` for one being prepared; a connection error when the worker cannot
-    ///   be reached (the record is kept).
+    /// - Throws: `RemoteJobsError.jobRunning` for a job that may still run (queued, running,
+    ///   paused) without `force`, `.jobPreparing` for one being prepared, `.jobEnding` for
+    ///   one whose wrapper still runs on the worker (its `--on-end` command); a connection
+    ///   error when the worker cannot be reached (the record is kept).
     @discardableResult
     public func remove(_ idPrefix: String, force: Bool = false, grace: Duration = .seconds(10)) async throws
         -> JobRecord
@@ -157,56 +159,77 @@ extension JobEngine {
             let (reconciled, _) = await reconcileRunning([record])
             record = reconciled[0]
         }
-        if record.status.isRunning {
-            guard force else { throw RemoteJobsError.jobRunning(id: record.id) }
-            record = try await cancel(record.id, grace: grace)
+        if record.status.removal == .live {
+            guard force else { throw RemoteJobsError.jobRunning(id: record.id, status: record.status.display) }
+            do {
+                record = try await cancel(record.id, grace: grace)
+            } catch RemoteJobsError.jobNotRunning {
+                // It ended meanwhile.
+                record = try self.record(record.id)
+            }
         }
-        try await removeFiles(of: [record])
+        if try await !removeFiles(of: [record], force: force).isEmpty {
+            throw RemoteJobsError.jobEnding(id: record.id)
+        }
         return record
     }
 
-    /// Removes the worker-side files of `jobs` (one exec per worker) and then their records.
-    func removeFiles(of jobs: [JobRecord]) async throws {
+    /// Removes the worker-side files of `jobs` (one exec per worker) and then their records,
+    /// except jobs whose wrapper still runs there (see `RemoveScript`), unless `force`.
+    /// - Returns: the jobs kept because their wrapper still runs.
+    @discardableResult
+    func removeFiles(of jobs: [JobRecord], force: Bool = false) async throws -> [JobRecord] {
         let byWorker = Dictionary(grouping: jobs, by: { "\($0.worker)\u{0}\($0.connection)\u{0}\($0.root)" })
+        var kept: [JobRecord] = []
         for group in byWorker.values {
             let worker = worker(of: group[0])
-            _ = try await link(worker).run(RemoveScript(root: group[0].root, jobIDs: group.map(\.id)))
-            for record in group { try records.remove(record.id) }
+            let busy = try await link(worker).ask(RemoveScript(root: group[0].root, records: group, force: force))
+            for record in group {
+                if busy.contains(record.id) {
+                    kept.append(record)
+                } else {
+                    try records.remove(record.id)
+                }
+            }
         }
+        return kept
     }
 
     /// What `prune` removed and what it could not.
     public struct PruneResult: Sendable {
         /// The jobs removed (or, in a dry run, that would be).
         public var removed: [JobRecord]
+        /// Jobs that ended but were kept because their wrapper still runs on the worker (an
+        /// `--on-end` command): a later prune takes them.
+        public var kept: [JobRecord] = []
         /// Workers whose jobs' files could not be removed, by name, with the failure; their
         /// jobs were kept.
         public var failures: [String: RemoteJobsError]
     }
 
-    /// Removes every finished job (done, failed, stopped) with its files on the worker;
+    /// Removes every job that ended (done, failed, stopped) with its files on the worker,
+    /// as `JobStatus.removal` allows: never one that may still run or is being prepared;
     /// `includeUnknown` also removes `unknown` ones. Running jobs are checked first.
     /// - Parameter dryRun: only say what would go.
     public func prune(includeUnknown: Bool = false, dryRun: Bool = false) async -> PruneResult {
         let listing = await list(all: true)
-        let doomed = listing.records.filter { record in
-            switch record.status {
-            case .queued, .running, .syncing: return false
-            case .unknown: return includeUnknown
-            default: return true
-            }
-        }
+        let doomed = listing.records.filter { $0.status.removal.isPruned(includeUnknown: includeUnknown) }
         if dryRun { return PruneResult(removed: doomed, failures: [:]) }
         var removed: [JobRecord] = []
+        var kept: [JobRecord] = []
         var failures: [String: RemoteJobsError] = [:]
         for (name, group) in Dictionary(grouping: doomed, by: \.worker) {
             do {
-                try await removeFiles(of: group)
-                removed += group
+                let busy = try await removeFiles(of: group)
+                let busyIDs = Set(busy.map(\.id))
+                removed += group.filter { !busyIDs.contains($0.id) }
+                kept += busy
             } catch {
                 failures[name] = RemoteJobsError(error, worker: name)
             }
         }
-        return PruneResult(removed: removed.sorted { $0.submittedAt < $1.submittedAt }, failures: failures)
+        return PruneResult(
+            removed: removed.sorted { $0.submittedAt < $1.submittedAt },
+            kept: kept.sorted { $0.submittedAt < $1.submittedAt }, failures: failures)
     }
 }

@@ -93,6 +93,7 @@ extension JobEngine {
         } else {
             worker = try workers.load().worker(named: request.worker)
         }
+        try JobRequest.checkDependencies(request.after)
         let dependencies = try request.after.map { prefix throws in try self.record(prefix) }
         for dependency in dependencies where dependency.worker != worker.name || dependency.root != worker.remoteRoot {
             throw RemoteJobsError.invalidArgument(
@@ -153,7 +154,7 @@ extension JobEngine {
             // record goes first: when the caller gave up (Ctrl+C), the worker gets a moment
             // only, since it may not be answering at all.
             try? records.remove(record.id)
-            let files = RemoveScript(root: record.root, jobIDs: [record.id])
+            let files = RemoveScript(root: record.root, records: [record])
             if Task.isCancelled {
                 await Self.bestEffort(within: .milliseconds(400)) { _ = try await link.run(files) }
             } else {
@@ -193,11 +194,13 @@ extension JobEngine {
                     onStatus(record)
                 case .started(let start):
                     let now = Date()
-                    record.startedAt = now
                     // The worker writes whole seconds: an offset under 2 s is rounding and latency.
                     record.workerClockOffset = start.startedAt.map { $0.timeIntervalSince(now) }.flatMap {
                         abs($0) < 2 ? nil : $0.rounded()
                     }
+                    // The worker's own second, as its end will be: a duration between two of
+                    // its stamps is not cut short by the part of a second this one lost.
+                    record.startedAt = start.startedAt.map { record.clientTime(ofWorkerTime: $0) } ?? now
                     record.status = .running
                     if record.slurmJobID == nil {
                         record.pid = start.pid

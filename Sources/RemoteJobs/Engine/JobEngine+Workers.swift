@@ -21,6 +21,9 @@ extension JobEngine {
             throw RemoteJobsError.workerExists(name: worker.name)
         }
         guard Worker.isValidName(worker.name) else { throw RemoteJobsError.invalidWorkerName(worker.name) }
+        if let problem = Worker.rootProblem(worker.root) {
+            throw RemoteJobsError.invalidArgument("Cannot register '\(worker.name)': \(problem).")
+        }
         var probe = try await probe(worker)
         if worker.kind == .slurm {
             let started = ContinuousClock.now
@@ -41,8 +44,8 @@ extension JobEngine {
     /// search, so a placement among fifty workers costs eight logins, not fifty (the "power
     /// of d choices": the least loaded of a random sample is almost as good as the least
     /// loaded of all). Workers that cannot be reached are skipped.
-    /// - Throws: `RemoteJobsError.invalidArgument` when no worker has the label, none of
-    ///   them answered (naming why), or none has the GPUs free.
+    /// - Throws: `RemoteJobsError.invalidArgument` when no worker has the label or none has
+    ///   the GPUs free; `.noWorkerAnswered` when none of them answered (naming why).
     public func place(label: String, gpus: Int = 0) async throws -> Placement {
         let candidates = try workers.load().workers(labelled: label)
         guard !candidates.isEmpty else {
@@ -72,9 +75,9 @@ extension JobEngine {
         }
         let ranked = Placement.rank(loads)
         guard let chosen = ranked.first else {
-            throw RemoteJobsError.invalidArgument(
-                "None of the workers labelled '\(label)' answered: "
-                    + skipped.map { "\($0.worker): \($0.failure)" }.joined(separator: "; "))
+            throw RemoteJobsError.noWorkerAnswered(
+                label: label,
+                failures: Dictionary(skipped.map { ($0.worker, $0.failure) }, uniquingKeysWith: { first, _ in first }))
         }
         return Placement(
             worker: chosen.worker, ranked: ranked, skipped: skipped,
@@ -96,11 +99,12 @@ extension JobEngine {
         }
     }
 
-    /// Unregisters a worker; refused while it has running jobs (checked with the worker).
+    /// Unregisters a worker; refused while it has jobs that may still run or are being
+    /// prepared (`JobRemoval.holdsWorker`, checked with the worker).
     public func unregister(_ name: String) async throws {
         let config = try workers.load()
         _ = try config.worker(named: name)
-        let running = await list(all: false).records.filter { $0.worker == name }
+        let running = await list(all: true).records.filter { $0.worker == name && $0.status.removal.holdsWorker }
         guard running.isEmpty else { throw RemoteJobsError.workerBusy(name: name, runningJobs: running.map(\.id)) }
         try await workers.update { config throws(RemoteJobsError) in try config.remove(name) }
     }

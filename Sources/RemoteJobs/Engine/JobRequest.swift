@@ -104,6 +104,28 @@ public struct JobRequest: Sendable, Equatable {
             && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 
+    /// The jobs of a dependency list as `--after` and MCP's `after` take it: ids or unique
+    /// prefixes separated by commas, blanks around each trimmed.
+    /// - Throws: `RemoteJobsError.invalidArgument` for a list with an empty item (`""`,
+    ///   `",,"`, `"a,,b"`): a script whose first submit failed and left its id empty must
+    ///   not start the next job with no dependency at all.
+    public static func parseDependencies(_ list: String) throws(RemoteJobsError) -> [String] {
+        let items = list.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        try checkDependencies(items, as: list)
+        return items
+    }
+
+    /// Refuses empty ids among `after` (`list` is how the caller wrote them).
+    static func checkDependencies(_ ids: [String], as list: String? = nil) throws(RemoteJobsError) {
+        guard ids.contains(where: \.isEmpty) else { return }
+        let written = list ?? ids.joined(separator: ",")
+        throw .invalidArgument(
+            "The list of jobs to run after ('\(written)') has an empty job id: give ids separated by commas. (Was an id left empty by a submit that failed?)"
+        )
+    }
+
     /// Parses `KEY=VALUE`.
     /// - Throws: `RemoteJobsError.invalidEnvironment` when it is not one.
     public static func parseEnvironment(_ entry: String) throws(RemoteJobsError) -> (key: String, value: String) {

@@ -41,8 +41,8 @@ enum Reconciler {
             // A job being prepared is the preparing process's to settle (`reconcilePreparation`).
             return record
         }
-        if record.slurmJobID != nil, let started = facts.jobs[record.id]?.startedAt {
-            // Queued jobs start when Slurm says: the wrapper notes it on the node.
+        if let started = facts.jobs[record.id]?.startedAt {
+            // Queued jobs start when the worker's queue or Slurm says: the wrapper notes it.
             updated.startedAt = record.clientTime(ofWorkerTime: started)
         }
         return updated

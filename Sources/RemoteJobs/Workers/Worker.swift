@@ -57,6 +57,9 @@ public struct Worker: Codable, Sendable, Equatable {
         name = try c.decode(String.self, forKey: .name)
         connection = try c.decode(String.self, forKey: .connection)
         root = try c.decodeIfPresent(String.self, forKey: .root)
+        if let problem = Self.rootProblem(root) {
+            throw DecodingError.dataCorruptedError(forKey: .root, in: c, debugDescription: problem)
+        }
         kind = try c.decodeIfPresent(WorkerKind.self, forKey: .kind) ?? .ssh
         labels = try c.decodeIfPresent([String].self, forKey: .labels) ?? []
         slots = try c.decodeIfPresent(Int.self, forKey: .slots)
@@ -99,6 +102,18 @@ public struct Worker: Codable, Sendable, Equatable {
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
                     || "._-".unicodeScalars.contains($0)
             }
+    }
+
+    /// Why `root` cannot be a worker's root, or nil when it can: the worker's scripts keep
+    /// paths in files of one line each (a queued job's arguments), so a control character
+    /// (a newline, a tab) would not reach them intact.
+    public static func rootProblem(_ root: String?) -> String? {
+        guard let root else { return nil }
+        if root.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return
+                "the root '\(root.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined())' holds a control character (a newline, a tab), which cannot reach the worker's scripts intact; choose a path without one"
+        }
+        return nil
     }
 
     /// The root in the form the worker-side scripts take: relative paths are relative to

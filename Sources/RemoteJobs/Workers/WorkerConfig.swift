@@ -35,9 +35,13 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
     }
 
     /// Adds a worker; the first one becomes the default.
-    /// - Throws: `.workerExists`, `.invalidWorkerName`.
+    /// - Throws: `.workerExists`, `.invalidWorkerName`; `.invalidArgument` for a root that
+    ///   cannot reach the worker's scripts intact (`Worker.rootProblem`).
     public mutating func register(_ worker: Worker) throws(RemoteJobsError) {
         guard Worker.isValidName(worker.name) else { throw .invalidWorkerName(worker.name) }
+        if let problem = Worker.rootProblem(worker.root) {
+            throw .invalidArgument("Cannot register '\(worker.name)': \(problem).")
+        }
         guard !workers.contains(where: { $0.name == worker.name }) else { throw .workerExists(name: worker.name) }
         workers.append(worker)
         if defaultWorker == nil || !workers.contains(where: { $0.name == defaultWorker }) {

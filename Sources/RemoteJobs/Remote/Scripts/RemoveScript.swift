@@ -1,13 +1,49 @@
-/// Removes the files of jobs on one worker.
-struct RemoveScript: WorkerScript {
+/// Removes the files of jobs on one worker, keeping those whose wrapper still runs.
+struct RemoveScript: AnsweringScript {
     /// The worker's root for p's files.
     var root: String
-    var jobIDs: [String]
+    /// The jobs, each with its process as recorded at launch (`JobRecord.workerProcess`), if
+    /// it was.
+    var jobs: [(id: String, process: String?)]
+    /// End a wrapper that still runs (its `--on-end` command, say) instead of keeping the job.
+    var force = false
 
-    var arguments: [String] { [root] + jobIDs }
+    init(root: String, jobs: [(id: String, process: String?)], force: Bool = false) {
+        self.root = root
+        self.jobs = jobs
+        self.force = force
+    }
 
-    /// Removes the files of jobs: arguments `R ids...`. Write permission is restored first,
-    /// since build tools leave read-only trees (Go's module cache) that `rm -rf` refuses.
-    static let source =
-        #"R=$1; shift; for i in "$@"; do chmod -R u+w "$R/workdirs/$i" 2>/dev/null; rm -rf "$R/jobs/$i" "$R/workdirs/$i"; done"#
+    /// The files of records: each with the process its record names.
+    init(root: String, records: [JobRecord], force: Bool = false) {
+        self.init(root: root, jobs: records.map { ($0.id, $0.workerProcess) }, force: force)
+    }
+
+    var arguments: [String] { [root, force ? "1" : "0"] + jobs.map { $0.id + ($0.process.map { ":\($0)" } ?? "") } }
+
+    /// The ids of the jobs kept because their wrapper still runs.
+    func answer(stdout: [UInt8], result: ScriptResult, worker: String) throws(RemoteJobsError) -> Set<String> {
+        let lines = String(decoding: stdout, as: UTF8.self).split(separator: "\n")
+        guard lines.last == "removed" else {
+            throw .remoteFailure(worker: worker, action: "remove the jobs' files", detail: result.failureDetail)
+        }
+        return Set(lines.compactMap { $0.hasPrefix("kept ") ? String($0.dropFirst(5)) : nil })
+    }
+
+    /// Removes the files of jobs: arguments `R force id[:process]...`, each job with the
+    /// process recorded at launch where there is one (a job the worker's queue started has
+    /// only its validated `pid` file). A job whose wrapper still runs is kept (`kept ID`),
+    /// whatever its record says: its `--on-end` command runs in its work directory after
+    /// the exit code is written, and a record may be stale. With `force` 1 the wrapper's
+    /// process group is killed first (a Slurm job cancelled). Where `/proc` tells, a
+    /// process counts as the wrapper only while its command line names the job's `run`
+    /// file, so a pid the system gave to another process since is neither waited for nor
+    /// killed. Write permission is restored before removing, since build tools leave
+    /// read-only trees (Go's module cache) that `rm -rf` refuses. Prints `removed` last.
+    static let source = [
+        #"R=$1; F=$2; shift 2"#,
+        RemoteScripts.factsFunction,
+        #"ours() { [ -r "/proc/$p/cmdline" ] || return 0; case $(tr "\000" " " < "/proc/$p/cmdline" 2>/dev/null) in *"/jobs/$i/run "*) return 0 ;; esac; return 1; }"#,
+        #"for a in "$@"; do i=${a%%:*}; P=; case $a in *:*) P=${a#*:} ;; esac; J=$R/jobs/$i; p=$P; if [ -z "$p" ] && [ -f "$J/start" ] && [ -f "$J/pid" ]; then read -r p < "$J/pid"; fi; if [ -n "$p" ] && up && ours; then if [ "$F" != 1 ]; then echo "kept $i"; continue; fi; case $p in slurm:*) scancel "${p#slurm:}" 2>/dev/null ;; *) kill -KILL -$p 2>/dev/null; n=0; while kill -0 -$p 2>/dev/null && [ $n -lt 40 ]; do sleep 0.05; n=$((n+1)); done ;; esac; fi; chmod -R u+w "$R/workdirs/$i" 2>/dev/null; rm -rf "$J" "$R/workdirs/$i"; done; echo removed"#,
+    ].joined(separator: "; ")
 }
