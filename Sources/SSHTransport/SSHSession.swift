@@ -103,6 +103,14 @@ public final class SSHSession: Sendable {
                 }
                 return (handle, verifier)
             }
+            // As OpenSSH's ConnectTimeout, the connect timeout bounds the server's greeting
+            // too: a server that accepts connections but says nothing (stopped, overloaded)
+            // fails then, not after the whole setup timeout.
+            try await loop.perform(
+                "waiting for the server's greeting", timeout: target.connectTimeout ?? options.connectTimeout
+            ) { () throws(SSHError) -> Attempt<Void> in
+                try Self.greetingArrived(on: socket, host: target.host) ? .done(()) : .wouldBlock
+            }
             try await loop.perform("exchanging keys", timeout: options.setupTimeout) {
                 () throws(SSHError) -> Attempt<Void> in
                 try Attempt.mapping(host: target.host, operation: "exchanging keys") { () throws(LibSSH2Failure) in
@@ -120,6 +128,18 @@ public final class SSHSession: Sendable {
             loop.shutdown(error: .sessionClosed(host: target.host))
             throw error
         }
+    }
+
+    /// Whether the server sent its first bytes (its banner): looked at without reading them,
+    /// so libssh2's handshake reads them as ever.
+    /// - Throws: `SSHError.connectionLost` when the server closed the connection first.
+    private static func greetingArrived(on socket: Int32, host: String) throws(SSHError) -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if count > 0 { return true }
+        if count == 0 { throw .connectionLost(host: host, reason: "the server closed the connection before greeting") }
+        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return false }
+        throw .connectionLost(host: host, reason: String(cString: strerror(errno)))
     }
 
     /// Resolves a connection string through `~/.ssh/config` and connects.

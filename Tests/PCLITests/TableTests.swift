@@ -44,6 +44,16 @@ struct TableTests {
         #expect(lines[1].hasSuffix("failed [2]   2m05s"))
     }
 
+    /// A 10 MB command makes one cut cell, not 10 MB of padding on every row.
+    @Test func aHugeCommandDoesNotPadEveryRow() {
+        var huge = records[1]
+        huge.command = String(repeating: "y", count: 10 << 20)
+        let lines = JobFormatting.table([records[0], huge], unreachable: [], now: Date(timeIntervalSince1970: 3700))
+            .render(width: nil)
+        #expect(lines.allSatisfy { $0.count < 250 }, "\(lines.map(\.count))")
+        #expect(lines[2].contains("…"))
+    }
+
     @Test func homeIsAbbreviated() {
         #expect(JobFormatting.abbreviate("/home/me/src", home: "/home/me") == "~/src")
         #expect(JobFormatting.abbreviate("/home/meme", home: "/home/me") == "/home/meme")

@@ -67,6 +67,34 @@ struct JobStoreTests {
             "which field, not a DecodingError dump")
     }
 
+    /// A record far larger than any p writes (100 MB) is reported without being decoded,
+    /// which took seconds and gigabytes; the others are listed.
+    @Test func aHugeRecordIsReportedNotRead() throws {
+        try store.save(record("aaaa0000-0000-4000-8000-000000000001"))
+        let huge = store.path(of: "eeee0000-0000-4000-8000-000000000005")
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: huge))
+        try handle.truncate(atOffset: 100 << 20)
+        try handle.close()
+        let (records, problems) = store.loadAll()
+        #expect(records.map(\.id) == ["aaaa0000-0000-4000-8000-000000000001"])
+        #expect(problems.count == 1 && problems[0].reason.contains("larger than any record p writes"), "\(problems)")
+    }
+
+    @Test func commandsBeyondTheLimitAreRefused() throws {
+        #expect(throws: RemoteJobsError.self) {
+            try JobRequest.checkCommand(String(repeating: "x", count: JobRequest.maxCommandBytes + 1))
+        }
+        #expect(throws: RemoteJobsError.self) { try JobRequest.checkCommand("echo a\u{0}b") }
+        try JobRequest.checkCommand(String(repeating: "x", count: JobRequest.maxCommandBytes))
+        // The longest command's record, escaped at its worst, is still read.
+        let longest = String(repeating: "\u{1}", count: JobRequest.maxCommandBytes)
+        var big = record("ffff0000-0000-4000-8000-000000000006")
+        big.command = longest
+        try store.save(big)
+        #expect(try store.load(big.id)?.command == longest)
+    }
+
     @Test func aCorruptRecordIsAnErrorOfThisLibrary() async throws {
         let id = "eeee0000-0000-4000-8000-000000000005"
         try FileManager.default.createDirectory(atPath: store.directory, withIntermediateDirectories: true)

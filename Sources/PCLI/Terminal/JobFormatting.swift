@@ -29,13 +29,17 @@ enum JobFormatting {
         String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
     }
 
+    /// The widest the COMMAND column of `p ls` gets (the whole command is in `--json`).
+    static let commandWidth = 120
+
     /// The `p ls` table.
     static func table(_ records: [JobRecord], unreachable: Set<String>, now: Date = Date()) -> Table {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
         return Table(
             columns: [
                 .init(title: "ID"), .init(title: "WORKER", flexible: true, minimum: 6),
-                .init(title: "CWD", flexible: true, minimum: 10), .init(title: "COMMAND", flexible: true, minimum: 12),
+                .init(title: "CWD", flexible: true, minimum: 10, maximum: 80),
+                .init(title: "COMMAND", flexible: true, minimum: 12, maximum: commandWidth),
                 .init(title: "STATUS"), .init(title: "DURATION"),
             ],
             rows: records.map { record in
@@ -43,7 +47,8 @@ enum JobFormatting {
                     record.status.isRunning && unreachable.contains(record.worker)
                     ? "unreachable" : record.status.display
                 return [
-                    record.shortID, record.worker, abbreviate(record.cwd, home: home), oneLine(record.command), status,
+                    record.shortID, record.worker, abbreviate(record.cwd, home: home),
+                    oneLine(String(record.command.prefix(commandWidth + 1))), status,
                     duration(record.duration(now: now)),
                 ]
             })

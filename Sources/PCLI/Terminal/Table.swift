@@ -8,6 +8,9 @@ struct Table {
         var flexible: Bool = false
         /// The narrowest a flexible column gets.
         var minimum: Int = 8
+        /// The widest it gets, whatever the width (nil: as wide as its values): one long
+        /// value must not pad every row of the table.
+        var maximum: Int? = nil
     }
 
     var columns: [Column]
@@ -21,7 +24,9 @@ struct Table {
         let lines = [columns.map(\.title)] + rows
         // Character counts are O(n) on String: take each once.
         let counts = lines.map { $0.map(\.count) }
-        var widths = columns.indices.map { index in counts.map { $0[index] }.max() ?? 0 }
+        var widths = columns.indices.map { index in
+            min(counts.map { $0[index] }.max() ?? 0, columns[index].maximum ?? .max)
+        }
         if let width {
             var excess = widths.reduce(0, +) + Self.separator.count * (columns.count - 1) - width
             // Shrink the widest flexible column first, down to the next widest or its minimum.

@@ -70,6 +70,8 @@ extension JobEngine {
         _ request: JobRequest, follow: Bool, observer: SyncObserver, onStart: (JobRecord) -> Void,
         onStatus: (JobRecord) -> Void, output: ([UInt8]) async -> Void
     ) async throws -> JobRecord {
+        try JobRequest.checkCommand(request.command)
+        if let onEnd = request.onEnd { try JobRequest.checkCommand(onEnd) }
         for entry in request.environment where !JobRequest.isValidKey(entry.key) {
             throw RemoteJobsError.invalidEnvironment(key: entry.key)
         }

@@ -187,6 +187,25 @@ public struct JobRequest: Sendable, Equatable {
         timeout.map { max(1, $0.wholeSecondsRoundedUp) }
     }
 
+    /// The longest command p takes, in bytes: far beyond what a person types or a shell
+    /// runs as one argument (128 KiB on Linux, see README), small enough that a record
+    /// stays quick to list. A longer script belongs in a file the command runs.
+    public static let maxCommandBytes = 1 << 20
+
+    /// Refuses a command longer than `maxCommandBytes`, or with a NUL byte, which no shell
+    /// command can hold (sshd would cut it there).
+    static func checkCommand(_ command: String) throws(RemoteJobsError) {
+        let bytes = command.utf8.count
+        guard bytes <= maxCommandBytes else {
+            throw .invalidArgument(
+                "The command is \(ByteSize.format(UInt64(bytes))), more than p takes (\(ByteSize.format(UInt64(maxCommandBytes)))): put it in a script file in the synced directory and run that."
+            )
+        }
+        guard !command.utf8.contains(0) else {
+            throw .invalidArgument("The command holds a NUL byte, which no shell command can hold.")
+        }
+    }
+
     /// Refuses a cap too small to keep a head and a tail of whole blocks.
     static func checkMaxLog(_ bytes: UInt64) throws(RemoteJobsError) {
         guard bytes >= CappedLog.smallestCap else {

@@ -42,6 +42,15 @@ struct JobStore: Sendable {
     /// - Throws: `.localFile` when it cannot be read, `.corruptRecord` when it is not a
     ///   record of `id`.
     func load(_ id: String) throws(RemoteJobsError) -> JobRecord? {
+        var info = stat()
+        if stat(path(of: id), &info) == 0, Int64(info.st_size) > Self.largestRecord {
+            // Decoding 100 MB of JSON takes seconds and gigabytes: not for a file no p wrote.
+            throw .corruptRecord(
+                path: path(of: id),
+                reason:
+                    "it is \(ByteSize.format(UInt64(info.st_size))), larger than any record p writes (\(ByteSize.format(UInt64(Self.largestRecord))) at most)"
+            )
+        }
         guard let bytes = try LocalFile.contents(of: path(of: id)) else { return nil }
         let record: JobRecord
         do {
@@ -97,6 +106,10 @@ struct JobStore: Sendable {
 
     /// The file of `id`'s record.
     func path(of id: String) -> String { directory + "/" + id + ".json" }
+
+    /// The largest record file read: a command of `JobRequest.maxCommandBytes`, escaped
+    /// as JSON at its worst (six bytes a control character), and the rest.
+    static let largestRecord: Int64 = Int64(JobRequest.maxCommandBytes) * 6 + 65536
 
     static var encoder: JSONEncoder { JobRecord.jsonEncoder }
 
