@@ -49,6 +49,38 @@ struct WorkerQueueTests {
         #expect(listed.stdoutText.components(separatedBy: "done").count == 4, "\(listed.stdoutText)")
     }
 
+    /// A client that waits for its queued job (`p -- ...`) and is killed: the script that
+    /// waited for it on the worker ends within seconds (it checks that its client is still
+    /// there), holding nothing; the job itself waits on and runs when the slot frees.
+    @Test func aWaitingLaunchEndsSoonAfterItsClient() async throws {
+        let world = try await JobWorld.make()
+        try await Self.setSlots(world, 1)
+        let holder = try JobWorld.id(
+            try await world.p(
+                "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done"))
+        let client = try world.start("-n", "--", "echo queued job ran")
+        try await JobWorld.eventually("the second job is queued") {
+            try world.records.loadAll().records.contains { $0.command == "echo queued job ran" }
+        }
+        let queued = try #require(try world.records.loadAll().records.first { $0.command == "echo queued job ran" })
+        func scriptsOnWorker() async throws -> [String] {
+            try await world.workerText("ps -A -o args=").split(separator: "\n").map(String.init).filter {
+                $0.contains(queued.id)
+            }
+        }
+        #expect(try await !scriptsOnWorker().isEmpty, "the launch waits on the worker")
+        client.signal(SIGKILL)
+        _ = try? await client.wait(timeout: .seconds(10))
+        try await JobWorld.eventually("the launch script ended", timeout: .seconds(30)) {
+            try await scriptsOnWorker().isEmpty
+        }
+        try await world.letGo(holder)
+        let waited = try await world.p("wait", queued.id)
+        #expect(waited.status == 0, "\(waited.stderr)")
+        let log = try await Self.log(world, queued.id)
+        #expect(log == "queued job ran", "\(log)")
+    }
+
     @Test func twentyJobsFromTwoClientsNeverRunMoreThanTheSlots() async throws {
         let world = try await JobWorld.make()
         try await Self.setSlots(world, 2)

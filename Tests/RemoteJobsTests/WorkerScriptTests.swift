@@ -381,3 +381,135 @@ struct WorkerScriptTests {
         #expect((free ?? 0) > 0)
     }
 }
+
+/// The worker's queue (`WorkerQueue.kick`) from every state a crash, or a job of the same
+/// account, can leave: it always moves on.
+@Suite("The worker's queue after a crash, under dash, bash and BusyBox sh", .timeLimit(.minutes(5)))
+struct WorkerQueueCrashTests {
+    struct Kick: WorkerScript {
+        var root: String
+        var action: String = ""
+        var id: String = ""
+        var arguments: [String] { [root, action, id] }
+        static let source = WorkerQueue.kick
+    }
+
+    /// A root whose jobs' wrapper (`run`) only notes that it ran, with its pid.
+    struct QueueRoot {
+        let path = NSTemporaryDirectory() + "p-queue-" + UUID().uuidString
+
+        init() throws {
+            try FileManager.default.createDirectory(atPath: path + "/queue", withIntermediateDirectories: true)
+        }
+
+        /// Job `id`, ready to be queued: its `start` arguments and a `run` that writes its pid
+        /// and an exit code at once.
+        func job(_ id: String) throws -> String {
+            let directory = path + "/jobs/" + id
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try "#!/bin/sh\necho $$ > \"$1/pid\"; echo ran > \"$1/ran\"; echo 0 > \"$1/exitcode\"\n".write(
+                toFile: directory + "/run", atomically: false, encoding: .utf8)
+            try "\(directory)\n\(path)/workdirs/\(id)\n0\n10\n-\n022\n-\n".write(
+                toFile: directory + "/start", atomically: false, encoding: .utf8)
+            return directory
+        }
+
+        func ran(_ id: String) -> Bool { FileManager.default.fileExists(atPath: path + "/jobs/" + id + "/ran") }
+
+        func entries() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: path + "/queue")) ?? []).sorted()
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    static func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        for _ in 0..<200 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw TestFailure("timed out waiting until \(what)")
+    }
+
+    /// A kick killed between making the old lock directory and writing its pid left an
+    /// empty `queue.lock`: the next kick takes it over at once, without a shell error.
+    @Test(arguments: LocalShell.all)
+    func aLockWithoutOwnerIsTakenOver(shell: LocalShell) async throws {
+        let root = try QueueRoot()
+        defer { root.remove() }
+        try FileManager.default.createDirectory(atPath: root.path + "/queue.lock", withIntermediateDirectories: true)
+        _ = try root.job("a")
+        let run = try await shell.run(Kick(root: root.path, action: "add", id: "a"))
+        #expect(run.code == 0 && run.control.otherText.isEmpty, "\(run.code): \(run.control.otherText)")
+        try await Self.eventually("the queued job ran") { root.ran("a") }
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/queue.lock"), "the lock is released")
+    }
+
+    /// A lock whose owner died (its pid no longer runs), in the new form and the old one.
+    @Test(arguments: LocalShell.all)
+    func aLockWhoseOwnerDiedIsTakenOver(shell: LocalShell) async throws {
+        let root = try QueueRoot()
+        defer { root.remove() }
+        let dead = try await Shell.lines("/bin/sh", ["-c", "sh -c 'echo $$' "]).first ?? "999999"
+        #expect(symlink(dead, root.path + "/queue.lock") == 0)
+        _ = try root.job("a")
+        let run = try await shell.run(Kick(root: root.path, action: "add", id: "a"))
+        #expect(run.code == 0, "\(run.control.otherText)")
+        try await Self.eventually("the queued job ran") { root.ran("a") }
+        try FileManager.default.createDirectory(atPath: root.path + "/queue.lock", withIntermediateDirectories: true)
+        try "\(dead)\n".write(toFile: root.path + "/queue.lock/pid", atomically: false, encoding: .utf8)
+        _ = try root.job("b")
+        #expect(try await shell.run(Kick(root: root.path, action: "add", id: "b")).code == 0)
+        try await Self.eventually("the second queued job ran") { root.ran("b") }
+    }
+
+    /// A job started from the queue whose wrapper died before writing its pid holds its
+    /// slot for a minute at most, not for ever.
+    @Test(arguments: LocalShell.all)
+    func aLaunchWithoutPidHoldsNoSlotForEver(shell: LocalShell) async throws {
+        let root = try QueueRoot()
+        defer { root.remove() }
+        try "1\n".write(toFile: root.path + "/slots", atomically: false, encoding: .utf8)
+        let dead = try root.job("dead")
+        try "".write(toFile: dead + "/launched", atomically: false, encoding: .utf8)
+        _ = try root.job("next")
+        // Just launched (its wrapper may write its pid any moment): it holds the slot.
+        #expect(try await shell.run(Kick(root: root.path, action: "add", id: "next")).code == 0)
+        #expect(!root.ran("next"))
+        #expect(root.entries().count == 1)
+        // Two minutes later, still without a pid: it holds nothing.
+        var old = [timespec(tv_sec: time(nil) - 150, tv_nsec: 0), timespec(tv_sec: time(nil) - 150, tv_nsec: 0)]
+        utimensat(AT_FDCWD, dead + "/launched", &old, 0)
+        #expect(try await shell.run(Kick(root: root.path)).code == 0)
+        try await Self.eventually("the next job ran") { root.ran("next") }
+    }
+
+    /// A sequence counter left at 2^63-1 (the old `queue.seq`) or an entry with a number of
+    /// any size: new entries are still numbered within twelve digits, after the others.
+    @Test(arguments: LocalShell.all)
+    func sequenceNumbersStayInRange(shell: LocalShell) async throws {
+        let root = try QueueRoot()
+        defer { root.remove() }
+        try "9223372036854775807\n".write(toFile: root.path + "/queue.seq", atomically: false, encoding: .utf8)
+        try "1\n".write(toFile: root.path + "/slots", atomically: false, encoding: .utf8)
+        // A job that holds the only slot, so the others stay queued and their entries show.
+        let holder = try root.job("holder")
+        try "\(getpid())\n".write(toFile: holder + "/pid", atomically: false, encoding: .utf8)
+        for id in ["a", "b"] {
+            _ = try root.job(id)
+            #expect(try await shell.run(Kick(root: root.path, action: "add", id: id)).code == 0)
+        }
+        #expect(root.entries() == ["000000000001-a", "000000000002-b"], "\(root.entries())")
+        // A forged entry at the top of the range: the next one is numbered at most there too.
+        FileManager.default.createFile(atPath: root.path + "/queue/999999999999-x", contents: nil)
+        _ = try root.job("c")
+        #expect(try await shell.run(Kick(root: root.path, action: "add", id: "c")).code == 0)
+        #expect(root.entries().allSatisfy { $0.count == 14 }, "\(root.entries())")
+        #expect(root.entries().last == "999999999999-x" || root.entries().contains("999999999999-c"))
+        // The slot frees: the queue starts its first job, in order, and drops the stray entry.
+        try "0\n".write(toFile: holder + "/exitcode", atomically: false, encoding: .utf8)
+        #expect(try await shell.run(Kick(root: root.path)).code == 0)
+        try await Self.eventually("job a ran") { root.ran("a") }
+        #expect(!root.ran("b"))
+    }
+}

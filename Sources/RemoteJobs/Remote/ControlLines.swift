@@ -5,7 +5,9 @@ import Foundation
 /// <started_at> <boot_id>` when a job was launched, and `p-end <size> <facts>` (or `p-end
 /// missing`) when a stream or poll ended. A job handed to Slurm adds `p-slurm <id>` once
 /// `sbatch` took it, and `p-state <STATE:REASON>` while it waits in the queue; a job put
-/// in the worker's own queue (`WorkerQueue`) prints `p-queued`, then `p-state` lines. Lines before `p-begin` with this invocation's
+/// in the worker's own queue (`WorkerQueue`) prints `p-queued`, then `p-state` lines. A
+/// script that waits prints `p-alive` every few seconds (ignored), so that it ends soon
+/// after its client is gone (`RemoteScripts.factsFunction`). Lines before `p-begin` with this invocation's
 /// token come from the login shell (a `.bashrc`, say), not from p's script: they are never
 /// taken as control lines, however they look, and are kept only to explain a script that
 /// never began. Anything else after it is kept as the detail of an error.
@@ -83,6 +85,8 @@ struct ControlLines {
                 events.append(.submitted(slurmJobID: id))
             } else if line.hasPrefix("p-state "), let state = SchedulerFacts.parse(String(line.dropFirst(8))) {
                 events.append(.queued(reason: state.reason))
+            } else if line == "p-alive" {
+                // A waiting script checking that its client is still there: nothing to do.
             } else if line == "p-queued" {
                 events.append(.enqueued)
             } else if line == "p-end missing" {

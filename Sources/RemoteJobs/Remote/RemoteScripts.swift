@@ -44,8 +44,13 @@ enum RemoteScripts {
     /// (`qr`). A job `p pause` stopped (its `paused` marker, and its leader's state `T`
     /// where `/proc` tells) has `PAUSED` there. Files are read with the shell's `read`: a
     /// poll forks as little as it can.
+    ///
+    /// `hb N`, called once per turn of a loop that waits on the worker, prints `p-alive` on
+    /// stderr every N turns (about every 5 s): once the client is gone, sshd has closed the
+    /// channel, the write fails (or SIGPIPE ends the shell) and the script ends, so no loop
+    /// outlives its client by more than that (p ignores the line).
     static let factsFunction =
-        #"sq() { Q=-; case $1 in "" | *[!0-9_]*) return ;; esac; eval "Q=\${S_$1:--}"; if [ "$Q" = - ]; then Q=$(squeue -h -t all -j "$1" -o "%T:%r" 2>/dev/null | head -n 1 | tr " " "\037"); if [ -z "$Q" ] && command -v sacct > /dev/null 2>&1; then Q=$(sacct -n -X -P -j "$1" -o State,Reason 2>/dev/null | head -n 1 | tr "| " ":\037"); fi; Q=${Q:--}; fi; }; up() { case $p in slurm:*) sq "${p#slurm:}"; case $Q in - | COMPLETED* | CANCELLED* | FAILED* | TIMEOUT* | NODE_FAIL* | PREEMPTED* | BOOT_FAIL* | DEADLINE* | OUT_OF_MEMORY* | REVOKED* | SPECIAL_EXIT*) return 1 ;; esac; return 0 ;; "" | *[!0-9]*) return 1 ;; esac; [ "$p" -gt 1 ] && kill -0 "$p" 2>/dev/null || return 1; if [ -d "/proc/$p" ]; then "#
+        #"h=0; hb() { h=$((h+1)); if [ $h -ge $1 ]; then h=0; printf "p-alive\n" >&2 || exit 0; fi; }; sq() { Q=-; case $1 in "" | *[!0-9_]*) return ;; esac; eval "Q=\${S_$1:--}"; if [ "$Q" = - ]; then Q=$(squeue -h -t all -j "$1" -o "%T:%r" 2>/dev/null | head -n 1 | tr " " "\037"); if [ -z "$Q" ] && command -v sacct > /dev/null 2>&1; then Q=$(sacct -n -X -P -j "$1" -o State,Reason 2>/dev/null | head -n 1 | tr "| " ":\037"); fi; Q=${Q:--}; fi; }; up() { case $p in slurm:*) sq "${p#slurm:}"; case $Q in - | COMPLETED* | CANCELLED* | FAILED* | TIMEOUT* | NODE_FAIL* | PREEMPTED* | BOOT_FAIL* | DEADLINE* | OUT_OF_MEMORY* | REVOKED* | SPECIAL_EXIT*) return 1 ;; esac; return 0 ;; "" | *[!0-9]*) return 1 ;; esac; [ "$p" -gt 1 ] && kill -0 "$p" 2>/dev/null || return 1; if [ -d "/proc/$p" ]; then "#
         + isZombie("$p")
         + #" && return 1; return 0; fi; command -v ps > /dev/null 2>&1 || return 0; case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) return 1 ;; esac; return 0; }; size() { "#
         + fileSize(into: "z", #""$J/$pL""#)
@@ -117,6 +122,6 @@ enum RemoteScripts {
     /// seconds (each check asks the controller), and once its exit code is there, the
     /// trailer waits (up to 10 s) for Slurm to say how the job ended too.
     static let followPart =
-        #"L=10; case $P in slurm:*) L=200 ;; esac; i=0; q=0; w=0; while :; do x=0; if [ -f "$J/exitcode" ]; then x=1; elif [ $((i % L)) = 0 ]; then if up; then :; else x=1; fi; fi; n=$(size); if [ $n -gt $o ]; then if rd $n; then :; else w=1; break; fi; q=1; fi; if [ $x = 1 ]; then break; fi; i=$((i+1)); case $q in 0) sleep 0.01 ;; 1) sleep 0.02 ;; 2) sleep 0.04 ;; *) sleep 0.05 ;; esac; q=$((q+1)); done; case $P in slurm:*) n=0; while [ $w = 0 ] && [ $n -lt 50 ] && up; do sleep 0.2; n=$((n+1)); done ;; esac; "#
+        #"L=10; case $P in slurm:*) L=200 ;; esac; i=0; q=0; w=0; while :; do x=0; if [ -f "$J/exitcode" ]; then x=1; elif [ $((i % L)) = 0 ]; then if up; then :; else x=1; fi; fi; n=$(size); if [ $n -gt $o ]; then if rd $n; then :; else w=1; break; fi; q=1; fi; if [ $x = 1 ]; then break; fi; i=$((i+1)); case $q in 0) sleep 0.01 ;; 1) sleep 0.02 ;; 2) sleep 0.04 ;; *) sleep 0.05 ;; esac; q=$((q+1)); hb 100; done; case $P in slurm:*) n=0; while [ $w = 0 ] && [ $n -lt 50 ] && up; do sleep 0.2; n=$((n+1)); done ;; esac; "#
         + trailer
 }

@@ -13,8 +13,8 @@ struct WaitScript: WorkerScript {
     static let source = [
         #"J=$1; P=$2; p=$P; R=${J%/jobs/*}"#, WorkerQueue.kickIfQueued, RemoteScripts.endUnlessJobExists,
         RemoteScripts.factsFunction,
-        #"w=0.2; case $p in slurm:*) w=1 ;; esac; "# + WorkerQueue.awaitStart
-            + #"; while up; do if [ -f "$J/exitcode" ]; then break; fi; sleep $w; done"#,
+        #"w=0.2; v=25; case $p in slurm:*) w=1; v=5 ;; esac; "# + WorkerQueue.awaitStart
+            + #"; while up; do if [ -f "$J/exitcode" ]; then break; fi; sleep $w; hb $v; done"#,
         RemoteScripts.trailer,
     ].joined(separator: "; ")
 }
