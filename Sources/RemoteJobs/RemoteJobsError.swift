@@ -62,6 +62,9 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     case launchInterrupted(worker: String, jobID: String, SSHError)
     /// An argument that cannot be used.
     case invalidArgument(String)
+    /// A client key already named job `id`, submitted with another request (`difference`
+    /// says how it differs): a key names one job, never another.
+    case clientKeyReused(key: String, id: String, difference: String)
     /// None of the workers carrying `label` could be reached to place a job; `failures`
     /// says why, by worker (a connection failure: exit 255 in the CLI).
     indirect case noWorkerAnswered(label: String, failures: [String: RemoteJobsError])
@@ -204,6 +207,9 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
                 "worker '\(worker)': \(error) The connection was cut while job \(jobID.prefix(8)) was being started, so it may or may not run; `p ls -a` shows it once the worker answers."
         case .invalidArgument(let message):
             return message
+        case .clientKeyReused(let key, let id, let difference):
+            return
+                "the client key '\(key)' already names job \(id.prefix(8)), submitted with \(difference); a key names one job: give this request a key of its own."
         case .noWorkerAnswered(let label, let failures):
             return "none of the workers labelled '\(label)' answered: "
                 + failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.detailForWorker)" }.joined(

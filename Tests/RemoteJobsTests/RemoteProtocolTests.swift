@@ -119,7 +119,7 @@ struct RemoteProtocolTests {
             ClaimWorkdirScript.source, HeartbeatScript.source, CopyFromBaseScript.source, PollServerScript.source,
             UntarScript.source, FreeSpaceScript.source, RemoteScripts.invocation(""), LaunchScript.evalCommandFile,
             SlurmLaunchScript.source, SlurmStopScript.source, SlurmProbeScript.source, LoadScript.source,
-            WorkerQueue.kick,
+            WorkerQueue.kick, ClaimJobScript.source,
         ] {
             #expect(!script.contains("\n"))
             #expect(!script.contains("'"))

@@ -513,3 +513,55 @@ struct WorkerQueueCrashTests {
         #expect(!root.ran("b"))
     }
 }
+
+/// The claim a submit with a client key makes on the worker (`ClaimJobScript`), and the
+/// request it keeps there (`KeyedRequest`).
+@Suite("Claiming a client key's job, under dash, bash and BusyBox sh")
+struct ClaimJobScriptTests {
+    let request = KeyedRequest(JobRequest(command: "make test", worker: "box", clientKey: "k"))
+
+    @Test(arguments: LocalShell.all)
+    func oneClaimWinsAndTheOthersSeeWhatItAskedFor(shell: LocalShell) async throws {
+        let root = WorkerScriptTests.Root()
+        defer { root.remove() }
+        let claim = ClaimJobScript(root: root.path, jobID: "a", request: request)
+        #expect(try await shell.ask(claim) == .claimed)
+        #expect(try await shell.ask(claim) == .taken(request: request, started: false))
+        // Started: its cmd is there, and its pid.
+        try "x".write(toFile: root.path + "/jobs/a/cmd", atomically: false, encoding: .utf8)
+        try "4242\n".write(toFile: root.path + "/jobs/a/pid", atomically: false, encoding: .utf8)
+        #expect(try await shell.ask(claim) == .taken(request: request, started: true, pid: 4242))
+    }
+
+    /// A claim whose p stopped refreshing it (killed while syncing) is taken over; one
+    /// whose job started never is.
+    @Test(arguments: LocalShell.all)
+    func aStaleClaimIsTakenOver(shell: LocalShell) async throws {
+        let root = WorkerScriptTests.Root()
+        defer { root.remove() }
+        let claim = ClaimJobScript(root: root.path, jobID: "a", request: request)
+        #expect(try await shell.ask(claim) == .claimed)
+        try "\(Int(Date().timeIntervalSince1970) - 60)\n".write(
+            toFile: root.path + "/jobs/a/preparing", atomically: false, encoding: .utf8)
+        #expect(try await shell.ask(claim) == .claimed)
+        try "x".write(toFile: root.path + "/jobs/a/cmd", atomically: false, encoding: .utf8)
+        try "0\n".write(toFile: root.path + "/jobs/a/exitcode", atomically: false, encoding: .utf8)
+        try "\(Int(Date().timeIntervalSince1970) - 60)\n".write(
+            toFile: root.path + "/jobs/a/preparing", atomically: false, encoding: .utf8)
+        #expect(try await shell.ask(claim) == .taken(request: request, started: true))
+    }
+
+    @Test func requestsNameWhatDiffers() {
+        let same = KeyedRequest(JobRequest(command: "make test", worker: "box", clientKey: "other"))
+        #expect(request.difference(from: same) == nil)
+        #expect(KeyedRequest.parse(request.line) == request)
+        #expect(KeyedRequest.parse("v1 a b") == nil)
+        let command = KeyedRequest(JobRequest(command: "make", worker: "box"))
+        #expect(request.difference(from: command) == "a different command")
+        let pool = KeyedRequest(JobRequest(command: "make test", worker: "@gpu"))
+        #expect(request.difference(from: pool) == "another worker ('@gpu', not 'box')")
+        let variables = KeyedRequest(
+            JobRequest(command: "make test", worker: "box", environment: [(key: "A", value: "1")]))
+        #expect(request.difference(from: variables) == "other environment variables")
+    }
+}

@@ -105,6 +105,12 @@ struct Run: AsyncParsableCommand {
     var after: String?
 
     @Option(
+        help: ArgumentHelp(
+            "Make the submit idempotent: a key always names the same job, so a submit retried (after a crash, a broken connection, from another machine) returns that job instead of starting it again. A key used again for another command or worker is an error.",
+            valueName: "text"))
+    var key: String?
+
+    @Option(
         name: .customLong("after-any"),
         help: ArgumentHelp("Start when these jobs (on the same worker) ended, however they ended.", valueName: "id,id"))
     var afterAny: String?
@@ -163,6 +169,7 @@ struct Run: AsyncParsableCommand {
         }
         if let cpus, cpus < 1 { throw ValidationError("--cpus must be at least 1.") }
         if after != nil && afterAny != nil { throw ValidationError("Give --after or --after-any, not both.") }
+        if let key, key.isEmpty || key.utf8.count > 512 { throw ValidationError("--key must be 1 to 512 bytes.") }
         do {
             if let list = after ?? afterAny { _ = try JobRequest.parseDependencies(list) }
             _ = try slurmRequest()
@@ -189,15 +196,17 @@ struct Run: AsyncParsableCommand {
             environment: try environment.map { try JobRequest.parseEnvironment($0) }, cwd: cwd,
             timeout: timeout?.duration, grace: grace.duration, syncDirectory: noSync ? nil : cwd,
             syncTransport: syncVia, reuseWorkdir: reuseWorkdir, waitForWorkdir: wait,
-            hardLinks: hardLinks, id: UUID().uuidString.lowercased(), slurm: try slurmRequest(),
+            hardLinks: hardLinks, id: key.map(JobRequest.jobID(forClientKey:)) ?? UUID().uuidString.lowercased(),
+            slurm: try slurmRequest(),
             after: try (after ?? afterAny).map { try JobRequest.parseDependencies($0) } ?? [],
-            afterAnyOutcome: afterAny != nil)
+            afterAnyOutcome: afterAny != nil, clientKey: key)
         asked.onEnd = onEnd
         asked.separateStderr = separateStderr
         asked.maxLog = maxLog
         return try await EngineFactory.withEngine { engine in
             var placed = asked
-            if let worker, worker.hasPrefix("@") {
+            // With a key, the engine places the job: the key is for the label asked for.
+            if let worker, worker.hasPrefix("@"), key == nil {
                 let placement = try await engine.place(label: String(worker.dropFirst()), gpus: try asked.gpuCount)
                 for skipped in placement.skipped {
                     Report.note("p: skipped worker \(skipped.worker): \(skipped.failure)")

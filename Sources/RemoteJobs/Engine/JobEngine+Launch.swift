@@ -76,13 +76,15 @@ extension JobEngine {
             throw RemoteJobsError.invalidEnvironment(key: entry.key)
         }
         var request = request
+        var keyed: KeyedRequest?
         if let key = request.clientKey {
             let id = JobRequest.jobID(forClientKey: key)
             if let given = request.id, given.lowercased() != id {
                 throw RemoteJobsError.invalidArgument("a request with a client key gets the id \(id), not \(given)")
             }
             request.id = id
-            if let existing = try await existingJob(id: id, key: key, request: request) {
+            keyed = KeyedRequest(request)
+            if let existing = try await existingJob(id: id, key: key, keyed: KeyedRequest(request)) {
                 return follow ? try await self.follow(existing.id, output: output) : existing
             }
         }
@@ -142,7 +144,26 @@ extension JobEngine {
             plan = try await BlockingWork.run { try SyncPlanner.plan(root: directory) }
         }
         // The record exists before the job does, so a job can never run unrecorded.
-        try await saveRecord(record)
+        if let keyed, let key = request.clientKey {
+            record.keyedRequest = keyed.line
+            // Of all the submits of this key on this machine, one creates the record; the
+            // others return its job.
+            guard try records.create(record) else {
+                if let existing = try await existingJob(id: record.id, key: key, keyed: keyed) {
+                    return follow ? try await self.follow(existing.id, output: output) : existing
+                }
+                throw RemoteJobsError.remoteFailure(
+                    worker: worker.name, action: "submit job \(record.shortID)",
+                    detail: "another submit with the same key gave up on it; submit again")
+            }
+            // And of all the submits of this key to this worker, from any machine, one
+            // claims the job's directory there; the others return its job.
+            if let started = try await claimOnWorker(record, key: key, keyed: keyed, link: link) {
+                return follow ? try await self.follow(started.id, output: output) : started
+            }
+        } else {
+            try await saveRecord(record)
+        }
         if let plan { observer.planned(plan) }
         do {
             try await prepareWorkdir(record, plan: plan, request: request, link: link, observer: observer)
@@ -243,6 +264,10 @@ extension JobEngine {
             }
             throw error
         }
+        if !started, keyed != nil, result.status == .exited(97) {
+            // Another submit of this key started the job as this one took over a claim.
+            return try await adoptStartedJob(record)
+        }
         guard started else {
             try? records.remove(record.id)
             let detail = result.control.otherText.split(separator: "\n")
@@ -256,24 +281,77 @@ extension JobEngine {
         return try await finishFollow(record, result: result, offset: &offset, lastByte: lastByte, output: output)
     }
 
-    /// The job an earlier submit with the same client key started, if any: its record here
-    /// (reconciled with the worker), or, when this machine has none (the connection broke
-    /// after the launch reached the worker, or another machine submitted it), a record made
-    /// from what the worker has.
-    private func existingJob(id: String, key: String, request: JobRequest) async throws -> JobRecord? {
-        if let local = try records.load(id) {
-            let settled = try settlePreparation(local)
-            // Only a job that runs (or may) needs the worker asked; an ended or syncing one is as recorded.
-            guard settled.status.isOnWorker else { return settled }
-            return (await reconcileRunning([settled])).0.first ?? settled
+    /// The job an earlier submit with the same client key started on this machine, if
+    /// any: its record (reconciled with the worker), once its preparation (by another p
+    /// process) ended. A submit whose p died before its job started is no job: its record
+    /// goes, and the claim on the worker says whether the job started after all.
+    /// - Throws: `RemoteJobsError.clientKeyReused` when the key named another request.
+    private func existingJob(id: String, key: String, keyed: KeyedRequest) async throws -> JobRecord? {
+        guard let local = try records.load(id) else { return nil }
+        let earlier = local.keyedRequest.flatMap(KeyedRequest.parse)
+        if let difference = earlier.map({ keyed.difference(from: $0) })
+            ?? (local.command == "" || KeyedRequest.digest(local.command) == keyed.command
+                ? nil : "a different command")
+        {
+            throw RemoteJobsError.clientKeyReused(key: key, id: id, difference: difference)
         }
-        // Placed by label: which worker it went to is known only from this machine's record.
-        if request.worker?.hasPrefix("@") == true { return nil }
-        let worker = try workers.load().worker(named: request.worker)
-        guard try await link(worker).ask(LaunchedScript(root: worker.remoteRoot, jobID: id)) else { return nil }
-        let found = JobRecord(
-            id: id, worker: worker.name, connection: worker.connection, root: worker.remoteRoot,
-            command: request.command, cwd: request.cwd, status: .running, clientKey: key)
+        var settled = try settlePreparation(local)
+        if case .syncing = settled.status {
+            // Another submit of this key, on this machine, is preparing it.
+            do {
+                settled = try await waitForPreparation(settled)
+            } catch RemoteJobsError.unknownJob {
+                return nil  // It failed and took its record with it: submit it here.
+            }
+        }
+        if case .syncing = local.status, case .unknown = settled.status {
+            // Its p died while preparing it: the worker's claim tells the rest.
+            try records.remove(id)
+            return nil
+        }
+        // Only a job that runs (or may) needs the worker asked; an ended one is as recorded.
+        guard settled.status.isOnWorker else { return settled }
+        return (await reconcileRunning([settled])).0.first ?? settled
+    }
+
+    /// Claims the job's directory on its worker for a submit with a client key (see
+    /// `ClaimJobScript`), waiting while another submit of the key prepares it there.
+    /// - Returns: nil when this submit claimed it; the job's record when another submit
+    ///   (from another machine) started it.
+    /// - Throws: `RemoteJobsError.clientKeyReused` when the key named another request there.
+    private func claimOnWorker(_ record: JobRecord, key: String, keyed: KeyedRequest, link: WorkerLink) async throws
+        -> JobRecord?
+    {
+        do {
+            while true {
+                switch try await link.ask(ClaimJobScript(root: record.root, jobID: record.id, request: keyed)) {
+                case .claimed:
+                    return nil
+                case .taken(let earlier, let started, let pid):
+                    // A claim being made may not have its request written yet.
+                    if let difference = earlier.map({ keyed.difference(from: $0) })
+                        ?? (started ? "a request p cannot read" : nil)
+                    {
+                        throw RemoteJobsError.clientKeyReused(key: key, id: record.id, difference: difference)
+                    }
+                    if started { return try await adoptStartedJob(record, pid: pid) }
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+            }
+        } catch {
+            // Nothing of this submit is on the worker: only its record goes.
+            try? records.remove(record.id)
+            throw error
+        }
+    }
+
+    /// The record of a job another submit of the same key started on `record`'s worker,
+    /// made from what the worker has (its `pid` file, the launcher's own record being on
+    /// the machine that launched it), in place of `record`.
+    private func adoptStartedJob(_ record: JobRecord, pid: Int? = nil) async throws -> JobRecord {
+        var found = record
+        found.status = .running
+        found.pid = pid
         let reconciled = (await reconcileRunning([found])).0.first ?? found
         try await saveRecord(reconciled)
         return reconciled

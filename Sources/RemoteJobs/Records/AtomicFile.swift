@@ -7,6 +7,20 @@ enum AtomicFile {
     /// Writes `bytes` to `path` atomically with the given mode, creating the directory
     /// (mode 0700) if needed.
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(RemoteJobsError) {
+        _ = try write(bytes, to: path, mode: mode, replacing: true)
+    }
+
+    /// Writes `bytes` to `path` as `write` does, but only if no file is there: the whole
+    /// file appears at once (`link(2)` of the flushed temporary file, which fails on an
+    /// existing name), so of many processes creating one path, exactly one does.
+    /// - Returns: whether this call created it (false: it existed).
+    static func create(_ bytes: [UInt8], at path: String, mode: mode_t = 0o600) throws(RemoteJobsError) -> Bool {
+        try write(bytes, to: path, mode: mode, replacing: false)
+    }
+
+    private static func write(_ bytes: [UInt8], to path: String, mode: mode_t, replacing: Bool) throws(RemoteJobsError)
+        -> Bool
+    {
         let directory = (path as NSString).deletingLastPathComponent
         try createDirectory(directory)
         let temporary =
@@ -31,11 +45,20 @@ enum AtomicFile {
             unlink(temporary)
             throw .localFile(path: temporary, action: "flush", errno: code)
         }
+        if !replacing {
+            let linked = link(temporary, path) == 0
+            let code = errno
+            unlink(temporary)
+            if linked { return true }
+            if code == EEXIST { return false }
+            throw .localFile(path: path, action: "create", errno: code)
+        }
         guard rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)
             throw .localFile(path: path, action: "replace", errno: code)
         }
+        return true
     }
 
     /// Creates `path` and its parents with mode 0700; an existing directory is fine.

@@ -53,6 +53,9 @@ public struct JobRecord: Sendable, Equatable {
     public var separateStderr = false
     /// The cap on each of its logs in bytes, if any (`JobRequest.maxLog`).
     public var maxLog: UInt64?
+    /// For a job submitted with a client key: what the submit asked for (`KeyedRequest`),
+    /// so the key used again for another request is refused.
+    var keyedRequest: String?
 
     /// A record.
     public init(
@@ -133,6 +136,7 @@ extension JobRecord: Codable {
         case clientKey = "client_key"
         case separateStderr = "separate_stderr"
         case maxLog = "max_log"
+        case keyedRequest = "client_request"
     }
 
     /// Reads a record; the status and its data are checked (a failed job needs its code).
@@ -157,6 +161,7 @@ extension JobRecord: Codable {
         submitter = try c.decodeIfPresent(String.self, forKey: .submitter)
         separateStderr = try c.decodeIfPresent(Bool.self, forKey: .separateStderr) ?? false
         maxLog = try c.decodeIfPresent(UInt64.self, forKey: .maxLog)
+        keyedRequest = try c.decodeIfPresent(String.self, forKey: .keyedRequest)
         workerClockOffset = try c.decodeIfPresent(Double.self, forKey: .workerClockOffset).flatMap {
             $0.isFinite && abs($0) < 1e10 ? $0 : nil
         }
@@ -219,6 +224,7 @@ extension JobRecord: Codable {
         try c.encodeIfPresent(submitter, forKey: .submitter)
         if separateStderr { try c.encode(true, forKey: .separateStderr) }
         try c.encodeIfPresent(maxLog, forKey: .maxLog)
+        try c.encodeIfPresent(keyedRequest, forKey: .keyedRequest)
         try c.encodeIfPresent(workerClockOffset, forKey: .workerClockOffset)
     }
 }

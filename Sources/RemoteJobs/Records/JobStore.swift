@@ -66,13 +66,23 @@ struct JobStore: Sendable {
 
     /// Writes a record atomically (mode 0600).
     func save(_ record: JobRecord) throws(RemoteJobsError) {
-        let data: Data
+        try AtomicFile.write(try Self.bytes(of: record), to: path(of: record.id))
+    }
+
+    /// A record's file: its JSON and a newline.
+    private static func bytes(of record: JobRecord) throws(RemoteJobsError) -> [UInt8] {
         do {
-            data = try Self.encoder.encode(record)
+            return [UInt8](try encoder.encode(record)) + [0x0A]
         } catch {
             throw .invalidArgument("cannot encode the record of \(record.id): \(error)")
         }
-        try AtomicFile.write([UInt8](data) + [0x0A], to: path(of: record.id))
+    }
+
+    /// Writes a record only if this id has none yet, atomically: of many processes creating
+    /// one id's record at once, exactly one does (idempotent submits racing).
+    /// - Returns: whether this call created it.
+    func create(_ record: JobRecord) throws(RemoteJobsError) -> Bool {
+        try AtomicFile.create(try Self.bytes(of: record), at: path(of: record.id))
     }
 
     /// Removes a record; an absent one is fine.

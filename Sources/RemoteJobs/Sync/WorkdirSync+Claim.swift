@@ -35,10 +35,11 @@ extension WorkdirSync {
         }
     }
 
-    /// Runs `body` while keeping the claim of the persistent work directory fresh
-    /// (`HeartbeatScript` every 10 s), so that other clients see it is still being prepared.
+    /// Runs `body` while keeping the claim of the persistent work directory, or of a
+    /// client key's job (`ClaimJobScript`), fresh (`HeartbeatScript` every 10 s), so that
+    /// other clients see it is still being prepared.
     func keepingClaimFresh<T>(_ body: () async throws -> T) async throws -> T {
-        guard record.sharedWorkdir != nil else { return try await body() }
+        guard record.sharedWorkdir != nil || record.clientKey != nil else { return try await body() }
         let heartbeat = HeartbeatScript(jobDirectory: record.root + "/jobs/" + record.id)
         let link = self.link
         let beat = Task {

@@ -67,8 +67,9 @@ struct LaunchScript: WorkerScript {
     /// envLength timeout grace follow wrapper evalCommandFile workdirName prepared slots after
     /// kick gpus once stderr onEndLength maxLog`; with `maxLog` above 0 the logs are capped
     /// (`CappedLog`; exit 95 when the worker cannot punch holes); with `stderr` 1 the command's stderr goes to `stderr.log`
-    /// (the wrapper sees that file); with `once` 1 a job whose `cmd` exists is not started again (exit
-    /// 97); with `gpus` above 0 it first claims that many free GPUs (`WorkerGPUs`,
+    /// (the wrapper sees that file); with `once` 1 (a client key's job, whose directory its submit claimed
+    /// first, `ClaimJobScript`) `cmd` is created only if absent (`set -C`, one `open` with
+    /// `O_EXCL`), so of two launches of one job only one starts it; the other exits 97; with `gpus` above 0 it first claims that many free GPUs (`WorkerGPUs`,
     /// exit 96 when too few are free); with slots or dependencies the job goes through the worker's queue
     /// (`WorkerQueue.launchBranch`), otherwise it starts at once. With
     /// `prepared` 1 (the work directory was synced or claimed), the job's directories must
@@ -98,7 +99,6 @@ struct LaunchScript: WorkerScript {
     /// Sets `J`, `W`, `R`, `m` (the login's umask) and `fail`.
     static let jobFiles = [
         #"m=$(umask); umask 077; o=0; K=${12}; J=$1; Z=$1; "# + RemoteScripts.factsFunction,
-        #"if [ "${17}" = 1 ] && [ -e "$1/jobs/$2/cmd" ]; then echo "p: job $2 was already started, by an earlier submit with the same key" >&2; exit 97; fi"#,
         #"if [ "$K" = 1 ] && { [ ! -d "$1/jobs/$2" ] || [ ! -d "$1/workdirs/${11}" ]; }; then echo "p: the files of the job vanished from the worker while it was being prepared (removed with p rm --force?); it was not started" >&2; exit 94; fi"#,
         #"room() { if full; then echo "p: no space left on the disk of the worker that holds $Z" >&2; fi; }"#,
         #"if mkdir -p "$1/jobs/$2" "$1/workdirs/${11}" && R=$(cd "$1" && pwd); then :; else room; rmdir "$1/jobs/$2" 2>/dev/null; exit 90; fi; J=$R/jobs/$2; W=$R/workdirs/${11}"#,
@@ -107,7 +107,8 @@ struct LaunchScript: WorkerScript {
         #"dd ibs=1 count=$3 of="$J/cwd" 2>/dev/null && dd ibs=1 count=$4 of="$J/worker" 2>/dev/null || fail 91"#,
         #"if [ "$5" -gt 0 ]; then dd ibs=1 count=$5 of="$J/env" 2>/dev/null || fail 91; fi"#,
         #"if [ "${19:-0}" -gt 0 ]; then dd ibs=1 count=${19} of="$J/on_end" 2>/dev/null || fail 91; fi"#,
-        ##"cat > "$J/cmd" && printf "#!/bin/sh\n%s\n" "$9" > "$J/run" && : > "$J/output.log" || fail 91; if [ "${18}" = 1 ]; then : > "$J/stderr.log" || fail 91; fi"##,
+        #"if [ "${17}" = 1 ]; then if ( set -C; cat > "$J/cmd" ) 2>/dev/null; then :; elif [ -e "$J/cmd" ]; then echo "p: job $2 was already started, by another submit with the same key" >&2; exit 97; else fail 91; fi; else cat > "$J/cmd" || fail 91; fi"#,
+        ##"printf "#!/bin/sh\n%s\n" "$9" > "$J/run" && : > "$J/output.log" || fail 91; if [ "${18}" = 1 ]; then : > "$J/stderr.log" || fail 91; fi"##,
         #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
         CappedLog.launchCheck,
     ]
