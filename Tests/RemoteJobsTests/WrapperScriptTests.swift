@@ -10,7 +10,9 @@ import Testing
 struct WrapperScriptTests {
     /// Runs `command` through the wrapper started in the background by `shell` (INT and QUIT
     /// ignored, as after `&`), with `reset`; returns the log and the exit code.
-    static func run(_ command: String, shell: String, reset: String) async throws -> (log: String, code: String) {
+    static func run(_ command: String, shell: String, reset: String, runner: String = "argument") async throws -> (
+        log: String, code: String
+    ) {
         let base = NSTemporaryDirectory() + "p-wrapper-" + UUID().uuidString
         let job = base + "/jobs/x"
         let workdir = base + "/workdirs/x"
@@ -22,7 +24,7 @@ struct WrapperScriptTests {
         let launcher =
             #"trap "" INT QUIT; SHELL=/bin/sh "$0" "$1/run" "$1" "$2" 0 1 "$3" 022 "$4" < /dev/null > /dev/null 2>&1 & wait"#
         let result = try await ChildProcess.run(
-            "/bin/sh", arguments: ["-c", launcher, shell, job, workdir, LaunchScript.evalCommandFile, reset],
+            "/bin/sh", arguments: ["-c", launcher, shell, job, workdir, runner, reset],
             onOutput: { _ in })
         #expect(result.status == 0, "\(result.standardError)")
         let log = try String(contentsOfFile: job + "/output.log", encoding: .utf8)
@@ -32,15 +34,30 @@ struct WrapperScriptTests {
 
     static var shells: [String] { ["/bin/sh", "/bin/dash", "/bin/bash"].filter { access($0, X_OK) == 0 } }
 
-    @Test(arguments: ["env", "perl"])
-    func theCommandStartsWithINTAndQUITAtTheirDefaults(reset: String) async throws {
+    /// Both runners: the words as the shell's `-c` argument, and, for words too long for
+    /// one argument, evaluated from the command file.
+    @Test(arguments: ["env", "perl"], ["argument", LaunchScript.evalCommandFile])
+    func theCommandStartsWithINTAndQUITAtTheirDefaults(reset: String, runner: String) async throws {
         for shell in Self.shells {
-            let (log, code) = try await Self.run("grep '^SigIgn' /proc/self/status", shell: shell, reset: reset)
+            let (log, code) = try await Self.run(
+                "grep '^SigIgn' /proc/self/status", shell: shell, reset: reset, runner: runner)
             #expect(code == "0", "\(shell)")
             let mask = UInt64(log.split(separator: "\t").last?.trimmingCharacters(in: .newlines) ?? "", radix: 16)
             #expect(mask.map { $0 & 0b110 == 0 } == true, "\(shell), \(reset): \(log)")
-            let (_, killed) = try await Self.run("echo before; kill -INT $$; echo after", shell: shell, reset: reset)
+            let (_, killed) = try await Self.run(
+                "echo before; kill -INT $$; echo after", shell: shell, reset: reset, runner: runner)
             #expect(killed == "130", "\(shell), \(reset)")
+        }
+    }
+
+    /// The words keep every byte (trailing newlines, a backslash-newline, quotes) on their
+    /// way from the file to the shell's argument, and `$0` is the login shell's name.
+    @Test func theWordsReachTheShellExactly() async throws {
+        for shell in Self.shells {
+            let (log, code) = try await Self.run(
+                "printf '%s|' \"a  b\" 'c'\\\n'd'; echo $0\n\n", shell: shell, reset: "env")
+            #expect(code == "0")
+            #expect(log == "a  b|cd|sh\n", "the login shell (SHELL=/bin/sh) by its name: \(shell): \(log)")
         }
     }
 

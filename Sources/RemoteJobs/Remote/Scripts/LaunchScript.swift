@@ -46,7 +46,7 @@ struct LaunchScript: WorkerScript {
     var arguments: [String] {
         [
             root, jobID, "\(Array(cwd.utf8).count)", "\(Array(workerName.utf8).count)", "\(environmentFile.count)",
-            "\(timeoutSeconds ?? 0)", "\(graceSeconds)", follow ? "1" : "0", Self.wrapper, Self.evalCommandFile,
+            "\(timeoutSeconds ?? 0)", "\(graceSeconds)", follow ? "1" : "0", Self.wrapper, Self.runner(for: command),
             workdirName, prepared ? "1" : "0", slots.map(String.init) ?? "",
             after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "", WorkerQueue.kick,
             "\(gpus)", once ? "1" : "", separateStderr ? "1" : "", "\(Array((onEnd ?? "").utf8).count)",
@@ -115,19 +115,29 @@ struct LaunchScript: WorkerScript {
 
     /// Sets `G`, how the wrapper resets the command's signals (see `wrapper`).
     static let signalReset =
-        #"G=-; if env --default-signal true 2>/dev/null; then G=env; elif command -v perl > /dev/null 2>&1; then G=perl; fi"#
+        #"G=-; if command -v perl > /dev/null 2>&1; then G=perl; elif env --default-signal true 2>/dev/null; then G=env; fi"#
 
     /// The job's wrapper, written to `R/jobs/ID/run` and started with `setsid` in a session
     /// of its own (or by Slurm as the batch script, its own process-group leader there):
     /// arguments `J W timeout grace runner umask reset`. It notes when the job started
-    /// (`started_at`), then its pid. It runs the command file with the user's shell
-    /// in the workdir: a Bourne-family shell evaluates the file's text as `sh -c` would
-    /// (`runner` is `evalCommandFile`, so a trailing backslash or `$0` behave as with
-    /// `ssh host words`, and the text is on no argv); other shells (fish, csh) run the file.
-    /// The job's variables (`env`) reach the command only: the runner reads the command
-    /// file first and then loads them, and for other shells they are loaded in the subshell
-    /// that execs the command, so a job's `PATH` or `SHELL` never changes how p's own steps
-    /// run. The command's output is appended to the log, and its exact status (128+N for
+    /// (`started_at`), then its pid. It runs the words exactly as sshd runs `ssh host
+    /// <words>`: the user's login shell (`$SHELL`) with `-c <words>` in the work directory
+    /// (`runner` is `argument`), with its own name as `argv[0]`, as sshd gives it, so
+    /// `$0`, the shell's messages (`bash: line 1: ...`), the exec of a lone command (and of
+    /// the last one of a list: no shell is left to print a notice when it is killed) and
+    /// the exit code are ssh's. The name is set through perl (which also resets the
+    /// signals, below); without perl, a Bourne-family shell gets it as `$0` after the words
+    /// (BusyBox's ash then adds `line 0:` to its messages). The words are read from the `cmd` file into a variable,
+    /// never spliced into the wrapper's text. Words too long for one argument (the kernel
+    /// takes up to 128 KiB; ssh itself cannot run them: its server fails with "Argument
+    /// list too long") are evaluated from the file instead (`runner` is `evalCommandFile`):
+    /// then `$0` is the file's path, and so are the shell's messages. The job's variables
+    /// (`env`) reach the command only: they are loaded in the subshell that execs it (for
+    /// a long command, by the eval after it read the file), and the programs the wrapper
+    /// runs the command through are found first, so a job's `PATH` or `SHELL` never
+    /// changes how p's own steps run. `SHLVL` is unset for the command, as under sshd, so
+    /// bash counts itself a first-level shell and reads `~/.bashrc` as it does for ssh.
+    /// The command's output is appended to the log, and its exact status (128+N for
     /// signal N) recorded atomically; when the disk is too full to write it, an empty
     /// marker `exit.N` carries it in its name. The wrapper's own stdout and stderr go
     /// nowhere, and the log redirection is made in a subshell that execs the command (dash
@@ -143,9 +153,9 @@ struct LaunchScript: WorkerScript {
     /// words`: the launcher's `&` makes the wrapper start with INT and QUIT ignored (a
     /// non-interactive shell does that to background commands, and a shell cannot undo an
     /// ignore it inherited), and ignored signals pass on through exec. So the command is
-    /// exec'd through `reset`: `env` (GNU `env --default-signal`, which resets them all) or
-    /// `perl` (which does the same), whichever the launcher found; with neither (`-`), the
-    /// command inherits the wrapper's. The wrapper itself traps TERM, INT, HUP, QUIT, USR1,
+    /// exec'd through `reset`: `perl` (which resets them all and sets `argv[0]`) or `env`
+    /// (GNU `env --default-signal`, which resets them), whichever the launcher found first;
+    /// with neither (`-`), the command inherits the wrapper's. The wrapper itself traps TERM, INT, HUP, QUIT, USR1,
     /// USR2 and ALRM (the signals `p stop --signal` may send that end a process by default;
     /// the watchdog ignores them), so that it outlives a signal to the group and records the
     /// status. A real-time signal (a number above 31) ends the wrapper too: the job then
@@ -157,9 +167,10 @@ struct LaunchScript: WorkerScript {
         #"if [ "$3" -gt 0 ]; then ( trap "" "# + trappedSignals
             + #"; n=0; while [ $n -lt "$3" ]; do sleep 1; n=$((n+1)); if [ -f "$J/exitcode" ]; then exit 0; fi; done; echo timeout > "$J/stopped.tmp"; mv -f "$J/stopped.tmp" "$J/stopped"; kill -TERM -$$ 2>/dev/null; n=0; while [ $n -lt $(($4*10)) ]; do if [ -f "$J/exitcode" ]; then exit 0; fi; sleep 0.1; n=$((n+1)); done; kill -KILL -$$ 2>/dev/null ) & fi"#,
         CappedLog.capper,
-        #"S=${SHELL:-/bin/sh}; B=0; case ${S##*/} in bash | sh | dash | zsh | ksh | mksh | ash | yash | posh) B=1; set -- "$S" -c "$5" "$J/cmd" ;; *) set -- "$S" "$J/cmd" ;; esac"#,
-        #"case $G in env) set -- env --default-signal "$@" ;; perl) set -- perl -e "\$SIG{\$_} = q(DEFAULT) for keys %SIG; exec {\$ARGV[0]} @ARGV or die qq(p: cannot run \$ARGV[0]: \$!\n)" "$@" ;; esac"#,
-        #"if [ -f "$J/stderr.log" ]; then ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>> "$J/stderr.log" ); c=$?; else ( umask "$U"; if [ $B = 0 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?; fi"#,
+        #"S=${SHELL:-/bin/sh}; N=${S##*/}; X=$5; B=0; L=1; case $N in bash | sh | dash | zsh | ksh | mksh | ash | yash | posh) B=1 ;; esac"#,
+        #"if [ "$5" = argument ]; then w=$(cat "$J/cmd"; echo .); w=${w%.}; set -- -c "$w"; elif [ $B = 1 ]; then L=0; set -- -c "$5" "$J/cmd"; else set -- "$J/cmd"; fi"#,
+        #"if [ $G != perl ] && [ "$X" = argument ] && [ $B = 1 ]; then set -- "$@" "$N"; fi; case $G in perl) set -- "$(command -v perl)" -e "\$SIG{\$_} = q(DEFAULT) for keys %SIG; my \$p = shift; exec {\$p} @ARGV or die qq(p: cannot run \$p: \$!\n)" "$S" "$N" "$@" ;; env) set -- "$(command -v env)" --default-signal "$S" "$@" ;; *) set -- "$S" "$@" ;; esac"#,
+        #"if [ -f "$J/stderr.log" ]; then ( umask "$U"; unset SHLVL; if [ $L = 1 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>> "$J/stderr.log" ); c=$?; else ( umask "$U"; unset SHLVL; if [ $L = 1 ] && [ -f "$J/env" ]; then . "$J/env"; fi; exec "$@" < /dev/null >> "$J/output.log" 2>&1 ); c=$?; fi"#,
         #"date +%s > "$J/ended_at"; if echo $c > "$J/exitcode.tmp" && [ -s "$J/exitcode.tmp" ] && mv -f "$J/exitcode.tmp" "$J/exitcode"; then :; else rm -f "$J/exitcode.tmp"; : > "$J/exit.$c"; fi"#,
         onEndHook,
         #"R=${J%/jobs/*}; "# + WorkerGPUs.release + "; " + WorkerQueue.kickIfQueued,
@@ -180,7 +191,18 @@ struct LaunchScript: WorkerScript {
         + trappedSignals
         + #"; umask "$U"; if [ -f "$J/env" ]; then . "$J/env"; fi; P_JOB_ID=${J##*/}; P_JOB_STATUS=$t; P_JOB_EXIT_CODE=$c; export P_JOB_ID P_JOB_STATUS P_JOB_EXIT_CODE; exec "$S" -c "$(cat "$J/on_end")" ) < /dev/null > "$J/on_end.log" 2>&1; fi"#
 
-    /// What a Bourne-family shell runs the command file with: its text evaluated as `-c`
+    /// The longest words passed to the shell as its `-c` argument: the kernel's limit for
+    /// one argument (`MAX_ARG_STRLEN`, 128 KiB with its NUL on Linux).
+    static let longestArgument = 131_071
+
+    /// How the wrapper runs `command`: as the shell's `-c` argument (`argument`), as sshd
+    /// does, or, beyond the kernel's limit for one argument, evaluated from its file.
+    static func runner(for command: String) -> String {
+        command.utf8.count <= longestArgument ? "argument" : evalCommandFile
+    }
+
+    /// What a Bourne-family shell runs the command file with, for words too long to be an
+    /// argument: its text evaluated as `-c`
     /// would, with the file's path as `$0`, after the job's variables (the `env` file
     /// beside it) are loaded. The file is read before they are, so a job's `PATH` cannot
     /// hide `cat`. Passed as an argument, since the scripts themselves contain no single
