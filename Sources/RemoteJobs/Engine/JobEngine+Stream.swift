@@ -197,7 +197,6 @@ extension JobEngine {
             offset += UInt64(bytes.count)
             lastByte = bytes.last ?? lastByte
         }
-        var stalledReads = 0
         do {
             let link = try link(worker)
             while true {
@@ -228,19 +227,12 @@ extension JobEngine {
                             extent: .bytes(Int(clamping: end.logSize - offset)), stream: stream),
                         jobID: record.id, stdout: write)
                     if offset == before, result.control.end?.gap?.remaining(from: offset) == nil {
-                        // Once more before giving up: a read that brought nothing (seen once in
-                        // CI, in a capped log, cause not found) may be a passing failure on
-                        // the worker; a full disk fails again.
-                        stalledReads += 1
-                        if stalledReads < 2 {
-                            try await Task.sleep(for: .milliseconds(100))
-                            continue
-                        }
+                        // Nothing read and no gap to skip: a capped log's reader could not
+                        // write its buffer file beside the log.
                         throw RemoteJobsError.remoteFailure(
                             worker: worker.name, action: "read the log of job \(record.shortID)",
                             detail: "no byte past \(offset) could be read (is the worker's disk full?)")
                     }
-                    stalledReads = 0
                     continue
                 }
                 if end.facts.exitCode == nil && end.facts.processAlive {

@@ -116,10 +116,15 @@ struct ControlLines {
         let sizes = fields[1].split(separator: "/", omittingEmptySubsequences: false).map { WorkerValues.size($0) }
         guard let size = sizes.first ?? nil else { return nil }
         var gap: LogGap?
-        if sizes.count == 3, let from = sizes[1], let to = sizes[2], from < to, to <= size {
+        var logSize = size
+        if sizes.count == 3, let from = sizes[1], let to = sizes[2], from < to {
             gap = LogGap(from: from, to: to)
+            // The size is measured before the read and the gap after it: the capper may
+            // have dropped more of a log that grew meanwhile (it never drops beyond the
+            // log's end, which the worker checks), so the log is at least that long.
+            logSize = max(size, to)
         }
-        return End(logSize: size, facts: parseFacts(fields[2...].map(String.init)), gap: gap)
+        return End(logSize: logSize, facts: parseFacts(fields[2...].map(String.init)), gap: gap)
     }
 
     /// `alive exitcode stopped ended_at disk slurm started_at` as printed by the scripts'
