@@ -2,8 +2,8 @@ import Foundation
 
 /// A TCP proxy in front of a test sshd that can silently hold all traffic ("blackhole"),
 /// as when a network path dies without a reset, or cut each connection off after a number
-/// of bytes from the client (`cutOffAfter`), so a long transfer stalls at a known point.
-/// Each connection is served by a thread.
+/// of bytes from the client (`cutOffAfter`), so a long transfer stalls at a known point,
+/// or reset every open connection (`resetAll`). Each connection is served by a thread.
 final class FaultProxy: @unchecked Sendable {
     let port: Int
     private let listener: Int32
@@ -12,6 +12,7 @@ final class FaultProxy: @unchecked Sendable {
     private var holding = false
     private var stopped = false
     private var acceptedCount = 0  // guarded by `lock`
+    private var resets = 0  // guarded by `lock`
 
     /// How many connections it has accepted.
     var accepted: Int { lock.withLock { acceptedCount } }
@@ -45,6 +46,14 @@ final class FaultProxy: @unchecked Sendable {
         holding = true
         lock.unlock()
     }
+
+    /// Resets every connection open now (RST to both sides, as a router that lost its
+    /// state would); new connections go through as before.
+    func resetAll() {
+        lock.withLock { resets += 1 }
+    }
+
+    private var resetCount: Int { lock.withLock { resets } }
 
     func stop() {
         lock.lock()
@@ -95,7 +104,16 @@ final class FaultProxy: @unchecked Sendable {
         }
         var buffer = [UInt8](repeating: 0, count: 65536)
         var fromClient = 0
+        let generation = resetCount
         while !isStopped {
+            if resetCount != generation {
+                // Closed with a zero linger: the kernel sends RST instead of FIN.
+                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                for socket in [a, b] {
+                    setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                }
+                return
+            }
             if isHolding {
                 Thread.sleep(forTimeInterval: 0.05)
                 continue

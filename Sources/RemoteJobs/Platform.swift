@@ -94,6 +94,41 @@ enum Platform {
         #endif
     }
 
+    /// What `exchange` did.
+    enum Exchange {
+        /// The two files swapped names, in one step.
+        case exchanged
+        /// Nothing: the target does not exist.
+        case targetMissing
+        /// Nothing: the system or the file system cannot swap names (the caller falls back).
+        case unsupported
+    }
+
+    /// Swaps the names of `source` and `target` atomically, only if both exist: Linux's
+    /// `renameat2(RENAME_EXCHANGE)` (which Swift's Glibc module does not declare, so it is
+    /// looked up once), Darwin's `renamex_np(RENAME_SWAP)`.
+    static func exchange(_ source: String, _ target: String) -> Exchange {
+        #if canImport(Darwin)
+            if renamex_np(source, target, UInt32(RENAME_SWAP)) == 0 { return .exchanged }
+        #else
+            guard let renameat2 else { return .unsupported }
+            // RENAME_EXCHANGE, from <linux/fs.h>.
+            if renameat2(AT_FDCWD, source, AT_FDCWD, target, 2) == 0 { return .exchanged }
+        #endif
+        return errno == ENOENT ? .targetMissing : .unsupported
+    }
+
+    #if !canImport(Darwin)
+        private static let renameat2:
+            (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
+                guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+                return unsafeBitCast(
+                    symbol,
+                    to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)
+                        .self)
+            }()
+    #endif
+
     /// This process's environment, for `posix_spawn` (Darwin does not export `environ`).
     static var environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
         #if canImport(Darwin)

@@ -33,6 +33,9 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     /// The job ended, but its wrapper still runs on the worker (its `--on-end` command), so
     /// its files are kept until it ends (or `--force`).
     case jobEnding(id: String)
+    /// The job ended, but job `by`, waiting in the worker's queue, runs after it and needs
+    /// its exit code, so its files are kept until that one started (or `--force`).
+    case jobNeeded(id: String, by: String)
     /// The job is still being prepared (its directory synced) by another p process, and has
     /// not started.
     case jobPreparing(id: String, preparer: ClientProcess)
@@ -167,6 +170,9 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
         case .jobRunning(let id, let status):
             let state = status == "running" ? "still running" : "still \(status)"
             return "job \(id.prefix(8)) is \(state); stop it with `p stop \(id.prefix(8))` or add --force."
+        case .jobNeeded(let id, let waiter):
+            return
+                "job \(id.prefix(8)) has ended, but job \(waiter.prefix(8)), waiting in the worker's queue, runs after it and needs its exit code; its files are kept until that one starts (or add --force, and that one fails)."
         case .jobEnding(let id):
             return
                 "job \(id.prefix(8)) has ended, but its --on-end command still runs on the worker, in its work directory; its files are kept until that ends (or add --force, which ends it)."

@@ -81,6 +81,26 @@ struct JobStoreTests {
         #expect(problems.count == 1 && problems[0].reason.contains("larger than any record p writes"), "\(problems)")
     }
 
+    /// A change worked out from an earlier read (a reconcile) never brings back a record
+    /// another process removed meanwhile; a record there is replaced.
+    @Test func anUpdateNeverBringsBackARemovedRecord() throws {
+        var original = record("aaaa0000-0000-4000-8000-000000000001")
+        try store.save(original)
+        original.status = .done(endedAt: nil)
+        #expect(try store.update(original))
+        #expect(try store.load(original.id)?.status == .done(endedAt: nil))
+        // A finished job does not go back to running, or to unknown, on a stale change.
+        var stale = original
+        stale.status = .unknown(reason: "its files on the worker are gone")
+        #expect(try !store.update(stale))
+        #expect(try store.load(original.id)?.status == .done(endedAt: nil))
+        try store.remove(original.id)
+        #expect(try !store.update(original))
+        #expect(try store.load(original.id) == nil)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.directory)
+        #expect(leftovers.isEmpty, "no temporary file left: \(leftovers)")
+    }
+
     @Test func commandsBeyondTheLimitAreRefused() throws {
         #expect(throws: RemoteJobsError.self) {
             try JobRequest.checkCommand(String(repeating: "x", count: JobRequest.maxCommandBytes + 1))

@@ -217,7 +217,7 @@ struct WorkerScriptTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         let kept = try await shell.ask(RemoveScript(root: root.path, jobs: [("a", "\(wrapper)"), ("b", "\(other)")]))
-        #expect(kept == ["a"])
+        #expect(kept == ["a": .running])
         #expect(FileManager.default.fileExists(atPath: job + "/exitcode"))
         #expect(!FileManager.default.fileExists(atPath: root.path + "/jobs/b"), "b's pid is another process's")
         #expect(kill(other, 0) == 0 && !Self.isZombie(Int(other)), "and that process was left alone")
@@ -225,6 +225,24 @@ struct WorkerScriptTests {
         #expect(forced.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: job))
         #expect(kill(wrapper, 0) != 0 || Self.isZombie(Int(wrapper)), "the wrapper is gone")
+    }
+
+    /// A job that ended but that a queued job runs after keeps its files (the queue needs
+    /// its exit code) until that one left the queue; forced, it goes.
+    @Test(arguments: LocalShell.all)
+    func removeKeepsAJobAQueuedJobRunsAfter(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        _ = try root.job("a", files: ["exitcode": "0\n"])
+        _ = try root.job("b", files: ["exitcode": "3\n"])
+        _ = try root.job("w", files: ["queued": "1\n", "after": "ok x,a\n"])
+        let kept = try await shell.ask(RemoveScript(root: root.path, jobs: [("a", nil), ("b", nil)]))
+        #expect(kept == ["a": .needed(by: "w")])
+        #expect(FileManager.default.fileExists(atPath: root.path + "/jobs/a"))
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/jobs/b"))
+        try FileManager.default.removeItem(atPath: root.path + "/jobs/w/queued")
+        #expect(try await shell.ask(RemoveScript(root: root.path, jobs: [("a", nil)])).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/jobs/a"))
     }
 
     @Test(arguments: LocalShell.all)
@@ -323,6 +341,36 @@ struct WorkerScriptTests {
         #expect(run.text == "b c\n")
         #expect(run.control.end?.facts.exitCode == 130, "killed by INT, as under ssh: not a success")
         #expect(try String(contentsOfFile: root.path + "/jobs/j/cwd", encoding: .utf8) == "/client")
+    }
+
+    /// A launch whose stdin was cut short (the connection broke while p sent it) starts
+    /// nothing: a command cut in the middle could be another command.
+    @Test(arguments: LocalShell.all)
+    func aLaunchWithItsInputCutShortStartsNothing(shell: LocalShell) async throws {
+        struct Cut: WorkerScript {
+            var launch: LaunchScript
+            var dropped: Int
+            var arguments: [String] { launch.arguments }
+            var input: [UInt8] { Array(launch.input.dropLast(dropped)) }
+            static let source = LaunchScript.source
+        }
+        let root = Root()
+        defer { root.remove() }
+        let marker = root.path + "/ran"
+        let launch = LaunchScript(
+            root: root.path, jobID: "j", cwd: "/client", workerName: "here",
+            environmentFile: Array("export A=1\n".utf8),
+            timeoutSeconds: nil, graceSeconds: 1, follow: false, workdirName: "j", prepared: false,
+            command: "touch '\(marker)'; rm -rf /nothing-to-see")
+        for dropped in [1, 30, launch.input.count - 3] {
+            let run = try await shell.run(Cut(launch: launch, dropped: dropped))
+            #expect(run.code == 91, "cut by \(dropped): \(run.code) \(run.control.otherText)")
+            #expect(run.control.otherText.contains("arrived incomplete"), "\(run.control.otherText)")
+            #expect(run.control.start == nil)
+            #expect(!FileManager.default.fileExists(atPath: root.path + "/jobs/j"))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!FileManager.default.fileExists(atPath: marker), "nothing ran")
     }
 
     @Test(arguments: LocalShell.all)

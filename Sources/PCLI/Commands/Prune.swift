@@ -8,7 +8,8 @@ struct Prune: AsyncParsableCommand {
         abstract: "Remove every finished job (done, failed, stopped) and its files on the worker.",
         discussion: """
             Jobs that may still run (queued, running, paused) or are being prepared are never pruned, \
-            and a job whose --on-end command still runs on the worker is kept until it ends.
+            and a job whose --on-end command still runs on the worker is kept until it ends, as is \
+            one that a queued job runs after (--after), until that one starts.
             """
     )
 
@@ -27,10 +28,8 @@ struct Prune: AsyncParsableCommand {
                         "\(dryRun ? "would remove" : "removed") \(record.shortID)  \(record.status.display)  \(JobFormatting.oneLine(record.command))"
                     )
                 }
-                for record in result.kept {
-                    Report.note(
-                        "kept \(record.shortID)  \(record.status.display)  its --on-end command still runs on the worker"
-                    )
+                for kept in result.kept {
+                    Report.note("kept \(kept.record.shortID)  \(kept.record.status.display)  \(kept.reason)")
                 }
                 for (worker, reason) in result.failures.sorted(by: { $0.key < $1.key }) {
                     Report.error("kept the jobs of worker '\(worker)': \(reason.detailForWorker)")

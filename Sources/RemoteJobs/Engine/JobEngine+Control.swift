@@ -159,6 +159,13 @@ extension JobEngine {
             let (reconciled, _) = await reconcileRunning([record])
             record = reconciled[0]
         }
+        if !force {
+            let all = self.records
+            let loaded = await BlockingWork.run { all.loadAll().records }
+            if let waiter = Self.waiters(in: loaded)[record.id] {
+                throw RemoteJobsError.jobNeeded(id: record.id, by: waiter)
+            }
+        }
         if record.status.removal == .live {
             guard force else { throw RemoteJobsError.jobRunning(id: record.id, status: record.status.display) }
             do {
@@ -168,25 +175,43 @@ extension JobEngine {
                 record = try self.record(record.id)
             }
         }
-        if try await !removeFiles(of: [record], force: force).isEmpty {
-            throw RemoteJobsError.jobEnding(id: record.id)
+        if let kept = try await removeFiles(of: [record], force: force).first {
+            switch kept.because {
+            case .running: throw RemoteJobsError.jobEnding(id: record.id)
+            case .needed(let waiter): throw RemoteJobsError.jobNeeded(id: record.id, by: waiter)
+            }
         }
         return record
     }
 
+    /// A job whose record and files a removal kept, and why (`RemoveScript`).
+    public struct KeptJob: Sendable {
+        /// The job.
+        public var record: JobRecord
+        /// Why it was kept, in words (`its --on-end command still runs on the worker`).
+        public var reason: String {
+            switch because {
+            case .running: return "its --on-end command still runs on the worker"
+            case .needed(let waiter): return "job \(waiter.prefix(8)), queued, runs after it"
+            }
+        }
+        let because: RemoveScript.Kept
+    }
+
     /// Removes the worker-side files of `jobs` (one exec per worker) and then their records,
-    /// except jobs whose wrapper still runs there (see `RemoveScript`), unless `force`.
-    /// - Returns: the jobs kept because their wrapper still runs.
+    /// except jobs whose wrapper still runs there, or that a queued job runs after (see
+    /// `RemoveScript`), unless `force`.
+    /// - Returns: the jobs kept, with why.
     @discardableResult
-    func removeFiles(of jobs: [JobRecord], force: Bool = false) async throws -> [JobRecord] {
+    func removeFiles(of jobs: [JobRecord], force: Bool = false) async throws -> [KeptJob] {
         let byWorker = Dictionary(grouping: jobs, by: { "\($0.worker)\u{0}\($0.connection)\u{0}\($0.root)" })
-        var kept: [JobRecord] = []
+        var kept: [KeptJob] = []
         for group in byWorker.values {
             let worker = worker(of: group[0])
             let busy = try await link(worker).ask(RemoveScript(root: group[0].root, records: group, force: force))
             for record in group {
-                if busy.contains(record.id) {
-                    kept.append(record)
+                if let reason = busy[record.id] {
+                    kept.append(KeptJob(record: record, because: reason))
                 } else {
                     try records.remove(record.id)
                 }
@@ -195,13 +220,30 @@ extension JobEngine {
         return kept
     }
 
+    /// The jobs that jobs still to start run after (`--after`), each with one of those:
+    /// their outcome decides whether the waiting job runs, so they stay. (The worker keeps
+    /// those a queued job names too, `RemoveScript`; this covers a job still being submitted.)
+    static func waiters(in records: [JobRecord]) -> [String: String] {
+        var waiters: [String: String] = [:]
+        for record in records {
+            switch record.status {
+            case .syncing, .queued:
+                for dependency in record.after { waiters[dependency] = waiters[dependency] ?? record.id }
+            default:
+                continue
+            }
+        }
+        return waiters
+    }
+
     /// What `prune` removed and what it could not.
     public struct PruneResult: Sendable {
         /// The jobs removed (or, in a dry run, that would be).
         public var removed: [JobRecord]
-        /// Jobs that ended but were kept because their wrapper still runs on the worker (an
-        /// `--on-end` command): a later prune takes them.
-        public var kept: [JobRecord] = []
+        /// Jobs that ended but were kept: their wrapper still runs on the worker (an `--on-end`
+        /// command), or a job waiting in the worker's queue runs after them and needs their
+        /// exit code. A later prune takes them.
+        public var kept: [KeptJob] = []
         /// Workers whose jobs' files could not be removed, by name, with the failure; their
         /// jobs were kept.
         public var failures: [String: RemoteJobsError]
@@ -213,15 +255,19 @@ extension JobEngine {
     /// - Parameter dryRun: only say what would go.
     public func prune(includeUnknown: Bool = false, dryRun: Bool = false) async -> PruneResult {
         let listing = await list(all: true)
-        let doomed = listing.records.filter { $0.status.removal.isPruned(includeUnknown: includeUnknown) }
-        if dryRun { return PruneResult(removed: doomed, failures: [:]) }
+        let waiters = Self.waiters(in: listing.records)
+        let candidates = listing.records.filter { $0.status.removal.isPruned(includeUnknown: includeUnknown) }
+        let doomed = candidates.filter { waiters[$0.id] == nil }
+        var kept = candidates.compactMap { record in
+            waiters[record.id].map { KeptJob(record: record, because: .needed(by: $0)) }
+        }
+        if dryRun { return PruneResult(removed: doomed, kept: kept, failures: [:]) }
         var removed: [JobRecord] = []
-        var kept: [JobRecord] = []
         var failures: [String: RemoteJobsError] = [:]
         for (name, group) in Dictionary(grouping: doomed, by: \.worker) {
             do {
                 let busy = try await removeFiles(of: group)
-                let busyIDs = Set(busy.map(\.id))
+                let busyIDs = Set(busy.map(\.record.id))
                 removed += group.filter { !busyIDs.contains($0.id) }
                 kept += busy
             } catch {
@@ -230,6 +276,6 @@ extension JobEngine {
         }
         return PruneResult(
             removed: removed.sorted { $0.submittedAt < $1.submittedAt },
-            kept: kept.sorted { $0.submittedAt < $1.submittedAt }, failures: failures)
+            kept: kept.sorted { $0.record.submittedAt < $1.record.submittedAt }, failures: failures)
     }
 }

@@ -84,8 +84,14 @@ extension JobEngine {
             }
             request.id = id
             keyed = KeyedRequest(request)
-            if let existing = try await existingJob(id: id, key: key, keyed: KeyedRequest(request)) {
+            switch try await existingJob(id: id, key: key, keyed: KeyedRequest(request)) {
+            case .found(let existing):
                 return follow ? try await self.follow(existing.id, output: output) : existing
+            case .abandoned(let worker):
+                // Back to the worker the earlier submit chose: a pool must not start it on another.
+                request.worker = worker
+            case .none:
+                break
             }
         }
         if let id = request.id, UUID(uuidString: id) == nil {
@@ -123,17 +129,17 @@ extension JobEngine {
                 ? SyncManifest.sharedWorkdirName(directory: request.syncDirectory ?? request.cwd) : nil,
             submitter: request.submitter, clientKey: request.clientKey)
         record.status = .syncing(by: .current)
+        record.after = dependencies.map(\.id)
         record.separateStderr = request.separateStderr
         record.maxLog = request.maxLog ?? worker.maxLog
         if let cap = record.maxLog { try JobRequest.checkMaxLog(cap) }
-        let script = LaunchScript(
+        var script = LaunchScript(
             root: worker.remoteRoot, jobID: record.id, cwd: request.cwd, workerName: worker.name,
             environmentFile: request.environmentFile, timeoutSeconds: record.timeoutSeconds,
             graceSeconds: request.grace.wholeSecondsRoundedUp, follow: follow,
             workdirName: record.sharedWorkdir ?? record.id,
             prepared: request.syncDirectory != nil || request.reuseWorkdir, command: request.command,
             slots: worker.kind == .ssh ? worker.slots : nil,
-            after: dependencies.isEmpty ? nil : (dependencies.map(\.id), request.afterAnyOutcome),
             gpus: worker.kind == .ssh ? try request.gpuCount : 0, once: request.clientKey != nil,
             separateStderr: request.separateStderr, onEnd: request.onEnd, maxLog: record.maxLog)
         let link = try link(worker)
@@ -149,7 +155,7 @@ extension JobEngine {
             // Of all the submits of this key on this machine, one creates the record; the
             // others return its job.
             guard try records.create(record) else {
-                if let existing = try await existingJob(id: record.id, key: key, keyed: keyed) {
+                if case .found(let existing) = try await existingJob(id: record.id, key: key, keyed: keyed) {
                     return follow ? try await self.follow(existing.id, output: output) : existing
                 }
                 throw RemoteJobsError.remoteFailure(
@@ -162,7 +168,20 @@ extension JobEngine {
                 return follow ? try await self.follow(started.id, output: output) : started
             }
         } else {
-            try await saveRecord(record)
+            try await createRecord(record)
+        }
+        if !dependencies.isEmpty {
+            // Read again now that this job's record names them, so a prune from here on
+            // keeps them (`JobEngine.prune`): each as the queue will decide by it, its exit
+            // code if it ended (the queue then needs none of its files), else its id.
+            let tokens = try dependencies.map { dependency throws in
+                guard let fresh = try records.load(dependency.id) else {
+                    try? records.remove(record.id)
+                    throw RemoteJobsError.unknownJob(prefix: dependency.id)
+                }
+                return fresh.dependencyToken
+            }
+            script.after = (tokens, request.afterAnyOutcome)
         }
         if let plan { observer.planned(plan) }
         do {
@@ -202,13 +221,14 @@ extension JobEngine {
                     // Slurm has it: from here on the job exists, queued.
                     record.slurmJobID = slurmJobID
                     record.status = .queued(reason: nil)
-                    try await saveRecord(record)
+                    // The job exists: recorded even if its record was removed meanwhile.
+                    try await createRecord(record)
                     started = true
                     onStart(record)
                 case .enqueued:
                     // In the worker's queue: from here on the job exists.
                     record.status = .queued(reason: nil)
-                    try await saveRecord(record)
+                    try await createRecord(record)
                     started = true
                     onStart(record)
                 case .queued(let reason):
@@ -229,7 +249,7 @@ extension JobEngine {
                         record.pid = start.pid
                         record.bootID = start.bootID
                     }
-                    try await saveRecord(record)
+                    try await createRecord(record)
                     if started {
                         // Announced when it was queued: now it runs.
                         onStatus(record)
@@ -281,13 +301,24 @@ extension JobEngine {
         return try await finishFollow(record, result: result, offset: &offset, lastByte: lastByte, output: output)
     }
 
+    /// What this machine knows of the job of a client key.
+    private enum EarlierSubmit {
+        /// Nothing: no record.
+        case none
+        /// Its record.
+        case found(JobRecord)
+        /// A record of a job never seen to start, whose p died while preparing it, on this
+        /// worker: the job may have started there or not, as its claim on the worker tells.
+        case abandoned(worker: String)
+    }
+
     /// The job an earlier submit with the same client key started on this machine, if
     /// any: its record (reconciled with the worker), once its preparation (by another p
     /// process) ended. A submit whose p died before its job started is no job: its record
-    /// goes, and the claim on the worker says whether the job started after all.
+    /// goes, and the claim on its worker says whether the job started after all.
     /// - Throws: `RemoteJobsError.clientKeyReused` when the key named another request.
-    private func existingJob(id: String, key: String, keyed: KeyedRequest) async throws -> JobRecord? {
-        guard let local = try records.load(id) else { return nil }
+    private func existingJob(id: String, key: String, keyed: KeyedRequest) async throws -> EarlierSubmit {
+        guard let local = try records.load(id) else { return .none }
         let earlier = local.keyedRequest.flatMap(KeyedRequest.parse)
         if let difference = earlier.map({ keyed.difference(from: $0) })
             ?? (local.command == "" || KeyedRequest.digest(local.command) == keyed.command
@@ -301,17 +332,18 @@ extension JobEngine {
             do {
                 settled = try await waitForPreparation(settled)
             } catch RemoteJobsError.unknownJob {
-                return nil  // It failed and took its record with it: submit it here.
+                return .none  // It failed and took its record with it: submit it here.
             }
         }
-        if case .syncing = local.status, case .unknown = settled.status {
-            // Its p died while preparing it: the worker's claim tells the rest.
+        if case .unknown = settled.status, settled.startedAt == nil, settled.pid == nil, settled.slurmJobID == nil {
+            // Its p died while preparing it (now, or before another p settled its record):
+            // whether the job started after all, the claim on the worker tells.
             try records.remove(id)
-            return nil
+            return .abandoned(worker: local.worker)
         }
         // Only a job that runs (or may) needs the worker asked; an ended one is as recorded.
-        guard settled.status.isOnWorker else { return settled }
-        return (await reconcileRunning([settled])).0.first ?? settled
+        guard settled.status.isOnWorker else { return .found(settled) }
+        return .found((await reconcileRunning([settled])).0.first ?? settled)
     }
 
     /// Claims the job's directory on its worker for a submit with a client key (see

@@ -72,9 +72,16 @@ public final class JobEngine: Sendable {
         access(records.path(of: id), F_OK) == 0
     }
 
-    /// Saves a record (written, flushed to disk and renamed into place) on a thread outside
-    /// the cooperative pool: the fsync waits for the disk.
+    /// Saves a change to an existing record (written, flushed to disk and swapped into
+    /// place) on a thread outside the cooperative pool, since the fsync waits for the disk.
+    /// A record removed meanwhile (by `p rm` or `p prune` in another process) stays removed.
     func saveRecord(_ record: JobRecord) async throws {
+        let records = self.records
+        try await BlockingWork.run { _ = try records.update(record) }
+    }
+
+    /// Saves a new record, on a thread outside the cooperative pool.
+    func createRecord(_ record: JobRecord) async throws {
         let records = self.records
         try await BlockingWork.run { try records.save(record) }
     }
@@ -83,7 +90,7 @@ public final class JobEngine: Sendable {
     func settlePreparation(_ record: JobRecord) throws(RemoteJobsError) -> JobRecord {
         guard case .syncing(let preparer) = record.status else { return record }
         let settled = Reconciler.reconcilePreparation(record, preparerAlive: preparer.isAlive)
-        if settled != record { try records.save(settled) }
+        if settled != record { try records.update(settled) }
         return settled
     }
 

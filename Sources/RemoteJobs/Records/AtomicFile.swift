@@ -7,7 +7,7 @@ enum AtomicFile {
     /// Writes `bytes` to `path` atomically with the given mode, creating the directory
     /// (mode 0700) if needed.
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(RemoteJobsError) {
-        _ = try write(bytes, to: path, mode: mode, replacing: true)
+        _ = try write(bytes, to: path, mode: mode, as: .createOrReplace)
     }
 
     /// Writes `bytes` to `path` as `write` does, but only if no file is there: the whole
@@ -15,11 +15,22 @@ enum AtomicFile {
     /// existing name), so of many processes creating one path, exactly one does.
     /// - Returns: whether this call created it (false: it existed).
     static func create(_ bytes: [UInt8], at path: String, mode: mode_t = 0o600) throws(RemoteJobsError) -> Bool {
-        try write(bytes, to: path, mode: mode, replacing: false)
+        try write(bytes, to: path, mode: mode, as: .create)
     }
 
-    private static func write(_ bytes: [UInt8], to path: String, mode: mode_t, replacing: Bool) throws(RemoteJobsError)
-        -> Bool
+    /// Writes `bytes` to `path` as `write` does, but only if a file is there: the new file
+    /// and the old one swap names in one step (`Platform.exchange`), so a file another
+    /// process removed a moment before is never brought back. Where names cannot be swapped
+    /// (some network file systems), the file is checked for and then replaced.
+    /// - Returns: whether this call replaced it (false: it was gone).
+    static func replace(_ bytes: [UInt8], at path: String, mode: mode_t = 0o600) throws(RemoteJobsError) -> Bool {
+        try write(bytes, to: path, mode: mode, as: .replace)
+    }
+
+    private enum Placement { case createOrReplace, create, replace }
+
+    private static func write(_ bytes: [UInt8], to path: String, mode: mode_t, as placement: Placement)
+        throws(RemoteJobsError) -> Bool
     {
         let directory = (path as NSString).deletingLastPathComponent
         try createDirectory(directory)
@@ -45,13 +56,31 @@ enum AtomicFile {
             unlink(temporary)
             throw .localFile(path: temporary, action: "flush", errno: code)
         }
-        if !replacing {
+        switch placement {
+        case .create:
             let linked = link(temporary, path) == 0
             let code = errno
             unlink(temporary)
             if linked { return true }
             if code == EEXIST { return false }
             throw .localFile(path: path, action: "create", errno: code)
+        case .replace:
+            switch Platform.exchange(temporary, path) {
+            case .exchanged:
+                // The temporary name now holds the old file.
+                unlink(temporary)
+                return true
+            case .targetMissing:
+                unlink(temporary)
+                return false
+            case .unsupported:
+                guard access(path, F_OK) == 0 else {
+                    unlink(temporary)
+                    return false
+                }
+            }
+        case .createOrReplace:
+            break
         }
         guard rename(temporary, path) == 0 else {
             let code = errno

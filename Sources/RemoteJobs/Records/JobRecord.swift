@@ -31,6 +31,15 @@ public struct JobRecord: Sendable, Equatable {
     /// The caller's key that made its submission idempotent (`JobRequest.clientKey`).
     public var clientKey: String?
 
+    /// How the worker's queue names this job among another's dependencies (`--after`): its
+    /// id while it may still run (or is unknown: the worker's files decide); `id:CODE` once
+    /// it ended with that exit code, or `id:-` without one, so the queue decides without
+    /// its files (a prune may remove them).
+    var dependencyToken: String {
+        guard status.removal == .ended else { return id }
+        return id + ":" + (status.exitCode.map(String.init) ?? "-")
+    }
+
     /// How the worker-side scripts find the job's process: `slurm:<id>` for a Slurm job,
     /// else the pid recorded at launch.
     var workerProcess: String? { slurmJobID.map { "slurm:" + $0 } ?? pid.map(String.init) }
@@ -56,6 +65,9 @@ public struct JobRecord: Sendable, Equatable {
     /// For a job submitted with a client key: what the submit asked for (`KeyedRequest`),
     /// so the key used again for another request is refused.
     var keyedRequest: String?
+    /// The jobs it runs after (`--after`), whose records and files stay while it may
+    /// still need their outcome (`JobEngine.prune`).
+    public var after: [String] = []
 
     /// A record.
     public init(
@@ -137,6 +149,7 @@ extension JobRecord: Codable {
         case separateStderr = "separate_stderr"
         case maxLog = "max_log"
         case keyedRequest = "client_request"
+        case after
     }
 
     /// Reads a record; the status and its data are checked (a failed job needs its code).
@@ -162,6 +175,7 @@ extension JobRecord: Codable {
         separateStderr = try c.decodeIfPresent(Bool.self, forKey: .separateStderr) ?? false
         maxLog = try c.decodeIfPresent(UInt64.self, forKey: .maxLog)
         keyedRequest = try c.decodeIfPresent(String.self, forKey: .keyedRequest)
+        after = try c.decodeIfPresent([String].self, forKey: .after) ?? []
         workerClockOffset = try c.decodeIfPresent(Double.self, forKey: .workerClockOffset).flatMap {
             $0.isFinite && abs($0) < 1e10 ? $0 : nil
         }
@@ -225,6 +239,7 @@ extension JobRecord: Codable {
         if separateStderr { try c.encode(true, forKey: .separateStderr) }
         try c.encodeIfPresent(maxLog, forKey: .maxLog)
         try c.encodeIfPresent(keyedRequest, forKey: .keyedRequest)
+        if !after.isEmpty { try c.encode(after, forKey: .after) }
         try c.encodeIfPresent(workerClockOffset, forKey: .workerClockOffset)
     }
 }

@@ -64,9 +64,26 @@ struct JobStore: Sendable {
         return record
     }
 
-    /// Writes a record atomically (mode 0600).
+    /// Writes a record atomically (mode 0600), whether or not one exists: for a record being
+    /// created (or imported); every later change goes through `update`.
     func save(_ record: JobRecord) throws(RemoteJobsError) {
         try AtomicFile.write(try Self.bytes(of: record), to: path(of: record.id))
+    }
+
+    /// Replaces a record atomically, only if it still exists: a change worked out from what
+    /// was read earlier (a reconcile, which asks the worker for seconds) never brings back a
+    /// record another process removed meanwhile (`p prune`, `p rm`).
+    /// - Returns: whether it was there to replace.
+    ///
+    /// Nor does it bring a finished job back to life: a record that says the job ended
+    /// (done, failed, stopped) is not replaced by one that says it runs, or is unknown,
+    /// worked out from an older read (another process learned of the end meanwhile).
+    @discardableResult
+    func update(_ record: JobRecord) throws(RemoteJobsError) -> Bool {
+        if record.status.removal != .ended, let current = try? load(record.id), current.status.removal == .ended {
+            return false
+        }
+        return try AtomicFile.replace(try Self.bytes(of: record), at: path(of: record.id))
     }
 
     /// A record's file: its JSON and a newline.

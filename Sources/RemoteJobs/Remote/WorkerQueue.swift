@@ -10,7 +10,9 @@ enum WorkerQueue {
     /// `remove` takes it out of the queue (printing `removed` when it was still queued).
     /// Then it counts the running jobs of the root (a live `pid` without an exit code, or
     /// one `launching`) and walks the queue in order: a job whose dependencies (`J/after`:
-    /// `ok|any id,id...`) still run or wait is passed over; one with a dependency that
+    /// `ok|any id,id...`, where `id:CODE` is one that had already ended when the job was
+    /// submitted, with that exit code, or `-` for none, so its files need not stay) still
+    /// run or wait is passed over; one with a dependency that
     /// failed (`ok`), or ended without a code, or is gone, is ended without running: a line
     /// in its log says why, its exit code is 1; the others start while slots (`R/slots`,
     /// none: no limit) allow, each with the arguments its launch left in `J/start`,
@@ -32,9 +34,9 @@ enum WorkerQueue {
             + RemoteScripts.isZombie("$k") + #" && return 1; return 0; }"#,
         #"r=0; for j in "$R"/jobs/*; do if [ -f "$j/queued" ] || [ -f "$j/exitcode" ]; then continue; fi; if "#
             + launching("$j") + #"; then r=$((r+1)); elif live "$j"; then r=$((r+1)); fi; done"#,
-        #"for e in "$R"/queue/*; do if [ ! -e "$e" ]; then continue; fi; i=${e##*/}; i=${i#*-}; J=$R/jobs/$i; if [ ! -f "$J/queued" ]; then rm -f "$e"; continue; fi; d=go; if [ -f "$J/after" ]; then read -r M L < "$J/after"; for x in $(echo "$L" | tr "," " "); do X=$R/jobs/$x; c=; if [ -f "$X/exitcode" ]; then read -r c < "$X/exitcode"; elif [ -f "$X/queued" ] || "#
+        #"for e in "$R"/queue/*; do if [ ! -e "$e" ]; then continue; fi; i=${e##*/}; i=${i#*-}; J=$R/jobs/$i; if [ ! -f "$J/queued" ]; then rm -f "$e"; continue; fi; d=go; if [ -f "$J/after" ]; then read -r M L < "$J/after"; for x in $(echo "$L" | tr "," " "); do c=; case $x in *:*) c=${x#*:}; x=${x%%:*}; case $c in "" | *[!0-9]*) c=gone ;; esac ;; *) X=$R/jobs/$x; if [ -f "$X/exitcode" ]; then read -r c < "$X/exitcode"; elif [ -f "$X/queued" ] || "#
             + launching("$X")
-            + #" || live "$X"; then d=wait; break; else c=gone; fi; if [ "$M" = ok ] && [ "$c" != 0 ]; then d=fail; break; fi; done; fi"#
+            + #" || live "$X"; then d=wait; break; else c=gone; fi ;; esac; if [ "$M" = ok ] && [ "$c" != 0 ]; then d=fail; break; fi; done; fi"#
             + #"; if [ $d = wait ]; then continue; fi; if [ $d = fail ]; then if [ "$c" = gone ]; then w="ended without an exit code, or is gone"; else w="failed (exit $c)"; fi; printf "p: not started: job %s, which it runs after, %s\n" "$x" "$w" >> "$J/output.log"; date +%s > "$J/ended_at"; echo 1 > "$J/exitcode.tmp" && mv -f "$J/exitcode.tmp" "$J/exitcode"; rm -f "$J/queued" "$e"; continue; fi"#
             + #"; if [ "$S" -gt 0 ] && [ $r -ge "$S" ]; then break; fi; a1=; a2=; { read -r a1; read -r a2; read -r a3; read -r a4; read -r a5; read -r a6; read -r a7; } < "$J/start"; if [ -z "$a1" ] || [ -z "$a2" ]; then echo "p: not started: the arguments its launch left (start) cannot be read" >> "$J/output.log"; date +%s > "$J/ended_at"; echo 1 > "$J/exitcode.tmp" && mv -f "$J/exitcode.tmp" "$J/exitcode"; rm -f "$J/queued" "$e"; continue; fi; mv "$e" "$J/launched" 2>/dev/null || continue; touch "$J/launched"; rm -f "$J/queued"; if command -v setsid > /dev/null 2>&1; then ( setsid sh "$J/run" "$a1" "$a2" "$a3" "$a4" "$a5" "$a6" "$a7" < /dev/null > /dev/null 2>&1 & ); else ( perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" sh "$J/run" "$a1" "$a2" "$a3" "$a4" "$a5" "$a6" "$a7" < /dev/null > /dev/null 2>&1 & ); fi; r=$((r+1)); done"#,
     ].joined(separator: "; ")
@@ -83,7 +85,7 @@ enum WorkerQueue {
         #"if [ -n "${13}${14}" ]; then "# + LaunchScript.signalReset,
         #"printf "%s\n" "$J" "$W" "$6" "$7" "${10}" "$m" "$G" > "$J/start" || fail 91; if [ -n "${14}" ]; then printf "%s\n" "${14}" > "$J/after" || fail 91; fi"#,
         #"mkdir -p "$R/queue" && printf "%s\n" "${15}" > "$R/kick.$2" && mv -f "$R/kick.$2" "$R/kick" || fail 91; if [ -n "${13}" ]; then echo "${13}" > "$R/slots.$2" && mv -f "$R/slots.$2" "$R/slots"; else rm -f "$R/slots"; fi"#,
-        #"rm -f "$J/preparing"; sh "$R/kick" "$R" add "$2" < /dev/null > /dev/null || fail 91; printf "p-queued\n" >&2"#,
+        #"rm -f "$J/preparing"; trap - PIPE; sh "$R/kick" "$R" add "$2" < /dev/null > /dev/null || fail 91; printf "p-queued\n" >&2"#,
         #"if [ "$8" = 1 ]; then P=; r=-; n=0; until [ -s "$J/pid" ] || [ -f "$J/exitcode" ]; do if [ ! -f "$J/queued" ] && [ ! -f "$J/launched" ]; then break; fi; if [ $((n % 20)) = 0 ] && [ -f "$J/queued" ]; then if [ $n -gt 0 ]; then "#
             + kickIfQueued
             + #"; fi; qr; if [ "$Q" != "$r" ]; then r=$Q; printf "p-state %s\n" "$Q" >&2; fi; fi; n=$((n+1)); sleep 0.05; hb 100; done; if [ -s "$J/pid" ]; then read -r p < "$J/pid"; case $p in "" | *[!0-9]*) p= ;; esac; P=$p; t=-; read -r t < "$J/started_at" 2>/dev/null; if [ -n "$p" ]; then printf "p-start %s %s %s\n" $p "${t:--}" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2; fi; fi; "#

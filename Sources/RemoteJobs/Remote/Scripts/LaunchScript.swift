@@ -50,7 +50,7 @@ struct LaunchScript: WorkerScript {
             workdirName, prepared ? "1" : "0", slots.map(String.init) ?? "",
             after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "", WorkerQueue.kick,
             "\(gpus)", once ? "1" : "", separateStderr ? "1" : "", "\(Array((onEnd ?? "").utf8).count)",
-            "\(maxLog ?? 0)",
+            "\(maxLog ?? 0)", "\(Array(command.utf8).count)",
         ]
     }
 
@@ -64,12 +64,17 @@ struct LaunchScript: WorkerScript {
     /// session and process group; it writes its pid, which the launcher waits for), prints
     /// `p-start <pid> <started_at> <boot_id>` on stderr and, when `$8` is 1, goes on to
     /// stream the output as `follow` does. Arguments: `R ID cwdLength workerLength
-    /// envLength timeout grace follow wrapper evalCommandFile workdirName prepared slots after
-    /// kick gpus once stderr onEndLength maxLog`; with `maxLog` above 0 the logs are capped
+    /// envLength timeout grace follow wrapper runner workdirName prepared slots after
+    /// kick gpus once stderr onEndLength maxLog commandLength`; files that did not arrive
+    /// whole (a connection cut while stdin was sent) start nothing (exit 91): the command
+    /// is written beside `cmd` and put in place only once whole, so a `cmd` is always the
+    /// whole command; SIGPIPE is ignored until the job starts, so a message to a client that
+    /// is gone cannot end the script before it cleaned up; with `maxLog` above 0 the logs are capped
     /// (`CappedLog`; exit 95 when the worker cannot punch holes); with `stderr` 1 the command's stderr goes to `stderr.log`
     /// (the wrapper sees that file); with `once` 1 (a client key's job, whose directory its submit claimed
-    /// first, `ClaimJobScript`) `cmd` is created only if absent (`set -C`, one `open` with
-    /// `O_EXCL`), so of two launches of one job only one starts it; the other exits 97; with `gpus` above 0 it first claims that many free GPUs (`WorkerGPUs`,
+    /// first, `ClaimJobScript`) `cmd` is put in place only if absent (`ln`, which fails on
+    /// an existing name), so of two launches of one job only one starts it; the other
+    /// exits 97; with `gpus` above 0 it first claims that many free GPUs (`WorkerGPUs`,
     /// exit 96 when too few are free); with slots or dependencies the job goes through the worker's queue
     /// (`WorkerQueue.launchBranch`), otherwise it starts at once. With
     /// `prepared` 1 (the work directory was synced or claimed), the job's directories must
@@ -86,7 +91,7 @@ struct LaunchScript: WorkerScript {
             WorkerQueue.launchBranch,
             #"if command -v setsid > /dev/null 2>&1; then D=setsid; elif command -v perl > /dev/null 2>&1; then D=perl; else echo "p: the worker has neither setsid nor perl" >&2; fail 92; fi"#,
             signalReset,
-            #"k=$( ( if [ $D = setsid ]; then setsid sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" $G < /dev/null > /dev/null 2>&1 & else perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" $G < /dev/null > /dev/null 2>&1 & fi; echo $! ) )"#,
+            #"trap - PIPE; k=$( ( if [ $D = setsid ]; then setsid sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" $G < /dev/null > /dev/null 2>&1 & else perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" sh "$J/run" "$J" "$W" "$6" "$7" "${10}" "$m" $G < /dev/null > /dev/null 2>&1 & fi; echo $! ) )"#,
             #"n=0; until [ -s "$J/pid" ] || [ $n -ge 1000 ]; do sleep 0.01; n=$((n+1)); done; if [ -s "$J/pid" ]; then :; else echo "p: the job did not start" >&2; fail 93; fi; read -r p < "$J/pid"; if [ -n "$k" ] && [ "$k" != "$p" ] && kill -0 "$k" 2>/dev/null; then p=$k; fi; case $p in "" | *[!0-9]*) p=$k ;; esac; P=$p"#,
             #"rm -f "$J/preparing"; s=-; read -r s < "$J/started_at" 2>/dev/null; printf "p-start %s %s %s\n" $p "${s:--}" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2"#,
             #"if [ "$8" = 1 ]; then "# + RemoteScripts.followPart + "; fi",
@@ -98,7 +103,7 @@ struct LaunchScript: WorkerScript {
     /// to `run` and an empty log; any failure removes what it made (exit 90, 91, 94).
     /// Sets `J`, `W`, `R`, `m` (the login's umask) and `fail`.
     static let jobFiles = [
-        #"m=$(umask); umask 077; o=0; K=${12}; J=$1; Z=$1; "# + RemoteScripts.factsFunction,
+        #"trap "" PIPE; m=$(umask); umask 077; o=0; K=${12}; J=$1; Z=$1; "# + RemoteScripts.factsFunction,
         #"if [ "$K" = 1 ] && { [ ! -d "$1/jobs/$2" ] || [ ! -d "$1/workdirs/${11}" ]; }; then echo "p: the files of the job vanished from the worker while it was being prepared (removed with p rm --force?); it was not started" >&2; exit 94; fi"#,
         #"room() { if full; then echo "p: no space left on the disk of the worker that holds $Z" >&2; fi; }"#,
         #"if mkdir -p "$1/jobs/$2" "$1/workdirs/${11}" && R=$(cd "$1" && pwd); then :; else room; rmdir "$1/jobs/$2" 2>/dev/null; exit 90; fi; J=$R/jobs/$2; W=$R/workdirs/${11}"#,
@@ -107,7 +112,9 @@ struct LaunchScript: WorkerScript {
         #"dd ibs=1 count=$3 of="$J/cwd" 2>/dev/null && dd ibs=1 count=$4 of="$J/worker" 2>/dev/null || fail 91"#,
         #"if [ "$5" -gt 0 ]; then dd ibs=1 count=$5 of="$J/env" 2>/dev/null || fail 91; fi"#,
         #"if [ "${19:-0}" -gt 0 ]; then dd ibs=1 count=${19} of="$J/on_end" 2>/dev/null || fail 91; fi"#,
-        #"if [ "${17}" = 1 ]; then if ( set -C; cat > "$J/cmd" ) 2>/dev/null; then :; elif [ -e "$J/cmd" ]; then echo "p: job $2 was already started, by another submit with the same key" >&2; exit 97; else fail 91; fi; else cat > "$J/cmd" || fail 91; fi"#,
+        #"cat > "$J/cmd.new" || fail 91"#,
+        #"whole() { z=$(stat -c %s "$1" 2>/dev/null || wc -c < "$1" 2>/dev/null); [ "$((z+0))" -eq "$2" ]; }; V=0; if [ "$5" -gt 0 ]; then whole "$J/env" "$5" || V=1; fi; if [ "${19:-0}" -gt 0 ]; then whole "$J/on_end" "${19}" || V=1; fi; if whole "$J/cwd" "$3" && whole "$J/worker" "$4" && whole "$J/cmd.new" "${21}" && [ $V = 0 ]; then :; else echo "p: the files of the job arrived incomplete (the connection broke?); it was not started" >&2; fail 91; fi"#,
+        #"if [ "${17}" = 1 ]; then if ln "$J/cmd.new" "$J/cmd" 2>/dev/null; then rm -f "$J/cmd.new"; elif [ -e "$J/cmd" ]; then rm -f "$J/cmd.new"; echo "p: job $2 was already started, by another submit with the same key" >&2; exit 97; else fail 91; fi; else mv -f "$J/cmd.new" "$J/cmd" || fail 91; fi"#,
         ##"printf "#!/bin/sh\n%s\n" "$9" > "$J/run" && : > "$J/output.log" || fail 91; if [ "${18}" = 1 ]; then : > "$J/stderr.log" || fail 91; fi"##,
         #"cat /proc/sys/kernel/random/boot_id > "$J/boot_id" 2>/dev/null || rm -f "$J/boot_id""#,
         CappedLog.launchCheck,

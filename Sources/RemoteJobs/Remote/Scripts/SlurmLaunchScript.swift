@@ -27,8 +27,8 @@ struct SlurmLaunchScript: WorkerScript {
         (LaunchScript.jobFiles + [
             LaunchScript.signalReset,
             #"if command -v sbatch > /dev/null 2>&1; then :; else echo "p: sbatch is not on the PATH of the login shell of the worker (is it a Slurm login node?)" >&2; fail 95; fi"#,
-            #"I=$2; F=$8; A=$6; B=$7; E=${10}; shift 20; set -- "$@" "$J/run" "$J" "$W" "$A" "$B" "$E" "$m" $G"#,
-            #"if N=$(sbatch --parsable --job-name "p-${I%%-*}" --chdir "$W" --output "$J/slurm.log" --open-mode append "$@" 2> "$J/sbatch.err"); then :; else cat "$J/sbatch.err" >&2; fail 95; fi; N=${N%%;*}; case $N in "" | *[!0-9_]*) echo "p: sbatch did not print a job id" >&2; fail 95 ;; esac"#,
+            #"I=$2; F=$8; A=$6; B=$7; E=${10}; shift 21; set -- "$@" "$J/run" "$J" "$W" "$A" "$B" "$E" "$m" $G"#,
+            #"trap - PIPE; if N=$(sbatch --parsable --job-name "p-${I%%-*}" --chdir "$W" --output "$J/slurm.log" --open-mode append "$@" 2> "$J/sbatch.err"); then :; else cat "$J/sbatch.err" >&2; fail 95; fi; N=${N%%;*}; case $N in "" | *[!0-9_]*) echo "p: sbatch did not print a job id" >&2; fail 95 ;; esac"#,
             #"echo "$N" > "$J/slurm_id"; rm -f "$J/preparing" "$J/sbatch.err"; printf "p-slurm %s\n" "$N" >&2"#,
             #"if [ "$F" = 1 ]; then P=slurm:$N; p=$P; r=; n=0; until [ -s "$J/pid" ]; do if [ $((n % 40)) = 0 ]; then if up; then if [ "$Q" != "$r" ]; then r=$Q; case $Q in PENDING* | CONFIGURING* | REQUEUE* | RESV_DEL_HOLD*) printf "p-state %s\n" "$Q" >&2 ;; esac; fi; else break; fi; fi; n=$((n+1)); sleep 0.05; hb 100; done; if [ -s "$J/pid" ]; then t=-; read -r t < "$J/started_at" 2>/dev/null; printf "p-start %s %s -\n" "$N" "${t:--}" >&2; "#
                 + RemoteScripts.followPart + "; else " + RemoteScripts.trailer + "; fi; fi",
