@@ -68,6 +68,9 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
     /// A client key already named job `id`, submitted with another request (`difference`
     /// says how it differs): a key names one job, never another.
     case clientKeyReused(key: String, id: String, difference: String)
+    /// The job client key `key` named ran and was removed since (`p rm`, `p prune`, the MCP
+    /// server's retention): the key is used, never run again (for 30 days).
+    case clientKeyRetired(key: String, id: String)
     /// None of the workers carrying `label` could be reached to place a job; `failures`
     /// says why, by worker (a connection failure: exit 255 in the CLI).
     indirect case noWorkerAnswered(label: String, failures: [String: RemoteJobsError])
@@ -213,6 +216,9 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
                 "worker '\(worker)': \(error) The connection was cut while job \(jobID.prefix(8)) was being started, so it may or may not run; `p ls -a` shows it once the worker answers."
         case .invalidArgument(let message):
             return message
+        case .clientKeyRetired(let key, let id):
+            return
+                "the client key '\(key)' named job \(id.prefix(8)), which ran and was removed since (p rm, p prune, the MCP server's retention); a key names one job, never run again: give this request a key of its own."
         case .clientKeyReused(let key, let id, let difference):
             return
                 "the client key '\(key)' already names job \(id.prefix(8)), submitted with \(difference); a key names one job: give this request a key of its own."

@@ -101,6 +101,24 @@ struct JobStoreTests {
         #expect(leftovers.isEmpty, "no temporary file left: \(leftovers)")
     }
 
+    /// A retired job of a client key leaves a tombstone with its request; others none.
+    @Test func aRetiredKeyedJobLeavesATombstone() throws {
+        var keyed = record("aaaa0000-0000-4000-8000-000000000001")
+        keyed.clientKey = "k"
+        keyed.keyedRequest = "v1 a b c d e"
+        try store.save(keyed)
+        try store.retire(keyed)
+        #expect(try store.load(keyed.id) == nil)
+        #expect(store.tombstone(keyed.id) == "v1 a b c d e")
+        #expect(store.ids().isEmpty, "a tombstone is no record")
+        let plain = record("bbbb0000-0000-4000-8000-000000000002")
+        try store.save(plain)
+        try store.retire(plain)
+        #expect(store.tombstone(plain.id) == nil)
+        store.removeOldTombstones(now: Date().addingTimeInterval(JobStore.tombstoneLife + 60))
+        #expect(store.tombstone(keyed.id) == nil)
+    }
+
     @Test func commandsBeyondTheLimitAreRefused() throws {
         #expect(throws: RemoteJobsError.self) {
             try JobRequest.checkCommand(String(repeating: "x", count: JobRequest.maxCommandBytes + 1))

@@ -599,6 +599,23 @@ struct ClaimJobScriptTests {
         #expect(try await shell.ask(claim) == .taken(request: request, started: true))
     }
 
+    /// A key's job that ran and was removed leaves its request behind: the key is not
+    /// claimed again (never run twice); one that never started frees its key.
+    @Test(arguments: LocalShell.all)
+    func aRemovedJobKeepsItsKeyUsed(shell: LocalShell) async throws {
+        let root = WorkerScriptTests.Root()
+        defer { root.remove() }
+        let claim = ClaimJobScript(root: root.path, jobID: "a", request: request)
+        #expect(try await shell.ask(claim) == .claimed)
+        _ = try await shell.ask(RemoveScript(root: root.path, jobs: [("a", nil)]))
+        #expect(try await shell.ask(claim) == .claimed, "it never started: the key is free")
+        try "x".write(toFile: root.path + "/jobs/a/cmd", atomically: false, encoding: .utf8)
+        try "0\n".write(toFile: root.path + "/jobs/a/exitcode", atomically: false, encoding: .utf8)
+        _ = try await shell.ask(RemoveScript(root: root.path, jobs: [("a", nil)]))
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/jobs/a"))
+        #expect(try await shell.ask(claim) == .removed(request: request))
+    }
+
     @Test func requestsNameWhatDiffers() {
         let same = KeyedRequest(JobRequest(command: "make test", worker: "box", clientKey: "other"))
         #expect(request.difference(from: same) == nil)

@@ -213,7 +213,7 @@ extension JobEngine {
                 if let reason = busy[record.id] {
                     kept.append(KeptJob(record: record, because: reason))
                 } else {
-                    try records.remove(record.id)
+                    try records.retire(record)
                 }
             }
         }
@@ -262,6 +262,8 @@ extension JobEngine {
             waiters[record.id].map { KeptJob(record: record, because: .needed(by: $0)) }
         }
         if dryRun { return PruneResult(removed: doomed, kept: kept, failures: [:]) }
+        let store = records
+        await BlockingWork.run { store.removeOldTombstones() }
         var removed: [JobRecord] = []
         var failures: [String: RemoteJobsError] = [:]
         for (name, group) in Dictionary(grouping: doomed, by: \.worker) {

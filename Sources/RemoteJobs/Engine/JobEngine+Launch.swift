@@ -318,7 +318,12 @@ extension JobEngine {
     /// goes, and the claim on its worker says whether the job started after all.
     /// - Throws: `RemoteJobsError.clientKeyReused` when the key named another request.
     private func existingJob(id: String, key: String, keyed: KeyedRequest) async throws -> EarlierSubmit {
-        guard let local = try records.load(id) else { return .none }
+        guard let local = try records.load(id) else {
+            if let removed = records.tombstone(id) {
+                try Self.refuseRemoved(key: key, id: id, keyed: keyed, earlier: KeyedRequest.parse(removed))
+            }
+            return .none
+        }
         let earlier = local.keyedRequest.flatMap(KeyedRequest.parse)
         if let difference = earlier.map({ keyed.difference(from: $0) })
             ?? (local.command == "" || KeyedRequest.digest(local.command) == keyed.command
@@ -359,6 +364,8 @@ extension JobEngine {
                 switch try await link.ask(ClaimJobScript(root: record.root, jobID: record.id, request: keyed)) {
                 case .claimed:
                     return nil
+                case .removed(let earlier):
+                    try Self.refuseRemoved(key: key, id: record.id, keyed: keyed, earlier: earlier)
                 case .taken(let earlier, let started, let pid):
                     // A claim being made may not have its request written yet.
                     if let difference = earlier.map({ keyed.difference(from: $0) })
@@ -375,6 +382,16 @@ extension JobEngine {
             try? records.remove(record.id)
             throw error
         }
+    }
+
+    /// The error for a submit of a key whose job ran and was removed: the key is used.
+    private static func refuseRemoved(key: String, id: String, keyed: KeyedRequest, earlier: KeyedRequest?) throws
+        -> Never
+    {
+        if let difference = earlier.flatMap({ keyed.difference(from: $0) }) {
+            throw RemoteJobsError.clientKeyReused(key: key, id: id, difference: difference)
+        }
+        throw RemoteJobsError.clientKeyRetired(key: key, id: id)
     }
 
     /// The record of a job another submit of the same key started on `record`'s worker,

@@ -109,6 +109,41 @@ struct JobStore: Sendable {
         }
     }
 
+    /// Removes the record of a job that ran, leaving, for a job submitted with a client
+    /// key, a tombstone (`<id>.removed`, the request it was submitted with): a key names
+    /// one job, so a submit of the same key later is refused instead of running it again.
+    func retire(_ record: JobRecord) throws(RemoteJobsError) {
+        if record.clientKey != nil {
+            let line = (record.keyedRequest ?? "") + "\n"
+            try AtomicFile.write(Array(line.utf8), to: tombstonePath(of: record.id))
+        }
+        try remove(record.id)
+    }
+
+    /// The request a removed job of a client key was submitted with (`retire`), if its
+    /// tombstone is there ("" when it did not keep one).
+    func tombstone(_ id: String) -> String? {
+        guard let bytes = try? LocalFile.contents(of: tombstonePath(of: id)) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Removes tombstones older than `JobStore.tombstoneLife`.
+    func removeOldTombstones(now: Date = Date()) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasSuffix(".removed") {
+            var info = stat()
+            let path = directory + "/" + name
+            if stat(path, &info) == 0, now.timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > Self.tombstoneLife {
+                unlink(path)
+            }
+        }
+    }
+
+    /// How long a client key stays used after its job was removed: 30 days.
+    static let tombstoneLife: TimeInterval = 30 * 86_400
+
+    private func tombstonePath(of id: String) -> String { directory + "/" + id + ".removed" }
+
     /// The full id for a unique prefix of at least 4 characters.
     /// - Throws: `.invalidJobID`, `.unknownJob`, `.ambiguousJob` (listing the candidates).
     func resolve(_ prefix: String) throws(RemoteJobsError) -> String {
