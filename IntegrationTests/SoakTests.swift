@@ -101,6 +101,10 @@ struct SoakTests {
         }
         chaos.cancel()
         let report = try await Self.settle(world: world, runs: runs, roots: roots, ledger: ledger)
+        // Whatever the report says, nothing of the soak is left running (or paused) behind.
+        for record in world.records.loadAll().records where record.status.isActive {
+            _ = try? await world.p("stop", "--signal", "KILL", record.id)
+        }
         let ran = try await world.workerText("wc -l < '\(runs)' 2>/dev/null || echo 0")
         print(
             "soak (seed \(seed)): \(ledger.all.count) jobs, \(ran) ran, \(ledger.all.filter(\.stopped).count) stopped, "

@@ -60,11 +60,14 @@ struct WorkerQueueTests {
                 "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done"))
         let client = try world.start("-n", "--", "echo queued job ran")
         try await JobWorld.eventually("the second job is queued") {
-            try world.records.loadAll().records.contains { $0.command == "echo queued job ran" }
+            try world.records.loadAll().records.contains { record in
+                guard record.command == "echo queued job ran", case .queued = record.status else { return false }
+                return true
+            }
         }
         let queued = try #require(try world.records.loadAll().records.first { $0.command == "echo queued job ran" })
         func scriptsOnWorker() async throws -> [String] {
-            try await world.workerText("ps -A -o args=").split(separator: "\n").map(String.init).filter {
+            try await world.workerText("ps -A -ww -o args=").split(separator: "\n").map(String.init).filter {
                 $0.contains(queued.id)
             }
         }

@@ -131,11 +131,9 @@ struct JobStore: Sendable {
     func removeOldTombstones(now: Date = Date()) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.hasSuffix(".removed") {
-            var info = stat()
             let path = directory + "/" + name
-            if stat(path, &info) == 0, now.timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > Self.tombstoneLife {
-                unlink(path)
-            }
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            if let modified, now.timeIntervalSince(modified) > Self.tombstoneLife { unlink(path) }
         }
     }
 
