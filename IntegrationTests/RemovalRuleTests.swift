@@ -223,7 +223,8 @@ struct RemovalRuleTests {
 }
 
 /// The MCP server's retention sweep removes only the jobs it started that ended: never one
-/// that is paused, queued, running, or whose `--on-end` command still runs.
+/// that is paused, queued, running, or whose `--on-end` command still runs; and its live
+/// cap counts every job that may still run.
 @Suite("The MCP retention sweep, by status", .timeLimit(.minutes(10)), .throttled)
 struct RetentionRuleTests {
     @Test func theSweepTakesOnlyWhatEnded() async throws {
@@ -233,7 +234,7 @@ struct RetentionRuleTests {
             try config.register(Worker(name: "tight", connection: "worker", root: tight))
             try config.change("tight", slots: 1)
         }
-        let session = try await MCPSession.start(world, arguments: ["--retention", "1s"])
+        let session = try await MCPSession.start(world, arguments: ["--retention", "1s", "--max-jobs", "4"])
         func submit(_ command: String, host: String = "box", onEnd: String? = nil) async throws -> String {
             var arguments: [String: MCP.Value] = ["command": .string(command), "host": .string(host)]
             if let onEnd { arguments["on_end"] = .string(onEnd) }
@@ -261,8 +262,13 @@ struct RetentionRuleTests {
             #expect(try world.records.load(id) != nil, "\(name) kept")
             #expect(try await world.existsOnWorker(root + "/jobs/" + id), "\(name)'s files kept")
         }
+        // The live cap counts what may still run, the paused and the queued job too: with
+        // three of them, one more is admitted and the next refused.
+        let fourth = try await submit(hold)
+        let fifth = try await session.job("submit", ["command": .string(hold), "host": "box"])
+        #expect(fifth.error?.contains("the limit (p mcp --max-jobs 4)") == true, "\(fifth)")
         _ = try await world.onWorker("touch '\(tight)/workdirs/\(running)/go'")
-        for id in [paused, ending] { try await world.letGo(id) }
+        for id in [paused, ending, fourth] { try await world.letGo(id) }
         #expect(try await world.p("resume", paused).status == 0)
         try await JobWorld.eventually("every job ended and was swept", timeout: .seconds(60)) {
             try world.records.loadAll().records.isEmpty

@@ -136,7 +136,10 @@ struct SoakTests {
                         arguments += ["--after", dependency.id!]
                         job.after = dependency.token
                     }
-                    arguments += ["--", "echo \(token) >> '\(runs)'; sleep \(pause); exit \(code)"]
+                    // Each run notes where and when it ran, for the report of a command run twice.
+                    arguments += [
+                        "--", "echo \(token) $PWD $$ $(date +%s.%N) >> '\(runs)'; sleep \(pause); exit \(code)",
+                    ]
                     job.arguments = arguments
                     ledger.add(job)
                     mine.append(token)
@@ -236,10 +239,13 @@ struct SoakTests {
         }
         let lines = try await world.workerText("cat '\(runs)' 2>/dev/null").split(separator: "\n").map(String.init)
         var counts: [String: Int] = [:]
-        for line in lines { counts[line, default: 0] += 1 }
+        for line in lines { counts[String(line.split(separator: " ").first ?? ""), default: 0] += 1 }
         let jobs = Dictionary(uniqueKeysWithValues: ledger.all.map { ($0.token, $0) })
         for (token, count) in counts {
-            if count > 1 { problems.append("\(token): ran \(count) times") }
+            if count > 1 {
+                let where_ = lines.filter { $0.hasPrefix(token + " ") }.joined(separator: "; ")
+                problems.append("\(token): ran \(count) times: \(where_)")
+            }
             if jobs[token]?.id == nil && jobs[token]?.neverSubmitted != true {
                 problems.append("\(token): ran, but no job of p is known for it")
             }

@@ -12,6 +12,8 @@ struct LocalShell: Sendable, CustomTestStringConvertible {
     let executable: String
     /// Directories put before `PATH`.
     let pathPrefix: String?
+    /// A `PATH` of its own instead (a worker without some program).
+    var path: String? = nil
 
     var testDescription: String { name }
     var isBusyBox: Bool { name == "busybox" }
@@ -46,7 +48,9 @@ struct LocalShell: Sendable, CustomTestStringConvertible {
         defer { try? FileManager.default.removeItem(atPath: base) }
         try Data(script.input).write(to: URL(fileURLWithPath: base + "/in"))
         let token = WorkerLink.newToken()
-        let path = [pathPrefix, ProcessInfo.processInfo.environment["PATH"]].compactMap { $0 }.joined(separator: ":")
+        let path =
+            self.path
+            ?? [pathPrefix, ProcessInfo.processInfo.environment["PATH"]].compactMap { $0 }.joined(separator: ":")
         let redirect =
             #"d=$1; P_PATH=$2; shift 2; PATH=$P_PATH "$@" < "$d/in" > "$d/out" 2> "$d/err"; echo $? > "$d/code""#
         let result = try await ChildProcess.run(
@@ -82,6 +86,24 @@ struct LocalShell: Sendable, CustomTestStringConvertible {
             }
         }
         if rename(partial, directory) != 0 { try? FileManager.default.removeItem(atPath: partial) }
+    }
+
+    /// This shell on a worker whose `PATH` has every program of `/usr/bin` but those named
+    /// (a directory of links made once; `/bin` is `/usr/bin` on Debian).
+    func without(_ programs: [String]) throws -> LocalShell {
+        let directory = NSTemporaryDirectory() + "p-without-" + programs.joined(separator: "-") + "-\(getpid())"
+        if !FileManager.default.fileExists(atPath: directory) {
+            let partial = directory + ".\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: true)
+            for name in try FileManager.default.contentsOfDirectory(atPath: "/usr/bin")
+            where !programs.contains(where: { name.hasPrefix($0) }) {
+                _ = symlink("/usr/bin/" + name, partial + "/" + name)
+            }
+            if rename(partial, directory) != 0 { try? FileManager.default.removeItem(atPath: partial) }
+        }
+        var shell = self
+        shell.path = directory
+        return shell
     }
 
     /// Runs an answering script and reads its answer.

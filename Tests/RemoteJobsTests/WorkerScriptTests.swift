@@ -479,10 +479,11 @@ struct WorkerQueueCrashTests {
         throw TestFailure("timed out waiting until \(what)")
     }
 
-    /// A kick killed between making the old lock directory and writing its pid left an
-    /// empty `queue.lock`: the next kick takes it over at once, without a shell error.
+    /// Locks an older p left (an empty `queue.lock` directory: a kick killed between its
+    /// `mkdir` and writing its pid; one naming a dead owner) stall nothing: the queue moves
+    /// at once, without a shell error.
     @Test(arguments: LocalShell.all)
-    func aLockWithoutOwnerIsTakenOver(shell: LocalShell) async throws {
+    func locksAnOlderPLeftStallNothing(shell: LocalShell) async throws {
         let root = try QueueRoot()
         defer { root.remove() }
         try FileManager.default.createDirectory(atPath: root.path + "/queue.lock", withIntermediateDirectories: true)
@@ -490,25 +491,96 @@ struct WorkerQueueCrashTests {
         let run = try await shell.run(Kick(root: root.path, action: "add", id: "a"))
         #expect(run.code == 0 && run.control.otherText.isEmpty, "\(run.code): \(run.control.otherText)")
         try await Self.eventually("the queued job ran") { root.ran("a") }
-        #expect(!FileManager.default.fileExists(atPath: root.path + "/queue.lock"), "the lock is released")
-    }
-
-    /// A lock whose owner died (its pid no longer runs), in the new form and the old one.
-    @Test(arguments: LocalShell.all)
-    func aLockWhoseOwnerDiedIsTakenOver(shell: LocalShell) async throws {
-        let root = try QueueRoot()
-        defer { root.remove() }
         let dead = try await Shell.lines("/bin/sh", ["-c", "sh -c 'echo $$' "]).first ?? "999999"
-        #expect(symlink(dead, root.path + "/queue.lock") == 0)
-        _ = try root.job("a")
-        let run = try await shell.run(Kick(root: root.path, action: "add", id: "a"))
-        #expect(run.code == 0, "\(run.control.otherText)")
-        try await Self.eventually("the queued job ran") { root.ran("a") }
-        try FileManager.default.createDirectory(atPath: root.path + "/queue.lock", withIntermediateDirectories: true)
         try "\(dead)\n".write(toFile: root.path + "/queue.lock/pid", atomically: false, encoding: .utf8)
         _ = try root.job("b")
         #expect(try await shell.run(Kick(root: root.path, action: "add", id: "b")).code == 0)
         try await Self.eventually("the second queued job ran") { root.ran("b") }
+    }
+
+    /// The lock is the kernel's (`flock`): a kick killed while it holds it leaves nothing
+    /// to break, and the next one goes on at once.
+    @Test(arguments: LocalShell.all)
+    func aKickKilledHoldingTheLockLeavesNoLock(shell: LocalShell) async throws {
+        let root = try QueueRoot()
+        defer { root.remove() }
+        // A process that holds it as a kick does (fd 9, locked), and becomes a sleep.
+        let holder = try await Shell.lines(
+            "/bin/sh",
+            [
+                "-c",
+                "sh -c 'exec 9>> \"$0/queue.flock\"; flock 9; exec sleep 60' \"$0\" < /dev/null > /dev/null 2>&1 & echo $!",
+                root.path,
+            ])
+        let pid = try #require(holder.first.flatMap { pid_t($0) })
+        defer { kill(pid, SIGKILL) }
+        for _ in 0..<200 {
+            let free = try await ChildProcess.run(
+                "/usr/bin/flock", arguments: ["-n", root.path + "/queue.flock", "true"], onOutput: { _ in })
+            if free.status != 0 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // Held: a kick waits for it.
+        _ = try root.job("a")
+        let waiting = Task { try await shell.run(Kick(root: root.path, action: "add", id: "a")) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!root.ran("a"))
+        // The holder is killed outright (SIGKILL: no trap runs): the kick goes on.
+        kill(pid, SIGKILL)
+        #expect(try await waiting.value.code == 0)
+        try await Self.eventually("the queued job ran") { root.ran("a") }
+    }
+
+    /// Without `flock` and perl, the lock is a symbolic link, broken only when it is over
+    /// a minute old.
+    @Test(arguments: LocalShell.all.filter { !$0.isBusyBox })
+    func withoutFlockOrPerlAStaleLinkIsBroken(shell: LocalShell) async throws {
+        let bare = try shell.without(["flock", "perl"])
+        let root = try QueueRoot()
+        defer { root.remove() }
+        #expect(symlink("999999", root.path + "/queue.lock") == 0)
+        var old = [timespec(tv_sec: time(nil) - 150, tv_nsec: 0), timespec(tv_sec: time(nil) - 150, tv_nsec: 0)]
+        utimensat(AT_FDCWD, root.path + "/queue.lock", &old, AT_SYMLINK_NOFOLLOW)
+        _ = try root.job("a")
+        let run = try await bare.run(Kick(root: root.path, action: "add", id: "a"))
+        #expect(run.code == 0, "\(run.control.otherText)")
+        try await Self.eventually("the queued job ran") { root.ran("a") }
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/queue.lock"), "released")
+    }
+
+    /// Twenty launches kick the queue at once, each job's wrapper kicks it as it ends: with
+    /// two slots, never more than two run at once, whichever lock the worker has (flock,
+    /// perl, the link). (Breaking the link when its owner looked gone let three and four run.)
+    @Test(arguments: ["flock", "perl", "link"])
+    func twentyKicksAtOnceKeepTheSlots(lock: String) async throws {
+        let shell: LocalShell
+        switch lock {
+        case "flock": shell = .dash
+        case "perl": shell = try LocalShell.dash.without(["flock"])
+        default: shell = try LocalShell.dash.without(["flock", "perl"])
+        }
+        struct Stress: WorkerScript {
+            var root: String
+            var arguments: [String] { [root, WorkerQueue.kick] }
+            static let source =
+                #"R=$1; mkdir -p "$R/queue" "$R/jobs"; printf "%s" "$2" > "$R/kick"; echo 2 > "$R/slots"; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do J=$R/jobs/j$i; mkdir -p "$J" "$R/workdirs/j$i"; printf "%s\n" "J=\$1; R=\${J%/jobs/*}; echo \$\$ > \"\$J/pid.tmp\"; mv -f \"\$J/pid.tmp\" \"\$J/pid\"; echo \"start \$(date +%s%N)\" >> \"\$J/times\"; sleep 0.2; echo \"end \$(date +%s%N)\" >> \"\$J/times\"; echo 0 > \"\$J/exitcode.tmp\"; mv -f \"\$J/exitcode.tmp\" \"\$J/exitcode\"; sh \"\$R/kick\" \"\$R\" < /dev/null > /dev/null 2>&1" > "$J/run"; printf "%s\n" "$J" "$R/workdirs/j$i" 0 10 argument 022 - > "$J/start"; done; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sh "$R/kick" "$R" add j$i < /dev/null > /dev/null 2>&1 & done; wait; n=0; while [ $n -lt 300 ]; do c=0; for J in "$R"/jobs/*; do [ -f "$J/exitcode" ] && c=$((c+1)); done; [ $c = 20 ] && break; sleep 0.1; n=$((n+1)); done; for J in "$R"/jobs/*; do cat "$J/times"; done"#
+        }
+        let root = try QueueRoot()
+        defer { root.remove() }
+        let run = try await shell.run(Stress(root: root.path))
+        var edges: [(UInt64, Int)] = []
+        for line in run.text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if words.count == 2, let time = UInt64(words[1]) { edges.append((time, words[0] == "start" ? 1 : -1)) }
+        }
+        #expect(edges.count == 40, "every job ran once: \(edges.count / 2)")
+        var running = 0
+        var peak = 0
+        for edge in edges.sorted(by: { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }) {
+            running += edge.1
+            peak = max(peak, running)
+        }
+        #expect(peak <= 2, "\(lock): \(peak) ran at once")
     }
 
     /// A job started from the queue whose wrapper died before writing its pid holds its

@@ -18,7 +18,7 @@ enum WorkerQueue {
     /// none: no limit) allow, each with the arguments its launch left in `J/start`,
     /// detached with setsid (or perl), as a launch starts a job. A job is claimed by
     /// renaming its queue entry to `J/launched` (then touched: the claim's time), which
-    /// only one process can do, so two kicks that both hold the lock (one breaking a lock
+    /// only one process can do, so even two kicks that both hold the lock (one breaking a lock
     /// the other had just taken over from a dead owner) never start a job twice.
     ///
     /// The next sequence number comes from the entries themselves (the last one's, plus
@@ -38,18 +38,24 @@ enum WorkerQueue {
             + launching("$X")
             + #" || live "$X"; then d=wait; break; else c=gone; fi ;; esac; if [ "$M" = ok ] && [ "$c" != 0 ]; then d=fail; break; fi; done; fi"#
             + #"; if [ $d = wait ]; then continue; fi; if [ $d = fail ]; then if [ "$c" = gone ]; then w="ended without an exit code, or is gone"; else w="failed (exit $c)"; fi; printf "p: not started: job %s, which it runs after, %s\n" "$x" "$w" >> "$J/output.log"; date +%s > "$J/ended_at"; echo 1 > "$J/exitcode.tmp" && mv -f "$J/exitcode.tmp" "$J/exitcode"; rm -f "$J/queued" "$e"; continue; fi"#
-            + #"; if [ "$S" -gt 0 ] && [ $r -ge "$S" ]; then break; fi; a1=; a2=; { read -r a1; read -r a2; read -r a3; read -r a4; read -r a5; read -r a6; read -r a7; } < "$J/start"; if [ -z "$a1" ] || [ -z "$a2" ]; then echo "p: not started: the arguments its launch left (start) cannot be read" >> "$J/output.log"; date +%s > "$J/ended_at"; echo 1 > "$J/exitcode.tmp" && mv -f "$J/exitcode.tmp" "$J/exitcode"; rm -f "$J/queued" "$e"; continue; fi; mv "$e" "$J/launched" 2>/dev/null || continue; touch "$J/launched"; rm -f "$J/queued"; if command -v setsid > /dev/null 2>&1; then ( setsid sh "$J/run" "$a1" "$a2" "$a3" "$a4" "$a5" "$a6" "$a7" < /dev/null > /dev/null 2>&1 & ); else ( perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" sh "$J/run" "$a1" "$a2" "$a3" "$a4" "$a5" "$a6" "$a7" < /dev/null > /dev/null 2>&1 & ); fi; r=$((r+1)); done"#,
+            + #"; if [ "$S" -gt 0 ] && [ $r -ge "$S" ]; then break; fi; a1=; a2=; { read -r a1; read -r a2; read -r a3; read -r a4; read -r a5; read -r a6; read -r a7; } < "$J/start"; if [ -z "$a1" ] || [ -z "$a2" ]; then echo "p: not started: the arguments its launch left (start) cannot be read" >> "$J/output.log"; date +%s > "$J/ended_at"; echo 1 > "$J/exitcode.tmp" && mv -f "$J/exitcode.tmp" "$J/exitcode"; rm -f "$J/queued" "$e"; continue; fi; mv "$e" "$J/launched" 2>/dev/null || continue; touch "$J/launched"; rm -f "$J/queued"; if command -v setsid > /dev/null 2>&1; then ( setsid sh "$J/run" "$a1" "$a2" "$a3" "$a4" "$a5" "$a6" "$a7" < /dev/null > /dev/null 2>&1 9>&- & ); else ( perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" sh "$J/run" "$a1" "$a2" "$a3" "$a4" "$a5" "$a6" "$a7" < /dev/null > /dev/null 2>&1 9>&- & ); fi; r=$((r+1)); done"#,
     ].joined(separator: "; ")
 
-    /// Takes the queue's lock, `R/queue.lock`: a symbolic link whose target is the owner's
-    /// pid, made in one step (`ln -s`), so there is never a lock without an owner (where an
-    /// older p's lock directory stands, `ln` puts the link inside it: not a lock). A lock
-    /// whose owner is gone, or that is over a minute old (a kick takes milliseconds; the pid
-    /// may belong to another process since), or that is a directory an older p left
-    /// (without a live owner in its `pid` file), is broken and taken. Gives up with a
-    /// message after 30 s; the lock goes when the holder exits.
-    static let lockStep =
-        #"n=0; until ln -s "$$" "$R/queue.lock" 2>/dev/null && [ -L "$R/queue.lock" ]; do rm -f "$R/queue.lock/$$" 2>/dev/null; o=; if [ -L "$R/queue.lock" ]; then o=$(readlink "$R/queue.lock" 2>/dev/null); elif [ -d "$R/queue.lock" ]; then { read -r o < "$R/queue.lock/pid"; } 2>/dev/null; fi; case $o in "" | *[!0-9]*) o=0 ;; esac; if [ "$o" -le 1 ] || ! kill -0 "$o" 2>/dev/null || [ -n "$(find "$R/queue.lock" -prune -mmin +1 2>/dev/null)" ]; then rm -rf "$R/queue.lock"; continue; fi; n=$((n+1)); if [ $n -gt 600 ]; then echo "p: the queue of the worker stayed locked for 30 s by process $o ($R/queue.lock)" >&2; exit 1; fi; sleep 0.05; done; trap "rm -f \"\$R/queue.lock\"" EXIT"#
+    /// Takes the queue's lock for as long as this `kick` runs: `flock(2)` on `R/queue.flock`
+    /// through fd 9, by util-linux's (or BusyBox's) `flock`, else by perl, which lock the
+    /// open file the shell holds, so the kernel releases it when the kick ends however it
+    /// ends: no crash leaves a lock behind. (The programs a kick starts get fd 9 closed.)
+    /// Where there is neither, a symbolic link `R/queue.lock` naming its owner's pid, made
+    /// in one step (`ln -s`), broken only when it is over a minute old (a kick takes
+    /// milliseconds): breaking it when its owner looked gone let a waiter remove the lock
+    /// the next kick had just taken, as the owner ended normally (an older p's lock
+    /// directory is broken when its owner is gone). Gives up, with a message, after 30 s
+    /// (75 s for the link).
+    static let lockStep = [
+        #"if command -v flock > /dev/null 2>&1; then exec 9>> "$R/queue.flock" && flock -w 30 9 || { echo "p: the queue of the worker stayed locked for 30 s ($R/queue.flock)" >&2; exit 1; }"#,
+        #"elif command -v perl > /dev/null 2>&1; then exec 9>> "$R/queue.flock" && perl -MFcntl=:flock -e "for (1..600) { exit 0 if flock(STDIN, LOCK_EX | LOCK_NB); select(undef, undef, undef, 0.05) } exit 1" <&9 || { echo "p: the queue of the worker stayed locked for 30 s ($R/queue.flock)" >&2; exit 1; }"#,
+        #"else n=0; until ln -s "$$" "$R/queue.lock" 2>/dev/null && [ -L "$R/queue.lock" ]; do rm -f "$R/queue.lock/$$" 2>/dev/null; if [ -L "$R/queue.lock" ]; then if [ -n "$(find "$R/queue.lock" -prune -mmin +1 2>/dev/null)" ]; then rm -f "$R/queue.lock"; continue; fi; elif [ -d "$R/queue.lock" ]; then o=; { read -r o < "$R/queue.lock/pid"; } 2>/dev/null; case $o in "" | *[!0-9]*) o=0 ;; esac; if [ "$o" -le 1 ] || ! kill -0 "$o" 2>/dev/null; then rm -rf "$R/queue.lock"; continue; fi; else continue; fi; n=$((n+1)); if [ $n -gt 1500 ]; then echo "p: the queue of the worker stayed locked for 75 s ($R/queue.lock)" >&2; exit 1; fi; sleep 0.05; done; trap "rm -f \"\$R/queue.lock\"" EXIT; fi"#,
+    ].joined(separator: "; ")
 
     /// A shell condition: job directory `dir` (a shell word) was just started from the
     /// queue and its wrapper has not written its pid yet. A `launched` marker over a minute
