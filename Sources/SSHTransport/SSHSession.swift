@@ -105,16 +105,23 @@ public final class SSHSession: Sendable {
             }
             // As OpenSSH's ConnectTimeout, the connect timeout bounds the server's greeting
             // too: a server that accepts connections but says nothing (stopped, overloaded)
-            // fails then, not after the whole setup timeout.
-            try await loop.perform(
-                "waiting for the server's greeting", timeout: target.connectTimeout ?? options.connectTimeout
-            ) { () throws(SSHError) -> Attempt<Void> in
-                try Self.greetingArrived(on: socket, host: target.host) ? .done(()) : .wouldBlock
-            }
-            try await loop.perform("exchanging keys", timeout: options.setupTimeout) {
-                () throws(SSHError) -> Attempt<Void> in
+            // fails then, not after the whole setup timeout. The handshake starts at once
+            // (the client's banner crosses the server's on the wire); the first phase ends
+            // when the server's first bytes arrive, the second has the setup timeout.
+            func handshake() throws(SSHError) -> Attempt<Void> {
                 try Attempt.mapping(host: target.host, operation: "exchanging keys") { () throws(LibSSH2Failure) in
                     try handle.handshake()
+                }
+            }
+            let greeted = try await loop.perform(
+                "waiting for the server's greeting", timeout: target.connectTimeout ?? options.connectTimeout
+            ) { () throws(SSHError) -> Attempt<Bool> in
+                if case .done = try handshake() { return .done(true) }
+                return handle.traffic.bytesReceived > 0 ? .done(false) : .wouldBlock
+            }
+            if !greeted {
+                try await loop.perform("exchanging keys", timeout: options.setupTimeout) {
+                    () throws(SSHError) -> Attempt<Void> in try handshake()
                 }
             }
             let policy = options.resolvedPolicy(for: target)
@@ -128,18 +135,6 @@ public final class SSHSession: Sendable {
             loop.shutdown(error: .sessionClosed(host: target.host))
             throw error
         }
-    }
-
-    /// Whether the server sent its first bytes (its banner): looked at without reading them,
-    /// so libssh2's handshake reads them as ever.
-    /// - Throws: `SSHError.connectionLost` when the server closed the connection first.
-    private static func greetingArrived(on socket: Int32, host: String) throws(SSHError) -> Bool {
-        var byte: UInt8 = 0
-        let count = recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-        if count > 0 { return true }
-        if count == 0 { throw .connectionLost(host: host, reason: "the server closed the connection before greeting") }
-        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return false }
-        throw .connectionLost(host: host, reason: String(cString: strerror(errno)))
     }
 
     /// Resolves a connection string through `~/.ssh/config` and connects.
