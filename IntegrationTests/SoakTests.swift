@@ -38,6 +38,8 @@ struct SoakTests {
         var arguments: [String] = []
         /// Its submits all failed, and it could not be submitted again: it must not have run.
         var neverSubmitted = false
+        /// What each submit of it said, for the report of a command run twice.
+        var attempts: [String] = []
     }
 
     /// Everything the clients did, shared by them.
@@ -179,8 +181,14 @@ struct SoakTests {
     static func submit(
         _ world: JobWorld, _ arguments: [String], ledger: Ledger? = nil, failure: ((String) -> Void)? = nil
     ) async throws -> String? {
+        let token = arguments.firstIndex(of: "--key").map { arguments[$0 + 1] }
         for _ in 0..<6 {
             let result = try await world.p(arguments: arguments)
+            if let token {
+                let said =
+                    "\(Date().timeIntervalSince1970) exit \(result.status) \(result.stdoutText.prefix(36)) \(result.stderr.prefix(300))"
+                ledger?.update(token) { $0.attempts.append(said) }
+            }
             if result.status == 0 { return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) }
             failure?("exit \(result.status): \(result.stderr)")
             if result.status != 255 { return nil }
@@ -207,7 +215,7 @@ struct SoakTests {
         for job in ledger.all where job.id == nil {
             // The same key with the same request: the job it named, if it started.
             var last = ""
-            if let id = try await submit(world, job.arguments, failure: { last = $0 }) {
+            if let id = try await submit(world, job.arguments, ledger: ledger, failure: { last = $0 }) {
                 ledger.update(job.token) { $0.id = id }
             } else if last.contains("which ran and was removed since") {
                 // It ran, ended and was pruned before the submit that started it was told.
@@ -244,7 +252,8 @@ struct SoakTests {
         for (token, count) in counts {
             if count > 1 {
                 let where_ = lines.filter { $0.hasPrefix(token + " ") }.joined(separator: "; ")
-                problems.append("\(token): ran \(count) times: \(where_)")
+                let said = (jobs[token]?.attempts ?? []).joined(separator: " | ")
+                problems.append("\(token): ran \(count) times: \(where_); its submits said: \(said)")
             }
             if jobs[token]?.id == nil && jobs[token]?.neverSubmitted != true {
                 problems.append("\(token): ran, but no job of p is known for it")

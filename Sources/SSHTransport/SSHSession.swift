@@ -154,6 +154,17 @@ public final class SSHSession: Sendable {
     /// - Throws: `SSHError.channelFailure` if the server refuses the channel or the command,
     ///   `SSHError.connectionLost` if the connection is gone.
     public func exec(_ command: String) async throws -> SSHExec {
+        do {
+            return try await startExec(command)
+        } catch let failure as ExecStartFailure {
+            throw failure.error
+        }
+    }
+
+    /// Starts `command` as `exec` does, saying on failure whether its request can have
+    /// reached the server (`ExecStartFailure`): a command that may have started must not be
+    /// sent again (the session pool retries only the others).
+    func startExec(_ command: String) async throws -> SSHExec {
         try await startChannel(describedAs: command, operation: "starting the command") {
             channel throws(LibSSH2Failure) in
             try channel.exec(command)
@@ -163,23 +174,34 @@ public final class SSHSession: Sendable {
     /// Starts a subsystem (`sftp`) on a channel of its own and returns its byte streams,
     /// for a protocol spoken over them directly.
     func subsystem(_ name: String) async throws -> SSHExec {
-        try await startChannel(describedAs: "subsystem " + name, operation: "starting the \(name) subsystem") {
-            channel throws(LibSSH2Failure) in try channel.startSubsystem(name)
+        do {
+            return try await startChannel(
+                describedAs: "subsystem " + name, operation: "starting the \(name) subsystem"
+            ) { channel throws(LibSSH2Failure) in try channel.startSubsystem(name) }
+        } catch let failure as ExecStartFailure {
+            throw failure.error
         }
     }
 
+    /// Opens a channel and starts something on it; throws `ExecStartFailure`, which says
+    /// whether the request to start was under way (`subsystem` and `exec` unwrap it).
     private func startChannel(
         describedAs command: String, operation: String,
         _ start: @escaping @Sendable (ChannelHandle) throws(LibSSH2Failure) -> Attempt<Void>
     ) async throws -> SSHExec {
         let handle = self.handle
         let host = target.host
-        let channel = try await loop.perform("opening a channel", timeout: options.setupTimeout, lane: .channelSetup) {
-            () throws(SSHError) in
-            try Attempt.mapping(host: host, operation: "opening a channel", channel: true) {
-                () throws(LibSSH2Failure) in
-                try handle.openSessionChannel(window: Self.channelWindow)
+        let channel: ChannelHandle
+        do {
+            channel = try await loop.perform("opening a channel", timeout: options.setupTimeout, lane: .channelSetup) {
+                () throws(SSHError) in
+                try Attempt.mapping(host: host, operation: "opening a channel", channel: true) {
+                    () throws(LibSSH2Failure) in
+                    try handle.openSessionChannel(window: Self.channelWindow)
+                }
             }
+        } catch {
+            throw ExecStartFailure(requestSent: false, error: error)
         }
         do {
             try await loop.perform(operation, timeout: options.setupTimeout, lane: .channelSetup) {
@@ -191,7 +213,7 @@ public final class SSHSession: Sendable {
             }
         } catch {
             loop.execute { _ = channel.free() }
-            throw error
+            throw ExecStartFailure(requestSent: true, error: error)
         }
         let pump = ExecPump(channel: channel, host: host)
         loop.submit(
@@ -241,4 +263,11 @@ public final class SSHSession: Sendable {
                 done: { continuation.resume() })
         }
     }
+}
+
+/// A channel that could not start, and whether its request to start (an exec) was already
+/// under way, so the server may have started it: the error the caller sees is `error`.
+struct ExecStartFailure: Error {
+    var requestSent: Bool
+    var error: any Error
 }

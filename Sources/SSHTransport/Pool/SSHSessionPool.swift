@@ -123,8 +123,8 @@ public actor SSHSessionPool {
 
     /// Runs a command to completion on a pooled session.
     ///
-    /// If the pooled session turns out to be dead before the command started (it died while
-    /// idle), the command is retried once on a fresh session: it cannot have run.
+    /// If the pooled session turns out to be dead before the command's channel opened (it
+    /// died while idle), the command is retried once on a fresh session: it cannot have run.
     /// - Throws: `SSHError`, as `SSHSession.run`.
     public func run(_ command: String, on target: SSHTarget, stdin: [UInt8] = []) async throws -> SSHExecResult {
         try await withExec(command, on: target) { exec in try await SSHSession.collect(exec, stdin: stdin) }
@@ -134,7 +134,9 @@ public actor SSHSessionPool {
     /// slot until `body` returns; the channel is closed if `body` throws.
     ///
     /// A session found dead when the command is started (it died while idle) is replaced
-    /// once: the command cannot have run. `body` runs in the caller's context, so it may
+    /// once, if its channel could not even open: the command cannot have run. Once the exec
+    /// request was under way, the server may have started the command, so it is never sent
+    /// again (a launch sent twice would start a job twice). `body` runs in the caller's context, so it may
     /// use the caller's state (output sinks, counters).
     /// - Throws: `SSHError` if no session can be opened or the command cannot start; what
     ///   `body` throws.
@@ -145,10 +147,15 @@ public actor SSHSessionPool {
             let lease = try await lease(target)
             let exec: SSHExec
             do {
-                exec = try await lease.session.exec(command)
-            } catch is SSHError where attempt == 0 && !lease.session.isAlive {
+                exec = try await lease.session.startExec(command)
+            } catch let failure as ExecStartFailure {
                 await release(lease)
-                continue
+                // A session found dead before the exec request went out is replaced once;
+                // a command whose request was under way may have started: never sent twice.
+                if attempt == 0 && !failure.requestSent && !lease.session.isAlive && failure.error is SSHError {
+                    continue
+                }
+                throw failure.error
             } catch {
                 await release(lease)
                 throw error
