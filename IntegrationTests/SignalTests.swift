@@ -108,10 +108,14 @@ struct ShellNoticeTests {
                 #expect(log == "started\n", "\(shell), \(signal), \(command): \(log.debugDescription)")
                 let record = try #require(try world.records.load(id))
                 // The status is the login shell's own: zsh ends with 1 when it gets HUP
-                // while it waits; `zsh -c` execs a lone last command, which dies of HUP itself.
+                // while it waits (and now and then zsh 5.9 dies of SEGV there instead: 139,
+                // seen in CI; the log stays clean either way); `zsh -c` execs a lone last
+                // command, which dies of HUP itself.
                 let zshWaits = shell == "zsh" && signal == "HUP" && command != "sleep 300"
-                let expected = zshWaits ? 1 : Int32(128 + number)
-                #expect(record.status.reportedExitCode == expected, "\(shell), \(signal), \(command)")
+                let expected: Set<Int32> = zshWaits ? [1, 139] : [Int32(128 + number)]
+                #expect(
+                    record.status.reportedExitCode.map(expected.contains) == true,
+                    "\(shell), \(signal), \(command): \(record.status)")
             }
         }
     }

@@ -77,6 +77,7 @@ extension JobEngine {
         }
         var request = request
         var keyed: KeyedRequest?
+        var abandoned: JobRecord?
         if let key = request.clientKey {
             let id = JobRequest.jobID(forClientKey: key)
             if let given = request.id, given.lowercased() != id {
@@ -87,9 +88,11 @@ extension JobEngine {
             switch try await existingJob(id: id, key: key, keyed: KeyedRequest(request)) {
             case .found(let existing):
                 return follow ? try await self.follow(existing.id, output: output) : existing
-            case .abandoned(let worker):
-                // Back to the worker the earlier submit chose: a pool must not start it on another.
-                request.worker = worker
+            case .abandoned(let earlier):
+                // Back to the worker the earlier submit chose: a pool must not start it on
+                // another; its record, which says which, is taken over, never dropped.
+                request.worker = earlier.worker
+                abandoned = earlier
             case .none:
                 break
             }
@@ -152,9 +155,11 @@ extension JobEngine {
         // The record exists before the job does, so a job can never run unrecorded.
         if let keyed, let key = request.clientKey {
             record.keyedRequest = keyed.line
-            // Of all the submits of this key on this machine, one creates the record; the
-            // others return its job.
-            guard try records.create(record) else {
+            // Of all the submits of this key on this machine, one creates the record (or
+            // takes over the one an earlier submit's p left when it died); the others
+            // return its job.
+            let taken = try abandoned.map { _ throws(RemoteJobsError) in try records.update(record) } ?? false
+            guard try taken || records.create(record) else {
                 if case .found(let existing) = try await existingJob(id: record.id, key: key, keyed: keyed) {
                     return follow ? try await self.follow(existing.id, output: output) : existing
                 }
@@ -307,9 +312,9 @@ extension JobEngine {
         case none
         /// Its record.
         case found(JobRecord)
-        /// A record of a job never seen to start, whose p died while preparing it, on this
-        /// worker: the job may have started there or not, as its claim on the worker tells.
-        case abandoned(worker: String)
+        /// The record of a job never seen to start, whose p died while preparing it: the
+        /// job may have started on its worker or not, as its claim there tells.
+        case abandoned(JobRecord)
     }
 
     /// The job an earlier submit with the same client key started on this machine, if
@@ -343,8 +348,7 @@ extension JobEngine {
         if case .unknown = settled.status, settled.startedAt == nil, settled.pid == nil, settled.slurmJobID == nil {
             // Its p died while preparing it (now, or before another p settled its record):
             // whether the job started after all, the claim on the worker tells.
-            try records.remove(id)
-            return .abandoned(worker: local.worker)
+            return .abandoned(settled)
         }
         // Only a job that runs (or may) needs the worker asked; an ended one is as recorded.
         guard settled.status.isOnWorker else { return .found(settled) }
@@ -378,8 +382,15 @@ extension JobEngine {
                 }
             }
         } catch {
-            // Nothing of this submit is on the worker: only its record goes.
-            try? records.remove(record.id)
+            switch error {
+            case RemoteJobsError.connection, is CancellationError:
+                // The claim may have been made, or an earlier submit may have started the
+                // job there: the record stays, so the next submit of the key comes back here.
+                break
+            default:
+                // The worker answered: nothing of this submit is there.
+                try? records.remove(record.id)
+            }
             throw error
         }
     }
