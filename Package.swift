@@ -1,9 +1,9 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
     name: "p",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "p", targets: ["p"]),
         .library(name: "SSHTransport", targets: ["SSHTransport"]),
@@ -24,8 +24,13 @@ let package = Package(
         .target(name: "SSHTransport", dependencies: ["CLibSSH2"]),
         .target(
             name: "RemoteJobs",
-            dependencies: ["SSHTransport", .product(name: "Yams", package: "Yams")]
+            dependencies: ["SSHTransport", .product(name: "Yams", package: "Yams")],
+            // The worker-side shell programs, built in as text by the plugin.
+            exclude: ["Worker"],
+            plugins: ["EmbedWorkerScripts"]
         ),
+        .executableTarget(name: "WorkerScriptEmbedder"),
+        .plugin(name: "EmbedWorkerScripts", capability: .buildTool(), dependencies: ["WorkerScriptEmbedder"]),
         .target(
             name: "JobServer",
             dependencies: [

@@ -13,12 +13,12 @@
 # Debian/Ubuntu packages.
 P_DEBS_build="libssh2-1-dev pkg-config"
 P_DEBS_try="openssh-server openssh-client python3"
-P_DEBS_test="openssh-server openssh-client rsync git python3 python3-venv procps iproute2 tar dash zsh busybox slurmctld slurmd slurm-client munge"
+P_DEBS_test="openssh-server openssh-client rsync git python3 python3-venv procps iproute2 tar dash zsh busybox slurmctld slurmd slurm-client munge shellcheck"
 P_DEBS_ci="docker.io docker-compose debootstrap"
 # Homebrew formulae (macOS has ssh, sshd, tar and python3 of its own).
 P_BREWS_build="libssh2 pkg-config"
 P_BREWS_try=""
-P_BREWS_test="rsync"
+P_BREWS_test="rsync shellcheck"
 P_BREWS_ci=""
 
 # The packages of `sets` (build, test, ci) that are not installed, on this system's

@@ -58,7 +58,7 @@ struct LocalShell: Sendable, CustomTestStringConvertible {
             arguments: [
                 "-c", redirect, "p", base, path, executable, "-c", RemoteScripts.invocation(Script.source), "p",
             ]
-                + [token] + script.arguments,
+                + [token] + script.words,
             onOutput: { _ in })
         #expect(result.status == 0, "\(result.standardError)")
         var framer = StdoutFramer(token: token)
@@ -143,7 +143,7 @@ enum Shell {
 /// The poll server fed `requests` on its stdin, as the local shells run it.
 struct PollServerSession: WorkerScript {
     var requests: [UInt8]
-    var arguments: [String] { [] }
+    var arguments: KeyValuePairs<String, String> { [:] }
     var input: [UInt8] { requests }
     static let source = PollServerScript.source
 }

@@ -110,24 +110,6 @@ struct RemoteProtocolTests {
         #expect(RemoteScripts.invocation("x").hasSuffix("x"))
     }
 
-    @Test func scriptsAreOneLineWithoutSingleQuotes() {
-        for script in [
-            LaunchScript.source, LaunchScript.wrapper, FollowScript.source, PollScript.source, StopScript.source,
-            PauseScript.source,
-            WaitScript.source, ReconcileScript.source, RemoveScript.source, ProbeScript.source,
-            MakeDirectoriesScript.source, MakeDirectoriesScript.directoryPass, MakeDirectoriesScript.stalePass,
-            ClaimWorkdirScript.source, HeartbeatScript.source, CopyFromBaseScript.source, PollServerScript.source,
-            UntarScript.source, FreeSpaceScript.source, RemoteScripts.invocation(""), LaunchScript.evalCommandFile,
-            SlurmLaunchScript.source, SlurmStopScript.source, SlurmProbeScript.source, LoadScript.source,
-            WorkerQueue.kick, ClaimJobScript.source,
-        ] {
-            #expect(!script.contains("\n"))
-            #expect(!script.contains("'"))
-            // fish reads `\\` and `\'` inside single quotes; a lone `\n` for printf is fine.
-            #expect(!script.contains("\\\\"))
-        }
-    }
-
     @Test func environmentFileQuotesValues() throws {
         let request = JobRequest(
             command: "x",

@@ -28,7 +28,7 @@ struct WorkerScriptTests {
     @Test(arguments: LocalShell.all)
     func eachShellIsWhatItSays(shell: LocalShell) async throws {
         struct Which: WorkerScript {
-            var arguments: [String] { [] }
+            var arguments: KeyValuePairs<String, String> { [:] }
             static let source = #"readlink /proc/$$/exe; command -v find"#
         }
         let lines = try await shell.run(Which()).text.split(separator: "\n").map(String.init)
@@ -350,7 +350,7 @@ struct WorkerScriptTests {
         struct Cut: WorkerScript {
             var launch: LaunchScript
             var dropped: Int
-            var arguments: [String] { launch.arguments }
+            var arguments: KeyValuePairs<String, String> { launch.arguments }
             var input: [UInt8] { Array(launch.input.dropLast(dropped)) }
             static let source = LaunchScript.source
         }
@@ -408,7 +408,7 @@ struct WorkerScriptTests {
         struct Untar: WorkerScript {
             var directory: String
             var archive: [UInt8]
-            var arguments: [String] { [directory] }
+            var arguments: KeyValuePairs<String, String> { ["directory": directory] }
             var input: [UInt8] { archive }
             static let source = UntarScript.source
         }
@@ -438,7 +438,9 @@ struct WorkerQueueCrashTests {
         var root: String
         var action: String = ""
         var id: String = ""
-        var arguments: [String] { [root, action, id] }
+        var arguments: KeyValuePairs<String, String> { [:] }
+        // As the wrapper and the launch run it: `sh R/kick root=R [add=ID | remove=ID]`.
+        var trailingArguments: [String] { ["root=\(root)"] + (action.isEmpty ? [] : ["\(action)=\(id)"]) }
         static let source = WorkerQueue.kick
     }
 
@@ -561,9 +563,10 @@ struct WorkerQueueCrashTests {
         }
         struct Stress: WorkerScript {
             var root: String
-            var arguments: [String] { [root, WorkerQueue.kick] }
+            var arguments: KeyValuePairs<String, String> { [:] }
+            var trailingArguments: [String] { [root, WorkerQueue.kick] }
             static let source =
-                #"R=$1; mkdir -p "$R/queue" "$R/jobs"; printf "%s" "$2" > "$R/kick"; echo 2 > "$R/slots"; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do J=$R/jobs/j$i; mkdir -p "$J" "$R/workdirs/j$i"; printf "%s\n" "J=\$1; R=\${J%/jobs/*}; echo \$\$ > \"\$J/pid.tmp\"; mv -f \"\$J/pid.tmp\" \"\$J/pid\"; echo \"start \$(date +%s%N)\" >> \"\$J/times\"; sleep 0.2; echo \"end \$(date +%s%N)\" >> \"\$J/times\"; echo 0 > \"\$J/exitcode.tmp\"; mv -f \"\$J/exitcode.tmp\" \"\$J/exitcode\"; sh \"\$R/kick\" \"\$R\" < /dev/null > /dev/null 2>&1" > "$J/run"; printf "%s\n" "$J" "$R/workdirs/j$i" 0 10 argument 022 - > "$J/start"; done; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sh "$R/kick" "$R" add j$i < /dev/null > /dev/null 2>&1 & done; wait; n=0; while [ $n -lt 300 ]; do c=0; for J in "$R"/jobs/*; do [ -f "$J/exitcode" ] && c=$((c+1)); done; [ $c = 20 ] && break; sleep 0.1; n=$((n+1)); done; for J in "$R"/jobs/*; do cat "$J/times"; done"#
+                #"R=$1; mkdir -p "$R/queue" "$R/jobs"; printf "%s" "$2" > "$R/kick"; echo 2 > "$R/slots"; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do J=$R/jobs/j$i; mkdir -p "$J" "$R/workdirs/j$i"; printf "%s\n" "J=\$1; R=\${J%/jobs/*}; echo \$\$ > \"\$J/pid.tmp\"; mv -f \"\$J/pid.tmp\" \"\$J/pid\"; echo \"start \$(date +%s%N)\" >> \"\$J/times\"; sleep 0.2; echo \"end \$(date +%s%N)\" >> \"\$J/times\"; echo 0 > \"\$J/exitcode.tmp\"; mv -f \"\$J/exitcode.tmp\" \"\$J/exitcode\"; sh \"\$R/kick\" root=\"\$R\" < /dev/null > /dev/null 2>&1" > "$J/run"; printf "%s\n" "$J" "$R/workdirs/j$i" 0 10 argument 022 - > "$J/start"; done; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sh "$R/kick" root="$R" add=j$i < /dev/null > /dev/null 2>&1 & done; wait; n=0; while [ $n -lt 300 ]; do c=0; for J in "$R"/jobs/*; do [ -f "$J/exitcode" ] && c=$((c+1)); done; [ $c = 20 ] && break; sleep 0.1; n=$((n+1)); done; for J in "$R"/jobs/*; do cat "$J/times"; done"#
         }
         let root = try QueueRoot()
         defer { root.remove() }
@@ -669,6 +672,20 @@ struct ClaimJobScriptTests {
         try "\(Int(Date().timeIntervalSince1970) - 60)\n".write(
             toFile: root.path + "/jobs/a/preparing", atomically: false, encoding: .utf8)
         #expect(try await shell.ask(claim) == .taken(request: request, started: true))
+    }
+
+    /// A claim whose stamp is being written (empty: its writer truncated the file and has not
+    /// written the time yet) is not stale: taking it over let two machines' submits of one
+    /// key both launch, and one removed the other's files (`twoMachinesRunAKeyOnce`, in CI).
+    @Test(arguments: LocalShell.all)
+    func aClaimWhoseStampIsBeingWrittenIsNotTakenOver(shell: LocalShell) async throws {
+        let root = WorkerScriptTests.Root()
+        defer { root.remove() }
+        let claim = ClaimJobScript(root: root.path, jobID: "a", request: request)
+        #expect(try await shell.ask(claim) == .claimed)
+        try "".write(toFile: root.path + "/jobs/a/preparing", atomically: false, encoding: .utf8)
+        #expect(try await shell.ask(claim) == .taken(request: request, started: false))
+        #expect(FileManager.default.fileExists(atPath: root.path + "/jobs/a/request"), "nothing removed")
     }
 
     /// A key's job that ran and was removed leaves its request behind: the key is not

@@ -22,7 +22,7 @@ struct WrapperScriptTests {
         try command.write(toFile: job + "/cmd", atomically: true, encoding: .utf8)
         try (LaunchScript.wrapper + "\n").write(toFile: job + "/run", atomically: true, encoding: .utf8)
         let launcher =
-            #"trap "" INT QUIT; SHELL=/bin/sh "$0" "$1/run" "$1" "$2" 0 1 "$3" 022 "$4" < /dev/null > /dev/null 2>&1 & wait"#
+            #"trap "" INT QUIT; SHELL=/bin/sh "$0" "$1/run" job="$1" workdir="$2" timeout=0 grace=1 runner="$3" umask=022 reset="$4" < /dev/null > /dev/null 2>&1 & wait"#
         let result = try await ChildProcess.run(
             "/bin/sh", arguments: ["-c", launcher, shell, job, workdir, runner, reset],
             onOutput: { _ in })

@@ -128,7 +128,7 @@ enum Reconciler {
             return .unknown(reason: "Slurm no longer knows the job, and it left no exit code")
         }
         switch slurm.state {
-        case "PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "CONFIGURING":
+        case _ where SchedulerFacts.waitingStates.contains(slurm.state):
             return .queued(reason: slurm.reason)
         case "SUSPENDED", "STOPPED":
             return .paused

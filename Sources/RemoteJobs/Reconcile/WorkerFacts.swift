@@ -40,11 +40,13 @@ struct SchedulerFacts: Sendable, Equatable {
     /// Whether Slurm ended the job for reaching its time limit (`--time`).
     var timedOut: Bool { state == "TIMEOUT" || reason == "TimeLimit" }
 
-    /// The states in which a Slurm job has not ended.
-    static let liveStates: Set<String> = [
-        "PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED",
-        "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD",
-    ]
+    /// The states in which a Slurm job has not ended: the one list, `slurm_live` of
+    /// `Worker/lib/slurm.sh`, which the worker's scripts use too.
+    static let liveStates = Set(WorkerShell.casePattern(function: "slurm_live", in: "lib/slurm.sh"))
+
+    /// The states in which a Slurm job waits to start (p shows it queued): `slurm_waiting` of
+    /// `Worker/lib/slurm.sh`.
+    static let waitingStates = Set(WorkerShell.casePattern(function: "slurm_waiting", in: "lib/slurm.sh"))
 }
 
 /// The worker-side files of one job, as read at one moment.

@@ -23,7 +23,7 @@ struct WorkerLink: Sendable {
     ) async throws -> ScriptResult {
         let token = Self.newToken()
         let command = ShellQuote.command(
-            script: RemoteScripts.invocation(Script.source), arguments: [token] + script.arguments)
+            script: RemoteScripts.invocation(Script.source), arguments: [token] + script.words)
         let input = script.input
         do {
             return try await pool.withExec(command, on: target) { exec in

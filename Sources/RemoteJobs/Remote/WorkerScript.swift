@@ -1,20 +1,34 @@
 import SSHTransport
 
 /// One of p's worker-side scripts with its typed inputs: the type holds what the script
-/// needs, builds its positional arguments and stdin from it, and (for a script whose answer
-/// is read at its end, `AnsweringScript`) parses what it printed. The text is fixed
-/// (`source`); only the arguments vary, so nothing a user typed is ever script text.
+/// needs, names its arguments and builds its stdin from it, and (for a script whose answer
+/// is read at its end, `AnsweringScript`) parses what it printed. The program is a fixed
+/// file of `Worker/` (`file`, joined by `WorkerShell`); only the arguments vary, so nothing
+/// a user typed is ever script text.
 protocol WorkerScript: Sendable {
-    /// The script: one line of POSIX `sh` without single quotes (see `RemoteScripts`).
+    /// The file under `Worker/` the script is.
+    static var file: String { get }
+    /// The program: `file` as `WorkerShell.program` joins it.
     static var source: String { get }
-    /// `$1...`, in the order `source` reads them.
-    var arguments: [String] { get }
+    /// The script's arguments by name (`Worker/lib/args.sh`): every name its file declares
+    /// on its `: "${NAME=}"` line, each with its value (empty for none).
+    var arguments: KeyValuePairs<String, String> { get }
+    /// Words after `--`, which the script takes as they are (the `sbatch` options a user
+    /// gave).
+    var trailingArguments: [String] { get }
     /// What the script reads on stdin.
     var input: [UInt8] { get }
 }
 
 extension WorkerScript {
+    static var file: String { "" }
     var input: [UInt8] { [] }
+    var trailingArguments: [String] { [] }
+
+    /// The words the script is given: `NAME=VALUE` each, then `--` and the trailing ones.
+    var words: [String] {
+        arguments.map { "\($0.key)=\($0.value)" } + (trailingArguments.isEmpty ? [] : ["--"] + trailingArguments)
+    }
 }
 
 /// What a worker-side script left behind: its exit status and the control lines of its

@@ -9,15 +9,11 @@ struct FollowScript: WorkerScript {
     /// Which of the job's logs.
     var stream: LogStream = .stdout
 
-    var arguments: [String] { [jobDirectory, "\(offset)", process ?? "", stream.rawValue] }
+    var arguments: KeyValuePairs<String, String> {
+        ["job": jobDirectory, "offset": "\(offset)", "process": process ?? "", "stream": stream.rawValue]
+    }
 
-    /// Streams a job's output from an offset: arguments `J offset pid stream` (the pid recorded at
-    /// launch; `stderr` follows `stderr.log`, anything else the log). Prints `p-end missing` when the job's directory is gone. A job in the
-    /// worker's queue is waited for first (`WorkerQueue.awaitStart`).
-    static let source = [
-        #"J=$1; o=$2; P=$3; p=$P; R=${J%/jobs/*}; case $4 in stderr) pL=stderr.log ;; esac"#, WorkerQueue.kickIfQueued,
-        RemoteScripts.endUnlessJobExists,
-        RemoteScripts.factsFunction, WorkerQueue.awaitStart,
-        RemoteScripts.followPart,
-    ].joined(separator: "; ")
+    /// `Worker/follow.sh`.
+    static let file = "follow.sh"
+    static let source = WorkerShell.program(file)
 }

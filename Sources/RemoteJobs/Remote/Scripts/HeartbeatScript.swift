@@ -3,9 +3,9 @@ struct HeartbeatScript: WorkerScript {
     /// `R/jobs/ID` of the job being prepared.
     var jobDirectory: String
 
-    var arguments: [String] { [jobDirectory] }
+    var arguments: KeyValuePairs<String, String> { ["job": jobDirectory] }
 
-    /// Keeps a claim on a persistent work directory fresh while its job is prepared: writes
-    /// the worker's time into `J/preparing` (see `claimWorkdir`). Arguments: `J`.
-    static let source = #"if [ -d "$1" ]; then date +%s > "$1/preparing"; fi"#
+    /// `Worker/heartbeat.sh`.
+    static let file = "heartbeat.sh"
+    static let source = WorkerShell.program(file)
 }

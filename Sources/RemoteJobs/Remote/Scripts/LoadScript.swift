@@ -4,7 +4,7 @@ struct LoadScript: AnsweringScript {
     /// The worker's root for p's files.
     var root: String
 
-    var arguments: [String] { [root] }
+    var arguments: KeyValuePairs<String, String> { ["root": root] }
 
     func answer(stdout: [UInt8], result: ScriptResult, worker: String) throws(RemoteJobsError) -> WorkerLoad {
         guard let load = Self.parse(String(decoding: stdout, as: UTF8.self)) else {
@@ -32,14 +32,7 @@ struct LoadScript: AnsweringScript {
             freeGPUs: gpus.count > 1 ? gpus[1] : 0)
     }
 
-    /// Prints `cpus`, `load` (the 1-minute load average), `mem` (available KB), `running`
-    /// (p's jobs under the root whose process lives and that have no exit code), `queued`
-    /// (those waiting in the worker's queue) and `gpus <total> <free>` (`WorkerGPUs`).
-    /// Arguments: `R`.
-    static let source = [
-        #"R=$1; n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 1); l=-; if [ -r /proc/loadavg ]; then read -r l x < /proc/loadavg; fi; m=$(awk "/^MemAvailable:/ {print \$2}" /proc/meminfo 2>/dev/null)"#,
-        #"r=0; q=0; for j in "$R"/jobs/*; do if [ -f "$j/queued" ]; then q=$((q+1)); continue; fi; if [ -f "$j/exitcode" ] || [ ! -f "$j/pid" ]; then continue; fi; read -r k < "$j/pid"; case $k in "" | *[!0-9]*) continue ;; esac; if [ "$k" -gt 1 ] && kill -0 "$k" 2>/dev/null; then r=$((r+1)); fi; done"#,
-        #"printf "cpus %s\nload %s\nmem %s\nrunning %s\nqueued %s\n" "$n" "$l" "${m:--}" $r $q"#,
-        WorkerGPUs.functions, "gcount",
-    ].joined(separator: "; ")
+    /// `Worker/load.sh`.
+    static let file = "load.sh"
+    static let source = WorkerShell.program(file)
 }

@@ -18,25 +18,17 @@ struct PollScript: WorkerScript {
     /// Which of the job's logs.
     var stream: LogStream = .stdout
 
-    var arguments: [String] {
+    var arguments: KeyValuePairs<String, String> {
         switch extent {
-        case .bytes(let count): return [jobDirectory, "\(offset)", "\(count)", "0", stream.rawValue]
-        case .all: return [jobDirectory, "\(offset)", "all", "0", stream.rawValue]
-        case .lastLines(let count): return [jobDirectory, "0", "0", "\(count)", stream.rawValue]
+        case .bytes(let count):
+            ["job": jobDirectory, "offset": "\(offset)", "max": "\(count)", "lines": "0", "stream": stream.rawValue]
+        case .all: ["job": jobDirectory, "offset": "\(offset)", "max": "all", "lines": "0", "stream": stream.rawValue]
+        case .lastLines(let count):
+            ["job": jobDirectory, "offset": "0", "max": "0", "lines": "\(count)", "stream": stream.rawValue]
         }
     }
 
-    /// At most `max` bytes (`all`: no limit) of the log from `offset` (or, with `lines` > 0,
-    /// its last lines), then the trailer on stderr (a capped log's part dropped ends the
-    /// piece early, and its last lines are those after that part; last lines come from the
-    /// last 64 MB at most): arguments `J offset max lines stream`
-    /// (`stderr`: `stderr.log`, else the log). The size
-    /// is measured before the read, so the facts describe at least the bytes returned.
-    static let source = [
-        #"J=$1; case $5 in stderr) pL=stderr.log ;; esac"#, RemoteScripts.endUnlessJobExists,
-        RemoteScripts.factsFunction,
-        #"f=$(facts); n=$(size)"#,
-        #"if [ "$4" -gt 0 ]; then if [ -f "$J/max_log" ]; then i=0; while :; do gr; s=$gb; n=$(size); fr $s "$J/$pL" | head -c $((n-s)) | tail -n "$4" > "$J/.rd.$$"; gr; if [ $gb = $s ] || [ $i -ge 5 ]; then break; fi; i=$((i+1)); done; cat "$J/.rd.$$"; rm -f "$J/.rd.$$"; else s=0; if [ $n -gt 67108864 ]; then s=$((n-67108864)); fi; fr $s "$J/$pL" | head -c $((n-s)) | tail -n "$4"; fi; elif [ "$n" -le "$2" ]; then :; elif [ "$3" = all ]; then o=$2; rd $n; else o=$2; y=$(($2+$3)); if [ $y -gt $n ]; then y=$n; fi; rd $y; fi"#,
-        #"printf "p-end %s%s %s\n" $n "$(gp)" "$f" >&2"#,
-    ].joined(separator: "; ")
+    /// `Worker/poll.sh`.
+    static let file = "poll.sh"
+    static let source = WorkerShell.program(file)
 }

@@ -6,7 +6,9 @@ struct ReconcileScript: AnsweringScript {
     /// it was.
     var jobs: [(id: String, process: String?)]
 
-    var arguments: [String] { [root] + jobs.map { $0.id + ($0.process.map { ":\($0)" } ?? "") } }
+    var arguments: KeyValuePairs<String, String> {
+        ["root": root, "jobs": jobs.map { $0.id + ($0.process.map { ":\($0)" } ?? "") }.joined(separator: " ")]
+    }
 
     func answer(stdout: [UInt8], result: ScriptResult, worker: String) throws(RemoteJobsError) -> WorkerFacts {
         guard let facts = Self.parse(String(decoding: stdout, as: UTF8.self)) else {
@@ -36,21 +38,7 @@ struct ReconcileScript: AnsweringScript {
         return sawBoot ? WorkerFacts(bootID: bootID, jobs: jobs) : nil
     }
 
-    /// One line per job for reconciliation: `boot <id>`, then `job <id> <facts>` or
-    /// `job <id> missing`. Arguments: `R id[:process]...`, with the pid (or `slurm:<id>`)
-    /// recorded at launch where there is one (else the validated `pid` file says which
-    /// process is the job's). Slurm is asked about all the Slurm jobs in one `squeue` (its
-    /// answers kept in `S_<id>` for `sq`), so a cluster's jobs cost one request to the
-    /// controller, not one each; the line's fields are split at `\037`, never evaluated.
-    /// `facts` runs in the script's own shell, not in a `$(...)`: one fork less per job,
-    /// which is most of a worker's answer when it runs many jobs; the boot id is read by the
-    /// shell too.
-    static let source = [
-        #"R=$1; shift"#, WorkerQueue.kickIfQueued,
-        RemoteScripts.factsFunction,
-        #"l=; for a in "$@"; do case $a in *:slurm:*) n=${a##*:}; case $n in "" | *[!0-9_]*) ;; *) l=$l,$n ;; esac ;; esac; done"#,
-        #"if [ -n "$l" ]; then U=$(printf "\037"); set -f; for w in $(squeue -h -t all -j "${l#,}" -o "%i %T:%r" 2>/dev/null | tr " \n" "\037 "); do n=${w%%"$U"*}; case $n in "" | *[!0-9_]*) continue ;; esac; v=${w#*"$U"}; eval "S_$n=\$v"; done; set +f; fi"#,
-        #"b=; read -r b < /proc/sys/kernel/random/boot_id 2>/dev/null; printf "boot %s\n" "${b:--}""#,
-        #"for a in "$@"; do i=${a%%:*}; P=; case $a in *:*) P=${a#*:} ;; esac; J=$R/jobs/$i; if [ -d "$J" ]; then printf "job %s " "$i"; facts; printf "\n"; else printf "job %s missing\n" "$i"; fi; done"#,
-    ].joined(separator: "; ")
+    /// `Worker/reconcile.sh`.
+    static let file = "reconcile.sh"
+    static let source = WorkerShell.program(file)
 }

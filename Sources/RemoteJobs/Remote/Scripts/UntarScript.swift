@@ -4,12 +4,12 @@ struct UntarScript: WorkerScript {
     /// The existing directory to extract into.
     var directory: String
 
-    var arguments: [String] { [directory] }
+    var arguments: KeyValuePairs<String, String> { ["directory": directory] }
 
     /// The command line that runs it.
-    var command: String { ShellQuote.command(script: Self.source, arguments: arguments) }
+    var command: String { ShellQuote.command(script: Self.source, arguments: words) }
 
-    /// Extracts a tar stream from stdin into the existing directory `$1`, keeping modes and
-    /// mtimes (the stream is p's own: see `TarWriter`).
-    static let source = #"cd "$1" && exec tar -x -p -f -"#
+    /// `Worker/untar.sh`.
+    static let file = "untar.sh"
+    static let source = WorkerShell.program(file)
 }

@@ -1,0 +1,16 @@
+# shellcheck shell=sh
+# The start of every script p runs on a worker (RemoteScripts.invocation). The first
+# argument is a token new for each run, printed as "p-begin TOKEN" on stdout and on stderr
+# before anything else, so that whatever a login file prints (sshd runs every command
+# through the login shell) is never taken for the script's output or its control lines
+# (StdoutFramer, ControlLines). P (a job's recorded pid) starts empty whatever the
+# environment holds; pL, the log that `size` measures and streams read, is output.log (a
+# script about the job's stderr sets stderr.log). The other arguments are named
+# (lib/args.sh).
+T=$1
+shift
+P=
+pL=output.log
+printf "p-begin %s\n" "$T"
+printf "p-begin %s\n" "$T" >&2
+. lib/args.sh

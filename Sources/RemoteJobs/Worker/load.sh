@@ -1,0 +1,28 @@
+# shellcheck shell=sh
+# Measures a worker's load for placement (LoadScript): prints "cpus N", "load L" (the
+# 1-minute load average, or -), "mem KB" (available memory, or -), "running N", "queued N"
+# (p's jobs of the root) and "gpus TOTAL FREE".
+#
+# Arguments: root.
+# The arguments (lib/args.sh).
+: "${root=}"
+. lib/gpus.sh
+R=$root
+n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 1)
+l=-
+if [ -r /proc/loadavg ]; then read -r l _ </proc/loadavg; fi
+m=$(awk "/^MemAvailable:/ {print \$2}" /proc/meminfo 2>/dev/null)
+r=0
+q=0
+for j in "$R"/jobs/*; do
+	if [ -f "$j/queued" ]; then
+		q=$((q + 1))
+		continue
+	fi
+	if [ -f "$j/exitcode" ] || [ ! -f "$j/pid" ]; then continue; fi
+	read -r k <"$j/pid"
+	case $k in "" | *[!0-9]*) continue ;; esac
+	if [ "$k" -gt 1 ] && kill -0 "$k" 2>/dev/null; then r=$((r + 1)); fi
+done
+printf "cpus %s\nload %s\nmem %s\nrunning %s\nqueued %s\n" "$n" "$l" "${m:--}" $r $q
+gcount

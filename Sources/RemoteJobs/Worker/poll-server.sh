@@ -1,0 +1,36 @@
+# shellcheck shell=sh
+# Serves polls over one long-lived exec (PollServerScript), so a poll costs no channel, no
+# login and no shell start. After its p-begin line and a line "pid PID", each stdin line
+# "OFFSET MAX STREAM J" (stderr: stderr.log, else the log) is answered with the line
+# "COUNT p-end SIZE FACTS" (or "0 p-end missing") and then exactly COUNT bytes of the log
+# from OFFSET. The size is measured before the read and the log only grows, so the count
+# is exact; a capped log is read first (rd), and the count is what was read.
+echo "pid $$"
+. lib/job.sh
+while read -r o m g J; do
+	pL=output.log
+	if [ "$g" = stderr ]; then pL=stderr.log; fi
+	if [ ! -d "$J" ]; then
+		echo "0 p-end missing"
+		continue
+	fi
+	f=$(facts)
+	n=$(size)
+	c=0
+	if [ "$n" -gt "$o" ]; then
+		c=$((n - o))
+		if [ $c -gt "$m" ]; then c=$m; fi
+	fi
+	if [ "$c" -gt 0 ] && [ -f "$J/max_log" ]; then
+		y=$((o + c))
+		k=$o
+		rd $y >"$J/.ps.$$"
+		c=$((o - k))
+		printf "%s p-end %s%s %s\n" $c "$n" "$(gp)" "$f"
+		cat "$J/.ps.$$"
+		rm -f "$J/.ps.$$"
+	else
+		printf "%s p-end %s%s %s\n" "$c" "$n" "$(gp)" "$f"
+		if [ "$c" -gt 0 ]; then fr "$o" "$J/$pL" | head -c "$c"; fi
+	fi
+done

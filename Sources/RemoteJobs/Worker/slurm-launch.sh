@@ -1,0 +1,75 @@
+# shellcheck shell=sh
+# Hands a job to Slurm (SlurmLaunchScript): creates its files as launch.sh does
+# (lib/job-files.sh), submits its wrapper (run.sh) as the batch script with
+# `sbatch --parsable`, reports "p-slurm ID" on stderr and, with follow=1, the queue state
+# while the job waits, then streams its output as follow.sh does.
+#
+# Arguments: those of launch.sh (slots, after, kick and gpus unused: Slurm does both),
+# then "--" and the sbatch options.
+#
+# The job is named p-<first 8 characters of its id>, runs in the work directory, and
+# Slurm's own messages ("slurmstepd: error: *** JOB ... CANCELLED ...") go to slurm.log
+# beside the log, so output.log holds the command's bytes exactly as on any worker. The
+# wrapper's arguments follow the script (sbatch passes them on), with the signal reset
+# found here (compute nodes run the login node's system). A refused submission prints
+# sbatch's message and leaves nothing (exit 95). The Slurm id goes to slurm_id, where
+# facts finds it. When following, it waits for the wrapper's pid file (the job started on
+# its node; checked every 50 ms, no request to Slurm), asking Slurm every 2 s meanwhile
+# and printing "p-state STATE:REASON" when the queue state changes while the job waits;
+# then "p-start SLURM_ID STARTED_AT -" and the stream. A job Slurm ends before it ran
+# (cancelled while pending) gets the trailer at once.
+# The arguments (lib/args.sh).
+: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}"
+. lib/job.sh
+. lib/signals.sh
+. lib/job-files.sh
+reset_with
+if ! command -v sbatch >/dev/null 2>&1; then
+	echo "p: sbatch is not on the PATH of the login shell of the worker (is it a Slurm login node?)" >&2
+	fail 95
+fi
+trap - PIPE
+if N=$(sbatch --parsable --job-name "p-${id%%-*}" --chdir "$W" --output "$J/slurm.log" --open-mode append \
+	"$@" "$J/run" job="$J" workdir="$W" timeout="$timeout" grace="$grace" runner="$runner" umask="$m" reset=$G \
+	2>"$J/sbatch.err"); then
+	:
+else
+	cat "$J/sbatch.err" >&2
+	fail 95
+fi
+N=${N%%;*}
+case $N in
+"" | *[!0-9_]*)
+	echo "p: sbatch did not print a job id" >&2
+	fail 95
+	;;
+esac
+echo "$N" >"$J/slurm_id"
+rm -f "$J/preparing" "$J/sbatch.err"
+printf "p-slurm %s\n" "$N" >&2
+if [ "$follow" = 1 ]; then
+	P=slurm:$N
+	p=$P
+	r=
+	n=0
+	until [ -s "$J/pid" ]; do
+		if [ $((n % 40)) = 0 ]; then
+			if ! up; then break; fi
+			if [ "$Q" != "$r" ]; then
+				r=$Q
+				if slurm_waiting "$Q"; then printf "p-state %s\n" "$Q" >&2; fi
+			fi
+		fi
+		n=$((n + 1))
+		sleep 0.05
+		hb 100
+	done
+	if [ -s "$J/pid" ]; then
+		t=-
+		read -r t <"$J/started_at" 2>/dev/null
+		printf "p-start %s %s -\n" "$N" "${t:--}" >&2
+		follow
+	else
+		trailer
+	fi
+fi
