@@ -38,27 +38,27 @@ struct RemoteProtocolTests {
 
     @Test func badWorkerValuesAreUnreadableNotFatal() {
         for ended in ["1e300", "nan", "inf", "-1", "99999999999999999999999", "9999999999999", "12abc", "?", ""] {
-            let facts = ControlLines.parseFacts(["0", "0", "-", ended, "-"])
+            let facts = FactsFields.parse(["0", "0", "-", ended, "-"])
             #expect(facts.endedAt == nil, "\(ended)")
             #expect(facts.exitCode == 0)
         }
         #expect(
-            ControlLines.parseFacts(["0", "0", "-", "1700000000.5", "-"]).endedAt?.timeIntervalSince1970
+            FactsFields.parse(["0", "0", "-", "1700000000.5", "-"]).endedAt?.timeIntervalSince1970
                 == 1_700_000_000.5)
         for code in ["?", "1e3", "256", "-1", "abc", "99999999999"] {
-            let facts = ControlLines.parseFacts(["0", code, "-", "-", "-"])
+            let facts = FactsFields.parse(["0", code, "-", "-", "-"])
             #expect(facts.exitCode == nil && facts.exitCodeUnreadable, "\(code)")
         }
-        #expect(ControlLines.parseFacts(["0", "-", "-", "-", "full"]).diskFull)
-        #expect(ControlLines.parseFacts(["0", "-", "sig nal", "-", "-"]).stoppedBy == "unknown")
-        #expect(ControlLines.parseFacts([]).exitCodeUnreadable)
+        #expect(FactsFields.parse(["0", "-", "-", "-", "full"]).diskFull)
+        #expect(FactsFields.parse(["0", "-", "sig nal", "-", "-"]).stoppedBy == "unknown")
+        #expect(FactsFields.parse([]).exitCodeUnreadable)
         for pid in ["0", "1", "-1", "abc", "99999999999", ""] {
-            #expect(ControlLines.parseStart("p-start \(pid) 1700000000 b") == nil, "\(pid)")
+            #expect(StartLine.parse("p-start \(pid) 1700000000 b") == nil, "\(pid)")
         }
-        let garbageClock = ControlLines.parseStart("p-start 42 garbage b")
+        let garbageClock = StartLine.parse("p-start 42 garbage b")
         #expect(garbageClock?.pid == 42 && garbageClock?.startedAt == nil, "a job that started keeps its record")
-        #expect(ControlLines.parseEnd("p-end 1e9 0 0 - - - - -") == nil)
-        #expect(ControlLines.parseEnd("p-end 10 0  - ") == nil)
+        #expect(EndLine.parse("p-end 1e9 0 0 - - - - -") == nil)
+        #expect(EndLine.parse("p-end 10 0  - ") == nil)
     }
 
     @Test func reconcileAnswerParses() {
@@ -81,7 +81,7 @@ struct RemoteProtocolTests {
             SchedulerFacts.parse("CANCELLED\u{1F}by\u{1F}1000:None") == SchedulerFacts(state: "CANCELLED", reason: nil))
         #expect(SchedulerFacts.parse("TIMEOUT:TimeLimit")?.timedOut == true)
         for bad in ["-", "", "running:x", "$(rm):x"] { #expect(SchedulerFacts.parse(bad) == nil, "\(bad)") }
-        let facts = ControlLines.parseFacts(["1", "-", "-", "-", "-", "RUNNING:None", "1700000000"])
+        let facts = FactsFields.parse(["1", "-", "-", "-", "-", "RUNNING:None", "1700000000"])
         #expect(facts.scheduler == SchedulerFacts(state: "RUNNING", reason: nil))
         #expect(facts.startedAt == Date(timeIntervalSince1970: 1_700_000_000))
         #expect(WorkerValues.slurmJobID("12_3") == "12_3" && WorkerValues.slurmJobID("_1") == nil)

@@ -83,7 +83,7 @@ struct WorkerScriptTests {
         let job = try root.job("a", files: ["output.log": "one\ntwo\n", "exitcode": "0\n"])
         let run = try await shell.run(FollowScript(jobDirectory: job, offset: 4, process: nil))
         #expect(run.text == "two\n")
-        #expect(run.control.end == ControlLines.End(logSize: 8, facts: JobFacts(exists: true, exitCode: 0)))
+        #expect(run.control.end == EndLine(logSize: 8, facts: JobFacts(exists: true, exitCode: 0)))
     }
 
     @Test(arguments: LocalShell.all)

@@ -126,3 +126,48 @@ extension WorkerShellTests {
         #expect(!SchedulerFacts.liveStates.contains("COMPLETED") && !SchedulerFacts.liveStates.contains("CANCELLED"))
     }
 }
+
+extension WorkerShellTests {
+    /// Control lines are printed only by `lib/protocol.sh`, so each is written once.
+    @Test func onlyTheProtocolLibraryPrintsControlLines() throws {
+        let words = try Regex("p-(begin|start|end|slurm|queued|state|alive)\\b")
+        for (file, text) in WorkerScriptFiles.texts where file != "lib/protocol.sh" {
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let code = line.trimmingCharacters(in: .whitespaces)
+                guard !code.hasPrefix("#") else { continue }
+                #expect(code.firstMatch(of: words) == nil, "Worker/\(file):\(number + 1) prints a control line")
+            }
+        }
+    }
+
+    /// Every line `lib/protocol.sh` prints, under every shell, is read by its type.
+    @Test(arguments: LocalShell.all)
+    func everyControlLineAScriptPrintsParses(shell: LocalShell) async throws {
+        struct Say: WorkerScript {
+            var arguments: KeyValuePairs<String, String> { [:] }
+            static let source = [
+                #"say_start 4242 1700000000 0c1d2e3f-aaaa-bbbb-cccc-0123456789ab"#, #"say_start 4243 "" """#,
+                #"end_line 10 "" "1 - - - - - -" >&2"#,
+                #"end_line 5000 /4096/8192 "0 3 TERM 1700000001 full - 1700000000" >&2"#,
+                #"end_line 0 "" "1 - - - - $(printf "PENDING:Priority\037x") -" >&2"#, #"missing_line >&2"#,
+                #"say_slurm 123_4"#, "say_queued", #"say_state "$(printf "QUEUED:position\0371")""#,
+                "say_alive",
+            ].joined(separator: "; ")
+        }
+        let run = try await shell.run(Say())
+        #expect(run.code == 0)
+        #expect(run.control.otherText.isEmpty, "every line parsed: \(run.control.otherText)")
+        #expect(run.control.start == StartLine(pid: 4243, startedAt: nil, bootID: nil))
+        #expect(run.control.jobMissing)
+        var control = ControlLines(token: nil)
+        let lines: [String] = [
+            "p-start 4242 1700000000 b", "p-end 5000/4096/8192 0 3 TERM 1700000001 full - 1700000000",
+            "p-slurm 123_4", "p-queued", "p-state PENDING:Priority", "p-alive", "p-end missing",
+        ]
+        let events = control.feed(Array(lines.joined(separator: "\n").utf8) + [0x0A])
+        #expect(events.count == 4, "\(events)")
+        #expect(control.end?.gap == LogGap(from: 4096, to: 8192))
+        #expect(control.end?.facts.exitCode == 3 && control.end?.facts.diskFull == true)
+        #expect(control.otherText.isEmpty)
+    }
+}

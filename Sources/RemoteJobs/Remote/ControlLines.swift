@@ -7,7 +7,8 @@ import Foundation
 /// `sbatch` took it, and `p-state <STATE:REASON>` while it waits in the queue; a job put
 /// in the worker's own queue (`WorkerQueue`) prints `p-queued`, then `p-state` lines. A
 /// script that waits prints `p-alive` every few seconds (ignored), so that it ends soon
-/// after its client is gone (`RemoteScripts.factsFunction`). Lines before `p-begin` with this invocation's
+/// after its client is gone (`hb` of `Worker/lib/proc.sh`). Each line is one
+/// `ControlLine` (`Protocol/`), printed by `Worker/lib/protocol.sh`. Lines before `p-begin` with this invocation's
 /// token come from the login shell (a `.bashrc`, say), not from p's script: they are never
 /// taken as control lines, however they look, and are kept only to explain a script that
 /// never began. Anything else after it is kept as the detail of an error.
@@ -16,20 +17,9 @@ import Foundation
 /// files these lines are made of, and a bad value never crashes p.
 struct ControlLines {
     /// `p-start`: the launched job's process id, start time and boot id.
-    struct Start: Equatable {
-        var pid: Int
-        /// The worker's clock at the start; nil when its `date` printed something else.
-        var startedAt: Date?
-        var bootID: String?
-    }
-
-    /// `p-end`: the log's size and the job's facts when the script ended, and the bytes a
-    /// capped log dropped so far (the size field is then `<size>/<from>/<to>`).
-    struct End: Equatable {
-        var logSize: UInt64
-        var facts: JobFacts
-        var gap: LogGap? = nil
-    }
+    typealias Start = StartLine
+    /// `p-end`: the log's size and the job's facts when the script ended.
+    typealias End = EndLine
 
     /// A line that changes what is known of a launch, as it arrives.
     enum Event: Equatable {
@@ -78,71 +68,25 @@ struct ControlLines {
                 } else if preamble.utf8.count < 4096 {
                     preamble += line + "\n"
                 }
-            } else if line.hasPrefix("p-start "), let parsed = Self.parseStart(line) {
-                start = parsed
-                events.append(.started(parsed))
-            } else if line.hasPrefix("p-slurm "), let id = WorkerValues.slurmJobID(line.dropFirst(8)) {
-                events.append(.submitted(slurmJobID: id))
-            } else if line.hasPrefix("p-state "), let state = SchedulerFacts.parse(String(line.dropFirst(8))) {
-                events.append(.queued(reason: state.reason))
-            } else if line == "p-alive" {
-                // A waiting script checking that its client is still there: nothing to do.
-            } else if line == "p-queued" {
-                events.append(.enqueued)
-            } else if line == "p-end missing" {
-                jobMissing = true
-            } else if line.hasPrefix("p-end "), let parsed = Self.parseEnd(line) {
-                end = parsed
+            } else if let control = ControlLine.parse(line) {
+                switch control {
+                case .start(let parsed):
+                    start = parsed
+                    events.append(.started(parsed))
+                case .slurm(let id): events.append(.submitted(slurmJobID: id))
+                case .state(let state): events.append(.queued(reason: state.reason))
+                case .queued: events.append(.enqueued)
+                case .missing: jobMissing = true
+                case .end(let parsed): end = parsed
+                case .alive, .begin:
+                    // A waiting script checking that its client is still there, or a second
+                    // begin: nothing to do.
+                    break
+                }
             } else if text.utf8.count < 4096 {
                 text += line + "\n"
             }
         }
         return events
-    }
-
-    /// `p-start <pid> <started_at> <boot_id>`; a start time that is not a sane number
-    /// leaves `startedAt` nil rather than losing the line (the job runs either way).
-    static func parseStart(_ line: String) -> Start? {
-        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count == 4, fields[0] == "p-start", let pid = WorkerValues.pid(fields[1]) else { return nil }
-        let boot = fields[3]
-        let bootID = boot == "-" || boot.count > 64 ? nil : String(boot)
-        return Start(pid: pid, startedAt: WorkerValues.date(fields[2]), bootID: bootID)
-    }
-
-    static func parseEnd(_ line: String) -> End? {
-        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count == 9, fields[0] == "p-end" else { return nil }
-        let sizes = fields[1].split(separator: "/", omittingEmptySubsequences: false).map { WorkerValues.size($0) }
-        guard let size = sizes.first ?? nil else { return nil }
-        var gap: LogGap?
-        var logSize = size
-        if sizes.count == 3, let from = sizes[1], let to = sizes[2], from < to {
-            gap = LogGap(from: from, to: to)
-            // The size is measured before the read and the gap after it: the capper may
-            // have dropped more of a log that grew meanwhile (it never drops beyond the
-            // log's end, which the worker checks), so the log is at least that long.
-            logSize = max(size, to)
-        }
-        return End(logSize: logSize, facts: parseFacts(fields[2...].map(String.init)), gap: gap)
-    }
-
-    /// `alive exitcode stopped ended_at disk slurm started_at` as printed by the scripts'
-    /// `facts` function: `-` for an absent file, `?` for one whose content is not what p
-    /// wrote there, `full` in the fifth field when the disk was full as the job ended; for a
-    /// Slurm job, what Slurm says (`STATE:REASON`) and when it started on its node. Anything
-    /// malformed reads as unreadable, never as a crash.
-    static func parseFacts(_ fields: [String]) -> JobFacts {
-        let exit = fields.count > 1 ? fields[1] : "?"
-        let exitCode = WorkerValues.exitCode(exit)
-        let stopped = fields.count > 2 ? fields[2] : "-"
-        let ended = fields.count > 3 ? fields[3] : "-"
-        return JobFacts(
-            exists: true, exitCode: exitCode,
-            stoppedBy: stopped == "-" ? nil : WorkerValues.signalName(stopped) ?? "unknown",
-            endedAt: WorkerValues.date(ended), processAlive: fields.first == "1",
-            exitCodeUnreadable: exit != "-" && exitCode == nil, diskFull: fields.count > 4 && fields[4] == "full",
-            scheduler: fields.count > 5 ? SchedulerFacts.parse(fields[5]) : nil,
-            startedAt: fields.count > 6 ? WorkerValues.date(fields[6]) : nil)
     }
 }

@@ -48,7 +48,7 @@ if [ -n "$slots$after" ]; then
 	rm -f "$J/preparing"
 	trap - PIPE
 	sh "$R/kick" root="$R" add="$id" </dev/null >/dev/null || fail 91
-	printf "p-queued\n" >&2
+	say_queued
 	if [ "$follow" = 1 ]; then
 		P=
 		r=-
@@ -60,7 +60,7 @@ if [ -n "$slots$after" ]; then
 				qr
 				if [ "$Q" != "$r" ]; then
 					r=$Q
-					printf "p-state %s\n" "$Q" >&2
+					say_state "$Q"
 				fi
 			fi
 			n=$((n + 1))
@@ -74,7 +74,7 @@ if [ -n "$slots$after" ]; then
 			t=-
 			read -r t <"$J/started_at" 2>/dev/null
 			if [ -n "$p" ]; then
-				printf "p-start %s %s %s\n" "$p" "${t:--}" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2
+				say_start "$p" "$t" "$(cat "$J/boot_id" 2>/dev/null)"
 			fi
 		fi
 		follow
@@ -120,5 +120,5 @@ P=$p
 rm -f "$J/preparing"
 s=-
 read -r s <"$J/started_at" 2>/dev/null
-printf "p-start %s %s %s\n" "$p" "${s:--}" "$(cat "$J/boot_id" 2>/dev/null || echo -)" >&2
+say_start "$p" "$s" "$(cat "$J/boot_id" 2>/dev/null)"
 if [ "$follow" = 1 ]; then follow; fi

@@ -11,7 +11,8 @@ while read -r o m g J; do
 	pL=output.log
 	if [ "$g" = stderr ]; then pL=stderr.log; fi
 	if [ ! -d "$J" ]; then
-		echo "0 p-end missing"
+		printf "0 "
+		missing_line
 		continue
 	fi
 	f=$(facts)
@@ -26,11 +27,13 @@ while read -r o m g J; do
 		k=$o
 		rd $y >"$J/.ps.$$"
 		c=$((o - k))
-		printf "%s p-end %s%s %s\n" $c "$n" "$(gp)" "$f"
+		printf "%s " "$c"
+		end_line "$n" "$(gp)" "$f"
 		cat "$J/.ps.$$"
 		rm -f "$J/.ps.$$"
 	else
-		printf "%s p-end %s%s %s\n" "$c" "$n" "$(gp)" "$f"
+		printf "%s " "$c"
+		end_line "$n" "$(gp)" "$f"
 		if [ "$c" -gt 0 ]; then fr "$o" "$J/$pL" | head -c "$c"; fi
 	fi
 done

@@ -44,4 +44,4 @@ else
 	if [ $y -gt "$n" ]; then y=$n; fi
 	rd "$y"
 fi
-printf "p-end %s%s %s\n" "$n" "$(gp)" "$f" >&2
+end_line "$n" "$(gp)" "$f" >&2

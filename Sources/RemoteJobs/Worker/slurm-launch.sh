@@ -46,7 +46,7 @@ case $N in
 esac
 echo "$N" >"$J/slurm_id"
 rm -f "$J/preparing" "$J/sbatch.err"
-printf "p-slurm %s\n" "$N" >&2
+say_slurm "$N"
 if [ "$follow" = 1 ]; then
 	P=slurm:$N
 	p=$P
@@ -57,7 +57,7 @@ if [ "$follow" = 1 ]; then
 			if ! up; then break; fi
 			if [ "$Q" != "$r" ]; then
 				r=$Q
-				if slurm_waiting "$Q"; then printf "p-state %s\n" "$Q" >&2; fi
+				if slurm_waiting "$Q"; then say_state "$Q"; fi
 			fi
 		fi
 		n=$((n + 1))
@@ -67,7 +67,7 @@ if [ "$follow" = 1 ]; then
 	if [ -s "$J/pid" ]; then
 		t=-
 		read -r t <"$J/started_at" 2>/dev/null
-		printf "p-start %s %s -\n" "$N" "${t:--}" >&2
+		say_start "$N" "$t" -
 		follow
 	else
 		trailer

@@ -31,8 +31,8 @@ struct ReconcileScript: AnsweringScript {
                 bootID = fields[1] == "-" || fields[1].count > 64 ? nil : fields[1]
             } else if fields.count == 3, fields[0] == "job", fields[2] == "missing" {
                 jobs[fields[1]] = JobFacts(exists: false)
-            } else if fields.count == 9, fields[0] == "job" {
-                jobs[fields[1]] = ControlLines.parseFacts(Array(fields[2...]))
+            } else if fields.count == 2 + FactsFields.count, fields[0] == "job" {
+                jobs[fields[1]] = FactsFields.parse(Array(fields[2...]))
             }
         }
         return sawBoot ? WorkerFacts(bootID: bootID, jobs: jobs) : nil

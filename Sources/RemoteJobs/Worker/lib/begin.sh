@@ -11,6 +11,6 @@ T=$1
 shift
 P=
 pL=output.log
-printf "p-begin %s\n" "$T"
-printf "p-begin %s\n" "$T" >&2
+. lib/protocol.sh
+say_begin "$T"
 . lib/args.sh

@@ -8,7 +8,7 @@
 # gone.
 need_job() {
 	if [ ! -d "$J" ]; then
-		echo "p-end missing" >&2
+		missing_line >&2
 		exit 0
 	fi
 }
@@ -27,7 +27,7 @@ job_pid() {
 
 # trailer: the end of a script about the job: "p-end SIZE[/GA/GB] FACTS" on stderr.
 trailer() {
-	printf "p-end %s%s %s\n" "$(size)" "$(gp)" "$(facts)" >&2
+	end_line "$(size)" "$(gp)" "$(facts)" >&2
 }
 
 # follow: streams log $pL of the job from byte offset $o to stdout until the job ended

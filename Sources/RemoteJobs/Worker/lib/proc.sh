@@ -36,6 +36,6 @@ hb() {
 	h=$((h + 1))
 	if [ $h -ge "$1" ]; then
 		h=0
-		printf "p-alive\n" >&2 || exit 0
+		say_alive || exit 0
 	fi
 }
