@@ -420,6 +420,48 @@ struct WorkerScriptTests {
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.path + "/dir/link") == "f.txt")
     }
 
+    /// `p pause` and `p resume`: the job's process group stopped and continued, its marker
+    /// set and removed, the facts saying PAUSED only while it is.
+    @Test(arguments: LocalShell.all)
+    func pauseStopsTheGroupAndResumeContinuesIt(shell: LocalShell) async throws {
+        struct Start: WorkerScript {
+            var arguments: KeyValuePairs<String, String> { [:] }
+            // Not a group leader (no job control), so setsid makes the sleep one in place.
+            static let source = #"setsid sleep 30 < /dev/null > /dev/null 2>&1 & echo $!"#
+        }
+        let root = Root()
+        defer { root.remove() }
+        let pid = try #require(Int32(try await shell.run(Start()).text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(pid, SIGKILL) }
+        let job = try root.job("a", files: ["pid": "\(pid)\n", "output.log": ""])
+        func state() throws -> String {
+            let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            return String(stat[stat.range(of: ") ")!.upperBound...].prefix(1))
+        }
+        let paused = try await shell.run(PauseScript(jobDirectory: job, pause: true, pid: Int(pid)))
+        #expect(try state() == "T")
+        #expect(FileManager.default.fileExists(atPath: job + "/paused"))
+        #expect(paused.control.end?.facts.scheduler?.state == "PAUSED", "\(paused.control.otherText)")
+        let resumed = try await shell.run(PauseScript(jobDirectory: job, pause: false, pid: Int(pid)))
+        #expect(try state() != "T")
+        #expect(!FileManager.default.fileExists(atPath: job + "/paused"))
+        #expect(resumed.control.end?.facts.scheduler == nil && resumed.control.end?.facts.processAlive == true)
+    }
+
+    /// The load a worker reports for placement: its CPUs, and p's jobs running and queued.
+    @Test(arguments: LocalShell.all)
+    func loadCountsTheJobsOfTheRoot(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        _ = try root.job("running", files: ["pid": "\(getpid())\n"])
+        _ = try root.job("queued", files: ["queued": "1\n"])
+        _ = try root.job("ended", files: ["pid": "\(getpid())\n", "exitcode": "0\n"])
+        let load = try await shell.ask(LoadScript(root: root.path))
+        #expect(load.cpus == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(load.runningJobs == 1 && load.queuedJobs == 1)
+        #expect(load.availableMemory ?? 0 > 0)
+    }
+
     @Test(arguments: LocalShell.all)
     func probeAndFreeSpaceAnswer(shell: LocalShell) async throws {
         let probe = try await shell.ask(ProbeScript())
