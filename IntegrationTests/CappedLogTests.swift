@@ -33,8 +33,8 @@ struct CappedLogTests {
         return true
     }
 
-    @Test func aGigabyteUnderTenMegabytes() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func aGigabyteUnderTenMegabytes(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let engine = world.engine()
         var request = JobRequest(command: Self.command)
         request.maxLog = Self.cap
@@ -102,8 +102,8 @@ struct CappedLogTests {
 
     /// The worker's default (`p worker set --max-log`) caps the jobs that give none; a
     /// job's own `--max-log` wins; too small a cap is refused before anything runs.
-    @Test func theWorkersDefaultCapsJobsThatGiveNone() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func theWorkersDefaultCapsJobsThatGiveNone(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let set = try await world.p("worker", "set", "box", "--max-log", "1M")
         #expect(set.status == 0, "\(set.stderr)")
         #expect(set.stdoutText.contains("log cap 1 MB"), "\(set.stdoutText)")
@@ -121,8 +121,8 @@ struct CappedLogTests {
 
     /// MCP's output resource (the log's last 64 KB) of a log capped below that: the kept
     /// end only, never the hole.
-    @Test func theOutputResourceOfASmallCapIsItsKeptEnd() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func theOutputResourceOfASmallCapIsItsKeptEnd(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(try await world.p("-n", "-d", "--max-log", "64K", "--", "seq 1 100000"))
         #expect(try await world.p("wait", id).status == 0)
         let session = try await MCPSession.start(world)

@@ -6,8 +6,8 @@ import Testing
 /// Stopping, reconciling, listing, pulling and removing jobs through the CLI.
 @Suite("Controlling jobs with p", .timeLimit(.minutes(10)), .throttled)
 struct JobControlTests {
-    @Test func stopTerminatesTheWholeProcessGroup() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func stopTerminatesTheWholeProcessGroup(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(try await world.p("-n", "-d", "--", "sleep 300 & sleep 301 & echo started; wait"))
         try await JobWorld.eventually("the job started its children") {
             try await world.livingProcesses(inGroup: try await world.group(of: id)).count >= 3
@@ -30,8 +30,8 @@ struct JobControlTests {
         #expect(again.stderr.contains("not running"))
     }
 
-    @Test func graceEndsInKillAndSignalKillIsImmediate() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func graceEndsInKillAndSignalKillIsImmediate(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let stubborn = try JobWorld.id(try await world.p("-n", "-d", "--", "trap '' TERM; echo started; sleep 300"))
         let group = try await world.group(of: stubborn)
         try await world.waitForOutput(stubborn, "started")
@@ -53,8 +53,8 @@ struct JobControlTests {
         #expect(try world.records.load(other)?.status.name == "stopped")
     }
 
-    @Test func jobKilledOutsidePIsUnknown() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func jobKilledOutsidePIsUnknown(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 300"))
         let group = try await world.group(of: id)
         try await world.waitForOutput(id, "started")
@@ -68,8 +68,10 @@ struct JobControlTests {
         #expect(logs.stderr.contains("without an exit code"))
     }
 
-    @Test func twentyDetachedJobsAtOnceLeaveTwentyIntactRecords() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func twentyDetachedJobsAtOnceLeaveTwentyIntactRecords(kind: WorkerKind)
+        async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         let processes = try (0..<20).map { index in try world.start("-n", "-d", "--", "echo job \(index)") }
         var ids: [String] = []
         for process in processes { ids.append(try JobWorld.id(try await process.wait())) }
@@ -86,8 +88,8 @@ struct JobControlTests {
         }
     }
 
-    @Test func corruptRecordIsReportedOnceAndSkipped() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func corruptRecordIsReportedOnceAndSkipped(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(try await world.p("-n", "-d", "--", "true"))
         let corrupt = world.records.directory + "/0badbad0-0000-4000-8000-000000000000.json"
         try Data("{ not json".utf8).write(to: URL(fileURLWithPath: corrupt))
@@ -128,8 +130,9 @@ struct JobControlTests {
         }
     }
 
-    @Test func pullCopiesFilesAndDirectoriesButNothingOutside() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func pullCopiesFilesAndDirectoriesButNothingOutside(kind: WorkerKind) async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         let result = try await world.p(
             "-n", "--",
             "mkdir -p out/sub && printf one > out/a.txt && printf two > out/sub/b.txt && ln -s /etc/passwd leak && head -c 200000 /dev/urandom > blob"
@@ -156,8 +159,10 @@ struct JobControlTests {
         #expect(missing.stderr.contains("no such file"))
     }
 
-    @Test func removeRefusesRunningJobsUnlessForcedAndTakesTheFiles() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func removeRefusesRunningJobsUnlessForcedAndTakesTheFiles(kind: WorkerKind)
+        async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         let running = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 300"))
         let group = try await world.group(of: running)
         try await world.waitForOutput(running, "started")
@@ -175,8 +180,9 @@ struct JobControlTests {
         #expect(unknownID.status == 1)
     }
 
-    @Test func pruneRemovesFinishedJobsAndUnknownOnlyWithForce() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func pruneRemovesFinishedJobsAndUnknownOnlyWithForce(kind: WorkerKind) async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         let done = try JobWorld.id(try await world.p("-n", "-d", "--", "true"))
         let failed = try JobWorld.id(try await world.p("-n", "-d", "--", "exit 3"))
         let running = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 300"))

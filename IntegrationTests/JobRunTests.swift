@@ -73,15 +73,15 @@ struct JobRunTests {
         #expect(records.first?.command == test.command)
     }
 
-    @Test func wordsAreJoinedLikeSSH() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func wordsAreJoinedLikeSSH(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let result = try await world.p("-n", "--", "echo", "a", "'b  c'", "$((1+2))")
         #expect(result.stdoutText == "a b  c 3\n")
         #expect(result.status == 0)
     }
 
-    @Test func theJobRunsInItsOwnWorkDirectory() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func theJobRunsInItsOwnWorkDirectory(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let empty = world.directory + "/empty-project"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         let result = try await world.p("-C", empty, "--", "ls -A | wc -l; pwd")
@@ -93,9 +93,10 @@ struct JobRunTests {
         #expect(lines.last.map(String.init) == world.root + "/workdirs/" + id)
     }
 
-    @Test func environmentReachesTheJobButNoArgv() async throws {
-        let world = try await JobWorld.make()
-        let secret = "s3cret 'quoted' $HOME \"x\""
+    @Test(arguments: JobWorld.kinds) func environmentReachesTheJobButNoArgv(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
+        // The other kind's run, beside this one, has its own secret on its client's argv.
+        let secret = "s3cret-\(kind) 'quoted' $HOME \"x\""
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "-e", "P_SECRET=\(secret)", "-e", "EMPTY=", "--",
@@ -104,7 +105,7 @@ struct JobRunTests {
         // While it runs, no process on the worker shows the secret (the words, which name
         // the variable, are the shell's argument, as under ssh).
         let processes = try await world.workerText("ps -eo args")
-        #expect(!processes.contains("s3cret"))
+        #expect(!processes.contains("s3cret-\(kind)"))
         let directory = world.jobDirectory(id)
         for file in ["cmd", "env", "cwd", "worker", "pid", "output.log"] {
             #expect(try await world.workerText("stat -c %a '\(directory)/\(file)'") == "600", "\(file)")
@@ -117,11 +118,11 @@ struct JobRunTests {
         let logs = try await world.p("logs", "-f", id)
         #expect(logs.stdoutText == secret + "|")
         let recordText = try String(contentsOfFile: world.records.path(of: id), encoding: .utf8)
-        #expect(!recordText.contains("s3cret"), "secrets stay out of the client's records")
+        #expect(!recordText.contains("s3cret-\(kind)"), "secrets stay out of the client's records")
     }
 
-    @Test func detachPrintsTheIdAndLogsShowTheOutput() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func detachPrintsTheIdAndLogsShowTheOutput(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "--",
@@ -144,8 +145,8 @@ struct JobRunTests {
         #expect(everything.stdoutText.contains("done"))
     }
 
-    @Test func largeOutputIsByteExact() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func largeOutputIsByteExact(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "--", "head -c 3000000 /dev/urandom > data.bin; cat data.bin; cp data.bin ../../data.bin"))
@@ -158,8 +159,8 @@ struct JobRunTests {
         #expect(again.stdout == original, "the logged bytes differ")
     }
 
-    @Test func ctrlCDetachesAndLogsResumeWhereTheStreamStood() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func ctrlCDetachesAndLogsResumeWhereTheStreamStood(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         // Three lines, then it waits for a `go` file, so the detach always falls mid-job.
         let process = try world.start(
             "-n", "--",
@@ -187,8 +188,8 @@ struct JobRunTests {
                 == .failed(exitCode: 7, endedAt: world.records.load(record.id)?.status.endedAt))
     }
 
-    @Test func timeoutStopsTheJob() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func timeoutStopsTheJob(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let result = try await world.p(
             "-n", "--timeout", "1s", "--grace", "1s", "--", "echo started; sleep 30; echo never")
         #expect(!result.stdoutText.contains("never"))
@@ -202,8 +203,8 @@ struct JobRunTests {
         #expect(signal == "timeout")
     }
 
-    @Test func unknownWorkerAndMissingCommandAreUsageErrors() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func unknownWorkerAndMissingCommandAreUsageErrors(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let unknown = try await world.p("nosuch", "--", "true")
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no worker is named 'nosuch'"))

@@ -7,8 +7,8 @@ import Testing
 /// exit code in its environment, and its output apart from the job's log.
 @Suite("Commands run when a job ends", .timeLimit(.minutes(10)), .throttled)
 struct OnEndTests {
-    @Test func theHookSeesTheJobsEndAndKeepsItsOutputApart() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func theHookSeesTheJobsEndAndKeepsItsOutputApart(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let hook = "env | grep ^P_JOB_ | sort > hook.txt; echo \"token $TOKEN\" >> hook.txt; echo hook output"
         let result = try await world.p("-n", "-e", "TOKEN=t0k", "--on-end", hook, "--", "echo job; exit 3")
         #expect(result.status == 3, "\(result.stderr)")
@@ -25,8 +25,8 @@ struct OnEndTests {
         #expect(try await world.p("logs", id).stdoutText == "job\n", "the hook's output stays out of the log")
     }
 
-    @Test func aStoppedJobsHookSaysSo() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func aStoppedJobsHookSaysSo(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "--on-end", "echo $P_JOB_STATUS $P_JOB_EXIT_CODE > end.txt", "--",

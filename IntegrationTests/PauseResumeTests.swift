@@ -16,8 +16,8 @@ struct PauseResumeTests {
 
     /// A counting job stops counting while paused (its log stays the same size), shows as
     /// paused in `p ls` and the record, and counts again once resumed.
-    @Test func aPausedJobStopsCountingAndGoesOnWhenResumed() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func aPausedJobStopsCountingAndGoesOnWhenResumed(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(
             try await world.p("-n", "-d", "--", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done"))
         try await world.waitForOutput(id, "3")
@@ -51,8 +51,8 @@ struct PauseResumeTests {
     /// Time paused does not count toward `--timeout`: a job held until the test lets it go,
     /// with a 15 s limit, paused for 18 s (let go meanwhile), ends done once resumed. (Held,
     /// not timed: under load the pause could otherwise land after the job's work was done.)
-    @Test func timePausedDoesNotCountTowardTheTimeout() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func timePausedDoesNotCountTowardTheTimeout(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "--timeout", "15s", "--",
@@ -71,8 +71,8 @@ struct PauseResumeTests {
 
     /// `p stop --signal` takes any signal by name or number: a job that handles USR1 and
     /// USR2 exits as it chooses; a name that is no signal is a usage error.
-    @Test func stopSendsAnySignalByNameOrNumber() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func stopSendsAnySignalByNameOrNumber(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let command =
             "trap 'echo got usr1; exit 3' USR1; trap 'echo got usr2; exit 4' USR2; echo ready; while :; do sleep 0.1; done"
         let first = try JobWorld.id(try await world.p("-n", "-d", "--", command))
@@ -94,8 +94,8 @@ struct PauseResumeTests {
     }
 
     /// The MCP tool pauses, resumes and cancels with any signal.
-    @Test func theMCPToolPausesAndResumes() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func theMCPToolPausesAndResumes(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let session = try await MCPSession.start(world)
         defer { Task { await session.stop() } }
         let submitted = try await session.job("submit", ["command": "echo ready; while :; do sleep 0.1; done"])

@@ -12,8 +12,10 @@ struct SeparateStderrTests {
     /// Writes interleaved lines to stdout and stderr, each stream's bytes distinct.
     static let command = "for i in 1 2 3; do echo out$i; echo err$i >&2; done; printf 'tail-without-newline' >&2"
 
-    @Test func theCLIStreamsEachToItsOwnDescriptorAndLogsReadThemApart() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func theCLIStreamsEachToItsOwnDescriptorAndLogsReadThemApart(kind: WorkerKind)
+        async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         let result = try await world.p("-n", "--separate-stderr", "--", Self.command)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutText == "out1\nout2\nout3\n")
@@ -35,8 +37,10 @@ struct SeparateStderrTests {
         #expect(try await world.p("logs", plainID).stdoutText == "both\n")
     }
 
-    @Test func theAPIsEventsSayWhichStreamAndPollsKeepTheirOwnOffsets() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func theAPIsEventsSayWhichStreamAndPollsKeepTheirOwnOffsets(kind: WorkerKind)
+        async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         let engine = world.engine()
         var request = JobRequest(command: Self.command)
         request.separateStderr = true
@@ -68,8 +72,8 @@ struct SeparateStderrTests {
 
     /// `p logs -f` of such a job streams both, each to p's own; after a Ctrl+C, the next
     /// `p logs -f` goes on where each stream stood, repeating nothing.
-    @Test func followingAgainResumesBothStreams() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func followingAgainResumesBothStreams(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let id = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "--separate-stderr", "--",
@@ -94,8 +98,10 @@ struct SeparateStderrTests {
         #expect(ended.resumeOffset == nil && ended.resumeErrorOffset == nil)
     }
 
-    @Test func mcpSubmitsWithSeparateStderrAndPollsEitherStream() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func mcpSubmitsWithSeparateStderrAndPollsEitherStream(kind: WorkerKind)
+        async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         let session = try await MCPSession.start(world)
         let submitted = try await session.job("submit", ["command": .string(Self.command), "separate_stderr": true])
         let id = try #require(submitted.string("job_id"), "\(submitted.error ?? "")")

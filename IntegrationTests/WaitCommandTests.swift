@@ -7,8 +7,8 @@ import Testing
 /// when `--timeout` ends the wait.
 @Suite("Waiting for jobs", .timeLimit(.minutes(10)), .throttled)
 struct WaitCommandTests {
-    @Test func exitsWithTheFirstFailureAndHonoursTheTimeout() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func exitsWithTheFirstFailureAndHonoursTheTimeout(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         let succeeds = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; exit 0"))

@@ -20,8 +20,10 @@ struct WorkerQueueTests {
         try await world.workerText("cat '\(world.jobDirectory(id))/output.log' 2>/dev/null")
     }
 
-    @Test func threeJobsWithOneSlotRunInOrderWithNoClientConnected() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func threeJobsWithOneSlotRunInOrderWithNoClientConnected(kind: WorkerKind)
+        async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         try await Self.setSlots(world, 1)
         var ids: [String] = []
         for index in 1...3 {
@@ -52,8 +54,8 @@ struct WorkerQueueTests {
     /// A client that waits for its queued job (`p -- ...`) and is killed: the script that
     /// waited for it on the worker ends within seconds (it checks that its client is still
     /// there), holding nothing; the job itself waits on and runs when the slot frees.
-    @Test func aWaitingLaunchEndsSoonAfterItsClient() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func aWaitingLaunchEndsSoonAfterItsClient(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         try await Self.setSlots(world, 1)
         let holder = try JobWorld.id(
             try await world.p(
@@ -84,12 +86,19 @@ struct WorkerQueueTests {
         #expect(log == "queued job ran", "\(log)")
     }
 
-    @Test func twentyJobsFromTwoClientsNeverRunMoreThanTheSlots() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func twentyJobsFromTwoClientsNeverRunMoreThanTheSlots(kind: WorkerKind)
+        async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         try await Self.setSlots(world, 2)
         let other = try await JobWorld.make(register: false)
         try await other.store.update { config throws(RemoteJobsError) in
-            try config.register(Worker(name: "box", connection: "worker", root: world.root, slots: 2))
+            var box = Worker(name: "box", connection: "worker", root: world.root, slots: 2)
+            if kind == .local {
+                box = Worker.local(name: "box", root: world.root)
+                box.slots = 2
+            }
+            try config.register(box)
         }
         let command = "echo $(date +%s%N); sleep 0.3; echo $(date +%s%N)"
         let launches = try (0..<20).map { index in
@@ -130,8 +139,9 @@ struct WorkerQueueTests {
         #expect(peak <= 2, "at most 2 jobs ran at once (their own clocks say \(peak))")
     }
 
-    @Test func dependenciesRunAfterSuccessAndFailWithTheReason() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func dependenciesRunAfterSuccessAndFailWithTheReason(kind: WorkerKind) async throws
+    {
+        let world = try await JobWorld.make(kind: kind)
         let first = try JobWorld.id(
             try await world.p(
                 "-n", "-d", "--", "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done; exit 3"))
@@ -171,8 +181,8 @@ struct WorkerQueueTests {
         )
     }
 
-    @Test func aQueuedJobIsStoppedWithoutRunning() async throws {
-        let world = try await JobWorld.make()
+    @Test(arguments: JobWorld.kinds) func aQueuedJobIsStoppedWithoutRunning(kind: WorkerKind) async throws {
+        let world = try await JobWorld.make(kind: kind)
         try await Self.setSlots(world, 1)
         let holder = try JobWorld.id(
             try await world.p(

@@ -8,20 +8,31 @@ import Testing
 /// `worker`, XDG directories for p's configuration and records, and a worker-side root
 /// unique to this world (so tests sharing one sshd never see each other's jobs).
 struct JobWorld: Sendable {
+    /// The kinds of worker the job tests that need no SSH of their own run against: an SSH
+    /// worker, and this machine as a `local` one (not against an external worker: the
+    /// container pass runs the SSH kind only).
+    static var kinds: [WorkerKind] {
+        ProcessInfo.processInfo.environment["P_TEST_SSH_TARGET"] == nil ? [.ssh, .local] : [.ssh]
+    }
+
     let sshd: TestSSHD
     let directory: String
     let home: String
     /// The worker-side root (`root:` of the registered worker).
     let root: String
     let sshConfigFile: String
+    /// How `box` runs jobs: over SSH, or on this machine (`local`).
+    var kind: WorkerKind = .ssh
 
     /// A world whose ssh alias `worker` is registered as worker `box` (in config.yaml) with a root of its own.
     /// - Parameter extraHosts: more `Host` blocks for the ssh config (a proxy, say).
     /// - Parameter login: the worker account to log in as, instead of the usual one (a
     ///   local account of the tests', see `localTestAccount`).
+    /// - Parameter kind: `.local` registers this machine as `box` instead, with a root in the
+    ///   world's own directory.
     static func make(
         sshd given: TestSSHD? = nil, extraHosts: String = "", register: Bool = true,
-        login: (user: String, home: String)? = nil
+        login: (user: String, home: String)? = nil, kind: WorkerKind = .ssh
     ) async throws -> JobWorld {
         let sshd: TestSSHD
         if let given { sshd = given } else { sshd = try await TestSSHD.shared() }
@@ -40,11 +51,16 @@ struct JobWorld: Sendable {
                 try await probe.onWorker("echo $HOME").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
                 + "/p-tests"
         }
+        if kind == .local { base = directory }
         let root = base + "/worker-root-" + UUID().uuidString.prefix(8)
-        let world = JobWorld(sshd: sshd, directory: directory, home: home, root: root, sshConfigFile: config)
+        let world = JobWorld(
+            sshd: sshd, directory: directory, home: home, root: root, sshConfigFile: config, kind: kind)
         if register {
             try await world.store.update { config throws(RemoteJobsError) in
-                try config.register(Worker(name: "box", connection: "worker", root: world.root))
+                try config.register(
+                    kind == .local
+                        ? Worker.local(name: "box", root: world.root)
+                        : Worker(name: "box", connection: "worker", root: world.root))
             }
         }
         return world
@@ -162,6 +178,18 @@ struct JobWorld: Sendable {
     /// own, so tests inspect the worker the same way whether it is this machine or a
     /// container (`P_TEST_SSH_TARGET`).
     func onWorker(_ command: String) async throws -> SSHExecResult {
+        if kind == .local {
+            // The worker is this machine, reached without SSH: as p reaches it.
+            let exec = try LocalExec(command)
+            defer { exec.hangUp() }
+            try await exec.closeInput()
+            var stdout: [UInt8] = []
+            var stderr: [UInt8] = []
+            while let chunk = try await exec.nextChunk() {
+                if chunk.stream == .stdout { stdout += chunk.bytes } else { stderr += chunk.bytes }
+            }
+            return SSHExecResult(stdout: stdout, stderr: stderr, status: try await exec.exitStatus())
+        }
         let target = try SSHTarget.resolve("worker", config: SSHConfig.load(path: sshConfigFile))
         let session = try await SSHSession.connect(to: target, options: TestSSHD.options())
         defer { session.close() }

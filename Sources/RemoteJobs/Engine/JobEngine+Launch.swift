@@ -113,16 +113,7 @@ extension JobEngine {
                 "job \(dependency.shortID) runs on worker '\(dependency.worker)', and this job on '\(worker.name)': a job can only run after jobs on its own worker."
             )
         }
-        if worker.kind == .slurm, !dependencies.isEmpty {
-            throw RemoteJobsError.invalidArgument(
-                "--after applies to SSH workers; on a Slurm worker use --sbatch \"--dependency=afterok:SLURM_ID\".")
-        }
-        var sbatchOnly = request.slurm
-        sbatchOnly.gpus = nil
-        if worker.kind != .slurm, let option = sbatchOnly.sbatchArguments.first {
-            throw RemoteJobsError.invalidArgument(
-                "\(option) is an option for Slurm workers, and '\(worker.name)' is an SSH worker.")
-        }
+        try worker.kind.check(request, dependencies: dependencies, on: worker)
         var record = JobRecord(
             id: request.id?.lowercased() ?? UUID().uuidString.lowercased(), worker: worker.name,
             connection: worker.connection,
@@ -142,8 +133,8 @@ extension JobEngine {
             graceSeconds: request.grace.wholeSecondsRoundedUp, follow: follow,
             workdirName: record.sharedWorkdir ?? record.id,
             prepared: request.syncDirectory != nil || request.reuseWorkdir, command: request.command,
-            slots: worker.kind == .ssh ? worker.slots : nil,
-            gpus: worker.kind == .ssh ? try request.gpuCount : 0, once: request.clientKey != nil,
+            slots: worker.kind.queuesItself ? worker.slots : nil,
+            gpus: worker.kind.queuesItself ? try request.gpuCount : 0, once: request.clientKey != nil,
             separateStderr: request.separateStderr, onEnd: request.onEnd, maxLog: record.maxLog)
         let link = try link(worker)
         // Plan the copy before touching the network: an unreadable file stops the job here.
@@ -264,15 +255,9 @@ extension JobEngine {
                     }
                 }
             }
-            if worker.kind == .slurm {
-                let submission = SlurmLaunchScript(
-                    launch: script, sbatchOptions: worker.sbatchOptions + request.slurm.sbatchArguments)
-                result = try await link.run(
-                    submission, jobID: record.id, onExec: { execStarted = true }, stdout: stdout, onEvent: onEvent)
-            } else {
-                result = try await link.run(
-                    script, jobID: record.id, onExec: { execStarted = true }, stdout: stdout, onEvent: onEvent)
-            }
+            result = try await link.run(
+                worker.kind.launchScript(script, on: worker, request: request), jobID: record.id,
+                onExec: { execStarted = true }, stdout: stdout, onEvent: onEvent)
         } catch {
             if error is CancellationError && !execStarted {
                 // Given up before the launcher was even started: nothing ran.

@@ -20,7 +20,6 @@ extension JobEngine {
         let record = try record(idPrefix)
         let relative = try Self.normalizedRelativePath(remotePath)
         let worker = worker(of: record)
-        let target = try resolveTarget(worker)
         let base = record.workdirPath
         let remote = relative.isEmpty ? base : base + "/" + relative
         let name = relative.isEmpty ? "workdir-" + record.shortID : (relative as NSString).lastPathComponent
@@ -30,8 +29,12 @@ extension JobEngine {
             destination += "/" + name
         }
         let finalDestination = destination
+        guard let ssh = try link(worker).ssh else {
+            try await Self.pullLocally(remote, base: base, to: finalDestination, remotePath: remotePath, record: record)
+            return finalDestination
+        }
         do {
-            try await pool.withSession(target) { session in
+            try await pool.withSession(ssh.target) { session in
                 try await session.withSFTP { sftp in
                     let realBase = try await sftp.realPath(base)
                     let realRemote = try await sftp.realPath(remote)
@@ -60,6 +63,60 @@ extension JobEngine {
             }
         }
         return finalDestination
+    }
+
+    /// A pull from a `local` worker: a copy on this machine, with the same rules as over
+    /// SFTP (the source must stay inside the work directory; a link where a directory
+    /// would be written fails; a file or link where a file goes is replaced).
+    private static func pullLocally(
+        _ remote: String, base: String, to destination: String, remotePath: String, record: JobRecord
+    ) async throws {
+        try await BlockingWork.run {
+            try copyLocally(remote, base: base, to: destination, remotePath: remotePath, record: record)
+        }
+    }
+
+    private static func copyLocally(
+        _ remote: String, base: String, to destination: String, remotePath: String, record: JobRecord
+    ) throws {
+        guard let realBase = realPath(base), let realRemote = realPath(remote) else {
+            throw RemoteJobsError.remoteFailure(
+                worker: record.worker, action: "pull '\(remotePath)' of job \(record.shortID)",
+                detail: "there is no such file in the job's work directory")
+        }
+        guard realRemote == realBase || realRemote.hasPrefix(realBase + "/") else {
+            throw RemoteJobsError.pathOutsideWorkdir(path: remotePath)
+        }
+        var source = stat()
+        var existing = stat()
+        _ = stat(realRemote, &source)
+        if lstat(destination, &existing) == 0 {
+            let isLink = existing.st_mode & S_IFMT == S_IFLNK
+            let isDirectory = existing.st_mode & S_IFMT == S_IFDIR
+            if source.st_mode & S_IFMT == S_IFDIR {
+                if isLink { throw RemoteJobsError.linkInDestination(path: destination) }
+                if isDirectory {
+                    throw RemoteJobsError.localDestination(detail: "\(destination) exists; pull into another directory")
+                }
+            }
+            if !isDirectory { unlink(destination) }
+        }
+        do {
+            try FileManager.default.copyItem(atPath: realRemote, toPath: destination)
+        } catch {
+            throw RemoteJobsError.localDestination(
+                detail: "cannot copy to \(destination): \(error.localizedDescription)")
+        }
+    }
+
+    /// `path` (relative to the home directory, where a worker's roots are) with every link
+    /// resolved; nil when there is no such file.
+    private static func realPath(_ path: String) -> String? {
+        // The directory a local worker's commands start in (`LocalExec`: `cd`, to $HOME).
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        guard let resolved = realpath(path.hasPrefix("/") ? path : home + "/" + path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// `path` without `.` components and with `..` resolved, refusing anything that leaves

@@ -2,11 +2,12 @@ import Foundation
 import SSHTransport
 
 extension JobEngine {
-    /// `worker` on this engine's session pool, its connection string resolved through the
-    /// ssh configuration: `config` when the caller read it once for many workers, else read
-    /// now.
+    /// `worker` as the engine reaches it: on this engine's session pool, its connection
+    /// string resolved through the ssh configuration (`config` when the caller read it once
+    /// for many workers, else read now), or this machine for a `local` worker.
     func link(_ worker: Worker, through config: SSHConfigRead? = nil) throws(RemoteJobsError) -> WorkerLink {
-        WorkerLink(worker: worker, target: try resolveTarget(worker, through: config), pool: pool)
+        if worker.kind == .local { return WorkerLink(worker: worker, access: .local) }
+        return WorkerLink(worker: worker, access: .ssh(target: try resolveTarget(worker, through: config), pool: pool))
     }
 
     func resolveTarget(_ worker: Worker, through config: SSHConfigRead? = nil) throws(RemoteJobsError) -> SSHTarget {

@@ -316,17 +316,18 @@ extension JobEngine {
             return JobPoll(record: record, chunk: [], offset: since, newOffset: since, more: false, logSize: 0)
         }
         var chunk: [UInt8] = []
-        let worker = worker(of: record)
+        let link = try link(worker(of: record))
         let result: ScriptResult
-        if let answer = try? await pollChannels.poll(
-            Self.jobDirectory(record), offset: since, maxBytes: maxBytes, stream: stream,
-            target: resolveTarget(worker), pool: pool)
+        if let ssh = link.ssh,
+            let answer = try? await pollChannels.poll(
+                Self.jobDirectory(record), offset: since, maxBytes: maxBytes, stream: stream, target: ssh.target,
+                pool: ssh.pool)
         {
             result = ScriptResult(status: .exited(0), control: answer.0)
             chunk = answer.1
         } else {
-            // No poll server (the connection dropped, say): a script of its own.
-            result = try await link(worker).run(
+            // No poll server (a local worker, or the connection dropped): a script of its own.
+            result = try await link.run(
                 PollScript(
                     jobDirectory: Self.jobDirectory(record), offset: since, extent: .bytes(maxBytes), stream: stream),
                 jobID: record.id, stdout: { chunk += $0 })

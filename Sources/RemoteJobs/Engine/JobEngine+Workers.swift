@@ -25,14 +25,7 @@ extension JobEngine {
             throw RemoteJobsError.invalidArgument("Cannot register '\(worker.name)': \(problem).")
         }
         var probe = try await probe(worker)
-        if worker.kind == .slurm {
-            let started = ContinuousClock.now
-            let (outcome, jobID) = try await link(worker).ask(
-                SlurmProbeScript(
-                    root: worker.remoteRoot, waitSeconds: max(1, slurmProbeWait.wholeSecondsRoundedUp),
-                    sbatchOptions: worker.sbatchOptions))
-            probe.slurm = SlurmProbe(jobID: jobID, outcome: outcome, elapsed: ContinuousClock.now - started)
-        }
+        probe.slurm = try await worker.kind.registrationCheck(worker, link: link(worker), wait: slurmProbeWait)
         try await workers.update { config throws(RemoteJobsError) in try config.register(worker) }
         return probe
     }
@@ -131,8 +124,18 @@ extension JobEngine {
                 group.addTask {
                     let clock = ContinuousClock()
                     do {
-                        let target = try self.resolveTarget(worker, through: sshConfig)
-                        let (session, connectTime) = try await self.pool.connectUnpooled(to: target)
+                        let link = try self.link(worker, through: sshConfig)
+                        guard let ssh = link.ssh else {
+                            // This machine: no connection to make, one command's round trip.
+                            let started = clock.now
+                            _ = try await link.withExec("true") { exec in try await exec.exitStatus() }
+                            return (
+                                index,
+                                WorkerCheck(
+                                    worker: worker, connectTime: .zero, roundTrip: clock.now - started, failure: nil)
+                            )
+                        }
+                        let (session, connectTime) = try await self.pool.connectUnpooled(to: ssh.target)
                         defer { session.close() }
                         let connected = clock.now
                         _ = try await session.run("true")

@@ -114,9 +114,11 @@ public final class JobEngine: Sendable {
         if let config = config ?? (try? workers.load()),
             let worker = config.workers.first(where: { $0.name == record.worker })
         {
-            return Worker(name: worker.name, connection: worker.connection, root: record.root)
+            return Worker(name: worker.name, connection: worker.connection, root: record.root, kind: worker.kind)
         }
-        return Worker(name: record.worker, connection: record.connection, root: record.root)
+        return Worker(
+            name: record.worker, connection: record.connection, root: record.root,
+            kind: record.connection == Worker.localConnection ? .local : .ssh)
     }
 
     /// The job's pid as recorded at launch, for the scripts that signal or watch it (empty
@@ -124,8 +126,8 @@ public final class JobEngine: Sendable {
 
     /// The process id on `worker` of this engine's poll server, if one runs (for tests).
     func pollServerPID(worker name: String) async throws -> Int? {
-        let worker = try workers.load().worker(named: name)
-        return await pollChannels.serverPID(for: try resolveTarget(worker))
+        guard let ssh = try link(workers.load().worker(named: name)).ssh else { return nil }
+        return await pollChannels.serverPID(for: ssh.target)
     }
 
     /// `R/jobs/ID` on the worker.

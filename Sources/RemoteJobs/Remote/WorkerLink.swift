@@ -1,13 +1,30 @@
 import Foundation
 import SSHTransport
 
-/// A worker as the engine reaches it: its resolved target on the engine's session pool.
-/// Runs p's worker-side scripts there (each through `RemoteScripts.invocation`, with a token
-/// of its own) and opens plain exec and SFTP channels.
+/// A worker as the engine reaches it: over SSH, on the engine's session pool, or, for a
+/// `local` worker, by a shell on this machine. Runs p's worker-side scripts there (each
+/// through `RemoteScripts.invocation`, with a token of its own) and plain commands.
 struct WorkerLink: Sendable {
+    /// How a worker's commands are run.
+    enum Access: Sendable {
+        /// Over SSH: exec channels on the pool's sessions to the target.
+        case ssh(target: SSHTarget, pool: SSHSessionPool)
+        /// By `/bin/sh` on this machine (`LocalExec`).
+        case local
+    }
+
     let worker: Worker
-    let target: SSHTarget
-    let pool: SSHSessionPool
+    let access: Access
+
+    /// The SSH target and pool, for the steps only SSH has (SFTP, rsync); nil for a local
+    /// worker.
+    var ssh: (target: SSHTarget, pool: SSHSessionPool)? {
+        if case .ssh(let target, let pool) = access { return (target, pool) }
+        return nil
+    }
+
+    /// Whether the worker is this machine.
+    var isLocal: Bool { ssh == nil }
 
     /// Runs `script`: writes its input, hands its stdout to `stdout` as it arrives (never
     /// what the login shell printed before it, see `StdoutFramer`), parses the control lines
@@ -25,13 +42,21 @@ struct WorkerLink: Sendable {
         let command = ShellQuote.command(
             script: RemoteScripts.invocation(Script.source), arguments: [token] + script.words)
         let input = script.input
-        do {
-            return try await pool.withExec(command, on: target) { exec in
-                onExec()
-                return try await Self.drive(exec, token: token, input: input, stdout: stdout, onEvent: onEvent)
+        switch access {
+        case .ssh(let target, let pool):
+            do {
+                return try await pool.withExec(command, on: target) { exec in
+                    onExec()
+                    return try await Self.drive(exec, token: token, input: input, stdout: stdout, onEvent: onEvent)
+                }
+            } catch let error as SSHError {
+                throw RemoteJobsError.connection(worker: worker.name, jobID: jobID, error)
             }
-        } catch let error as SSHError {
-            throw RemoteJobsError.connection(worker: worker.name, jobID: jobID, error)
+        case .local:
+            let exec = try LocalExec(command)
+            defer { exec.hangUp() }
+            onExec()
+            return try await Self.drive(exec, token: token, input: input, stdout: stdout, onEvent: onEvent)
         }
     }
 
@@ -42,13 +67,20 @@ struct WorkerLink: Sendable {
         return try script.answer(stdout: output, result: result, worker: worker.name)
     }
 
-    /// Runs `body` on a plain exec channel running `command`.
+    /// Runs `body` on a plain command running `command` (a line for the login shell).
     /// - Throws: `RemoteJobsError.connection` when the connection fails, or what `body` throws.
-    func withExec<T>(_ command: String, _ body: (SSHExec) async throws -> T) async throws -> T {
-        do {
-            return try await pool.withExec(command, on: target, body)
-        } catch let error as SSHError {
-            throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
+    func withExec<T>(_ command: String, _ body: (any WorkerExec) async throws -> T) async throws -> T {
+        switch access {
+        case .ssh(let target, let pool):
+            do {
+                return try await pool.withExec(command, on: target) { exec in try await body(exec) }
+            } catch let error as SSHError {
+                throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
+            }
+        case .local:
+            let exec = try LocalExec(command)
+            defer { exec.hangUp() }
+            return try await body(exec)
         }
     }
 
@@ -58,7 +90,7 @@ struct WorkerLink: Sendable {
     }
 
     private static func drive(
-        _ exec: SSHExec, token: String, input: [UInt8], stdout: ([UInt8]) async -> Void,
+        _ exec: any WorkerExec, token: String, input: [UInt8], stdout: ([UInt8]) async -> Void,
         onEvent: (ControlLines.Event) async throws -> Void
     ) async throws -> ScriptResult {
         if !input.isEmpty { try await exec.write(input) }

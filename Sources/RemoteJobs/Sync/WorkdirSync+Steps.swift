@@ -30,8 +30,11 @@ extension WorkdirSync {
         }
         let links = tree.filter { if case .symbolicLink = $0.kind { true } else { false } }
         let progress = observer.progress
+        guard let ssh = link.ssh else {
+            throw RemoteJobsError.syncFailed(worker: worker.name, detail: "SFTP needs an SSH worker")
+        }
         do {
-            try await link.pool.withSession(link.target) { session in
+            try await ssh.pool.withSession(ssh.target) { session in
                 try await session.uploadFiles(
                     tree, from: directory, to: workdir, replacing: replacing, progress: progress)
                 guard !links.isEmpty else { return }

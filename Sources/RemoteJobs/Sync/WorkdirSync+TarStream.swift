@@ -30,7 +30,8 @@ extension WorkdirSync {
     /// its output ends: the writing stops then, since a server no longer reading would
     /// hold the write (and the channel) forever, and tar's own message is reported.
     fileprivate static func send(
-        _ entries: [SyncEntry], from directory: String, through exec: SSHExec, worker: Worker, totalBytes: UInt64,
+        _ entries: [SyncEntry], from directory: String, through exec: any WorkerExec, worker: Worker,
+        totalBytes: UInt64,
         progress: TransferProgressHandler?
     ) async throws -> (SSHExitStatus, String) {
         try await withThrowingTaskGroup(of: String?.self) { group in
@@ -77,7 +78,7 @@ extension WorkdirSync {
 /// Batches a tar stream's headers and file contents into writes of about 256 KB.
 private struct TarStreamWriter {
     static let chunkSize = 256 * 1024
-    let exec: SSHExec
+    let exec: any WorkerExec
     let progress: TransferProgressHandler?
     let bytesTotal: UInt64
     let files: Int
@@ -85,7 +86,7 @@ private struct TarStreamWriter {
     var bytesDone: UInt64 = 0
     var filesDone = 0
 
-    init(exec: SSHExec, progress: TransferProgressHandler?, bytesTotal: UInt64, files: Int) {
+    init(exec: any WorkerExec, progress: TransferProgressHandler?, bytesTotal: UInt64, files: Int) {
         self.exec = exec
         self.progress = progress
         self.bytesTotal = bytesTotal

@@ -66,6 +66,10 @@ struct WorkdirSync {
             try await BlockingWork.run { try merged.save(manifestPath) }
         }
         let tools = prepared.tools
+        if link.isLocal && (requested == .rsync || requested == .sftp) {
+            throw RemoteJobsError.invalidArgument(
+                "A local worker's work directory is filled by tar (--sync-via tar or automatic), not \(requested).")
+        }
         if requested == .rsync && !tools.rsync {
             throw RemoteJobsError.syncFailed(
                 worker: worker.name,
@@ -76,7 +80,7 @@ struct WorkdirSync {
                 worker: worker.name,
                 detail: "the worker has no tar (--sync-via tar); install it or use another --sync-via")
         }
-        let rsyncUsable = rsync != nil && tools.rsync
+        let rsyncUsable = rsync != nil && tools.rsync && !link.isLocal
         let previous = inPlace ? nil : SyncManifest.load(manifestPath).flatMap { $0.workdirID == record.id ? nil : $0 }
         // rsync compares in place itself; otherwise the worker says what is already right.
         let rsyncInPlace = inPlace && rsyncUsable && (requested == .rsync || (requested == .automatic && !tools.tar))
@@ -91,9 +95,13 @@ struct WorkdirSync {
         }
         let toSend = plan.entries.filter { $0.kind == .file ? !kept.contains($0.path) : true }
         let bytesToSend = toSend.reduce(0) { $0 + $1.size }
-        let transport = Self.transport(
-            requested, tools: tools, rsyncUsable: rsyncUsable, inPlace: inPlace, toSend: toSend, bytes: bytesToSend,
-            previous: previous)
+        // A local worker is this machine: tar into the work directory, no SSH.
+        let transport =
+            link.isLocal
+            ? .tar
+            : Self.transport(
+                requested, tools: tools, rsyncUsable: rsyncUsable, inPlace: inPlace, toSend: toSend, bytes: bytesToSend,
+                previous: previous)
         // The directories exist already (and rsync in place compares everything itself).
         let nothingToSend = !rsyncInPlace && !toSend.contains { $0.kind != .directory }
         switch transport {

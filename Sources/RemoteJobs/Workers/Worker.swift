@@ -5,6 +5,8 @@ public enum WorkerKind: String, Codable, Sendable, Equatable {
     /// Handed to Slurm through `sbatch` on the login node p logs in to; the job runs on a
     /// compute node that sees p's root on a shared file system.
     case slurm
+    /// On this machine, through the same worker scripts run by a local shell: no SSH at all.
+    case local
 }
 
 /// A machine registered under a name, reached through a connection string.
@@ -93,6 +95,15 @@ public struct Worker: Codable, Sendable, Equatable {
         if !labels.isEmpty { try c.encode(labels, forKey: .labels) }
         try c.encodeIfPresent(slots, forKey: .slots)
         try c.encodeIfPresent(maxLog.map(ByteSize.format), forKey: .maxLog)
+    }
+
+    /// The connection a `local` worker has in `config.yaml` and in its jobs' records: it
+    /// is reached without one.
+    public static let localConnection = "local"
+
+    /// This machine as a worker named `name`, with p's files under `root` (nil: `~/.p`).
+    public static func local(name: String, root: String? = nil) -> Worker {
+        Worker(name: name, connection: localConnection, root: root, kind: .local)
     }
 
     /// Whether `label` is usable: letters, digits, `.`, `_`, `-`, at most 64 characters.

@@ -17,14 +17,20 @@ extension WorkerCommand {
                 that writes into the root and waits for it (--probe-wait); a cluster too busy \
                 to run it by then is registered with a note.
 
+                With --local, the worker is this machine, reached without SSH: its jobs run \
+                through the same worker scripts, with the same records, logs, queue and \
+                slots, under the root (default ~/.p). The argument is then the worker's name \
+                (default: local).
+
                 Examples:
                   p worker register alice@beefy
                   p worker register hpc-login -n hpc --slurm --sbatch-options "--account proj1"
+                  p worker register --local laptop
                 """
         )
 
-        @Argument(help: "user@host, user@host:port, host, or an ~/.ssh/config alias.")
-        var connection: String
+        @Argument(help: "user@host, user@host:port, host, or an ~/.ssh/config alias (with --local: the name).")
+        var connection: String?
 
         @Option(name: [.short, .customLong("name")], help: "The worker's name (default: the host name).")
         var name: String?
@@ -44,6 +50,9 @@ extension WorkerCommand {
         @Flag(help: "The host is a Slurm login node: hand jobs to Slurm with sbatch.")
         var slurm = false
 
+        @Flag(help: "This machine is the worker: jobs run here, without SSH.")
+        var local = false
+
         @Option(
             parsing: .unconditional,
             help: ArgumentHelp(
@@ -62,22 +71,33 @@ extension WorkerCommand {
             if !slurm && sbatchOptions != nil {
                 throw ValidationError("--sbatch-options applies with --slurm only.")
             }
+            if local && slurm { throw ValidationError("--local and --slurm do not go together.") }
+            if local && name != nil && connection != nil {
+                throw ValidationError("With --local, give the name once: as the argument or with --name.")
+            }
+            if !local && connection == nil { throw ValidationError("Missing the connection (user@host, or an alias).") }
         }
 
         func run() async throws {
             try await reportingErrors {
-                let workerName = try name ?? Worker.defaultName(for: connection)
+                let workerName =
+                    try local ? name ?? connection ?? "local" : name ?? Worker.defaultName(for: connection ?? "")
                 return try await EngineFactory.withEngine(hostKeys: acceptNewHostKey ? .acceptNew : .askOnTerminal) {
                     engine in
-                    let worker = Worker(
-                        name: workerName, connection: connection, root: root, kind: slurm ? .slurm : .ssh,
+                    var worker = Worker(
+                        name: workerName, connection: connection ?? "", root: root, kind: slurm ? .slurm : .ssh,
                         sbatchOptions: try sbatchOptions.map { try SlurmRequest.splitOptions($0) } ?? [],
                         labels: labels, slots: slots)
+                    if local {
+                        worker = Worker.local(name: workerName, root: root)
+                        worker.labels = labels
+                        worker.slots = slots
+                    }
                     let probe = try await engine.register(worker, slurmProbeWait: probeWait.duration)
                     let config = try engine.workerConfiguration()
-                    let kind = slurm ? "Slurm cluster" : "worker"
+                    let kind = slurm ? "Slurm cluster" : local ? "local worker" : "worker"
                     print(
-                        "registered \(kind) '\(workerName)' (\(connection))\(config.defaultWorker == workerName ? ", the default" : "")"
+                        "registered \(kind) '\(workerName)' (\(local ? "this machine" : worker.connection))\(config.defaultWorker == workerName ? ", the default" : "")"
                     )
                     print(
                         "  system: \(probe.system) \(probe.architecture), shell \(probe.shell)\(probe.userland.map { ", \($0) tools" } ?? "")"
@@ -95,7 +115,7 @@ extension WorkerCommand {
                                 "  note:   the probe job \(check.jobID) was still queued\(reason.map { " (\($0))" } ?? "") after \(seconds) s and was cancelled: the cluster is busy, so whether its compute nodes see the root is not known yet; a first job will tell"
                             )
                         }
-                    } else if probe.sbatch != nil {
+                    } else if probe.sbatch != nil, !local {
                         print(
                             "  note:   sbatch is here (\(probe.sbatch ?? "")): to hand jobs to Slurm, register it with --slurm"
                         )
