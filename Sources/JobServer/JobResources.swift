@@ -125,21 +125,15 @@ struct JobStatusResource: Codable {
     }
 }
 
-/// Watches the jobs a client subscribed to and reports each change of status (queued,
-/// running, ended) as soon as it is seen: every 250 ms it asks about the subscribed jobs
-/// that have not ended, the workers in parallel, each worker's jobs one after another
-/// through the engine's poll server (one long-lived exec per worker, one round trip per
-/// job on it), never a new connection per job.
+/// The resources a client subscribed to, on the engine's status watch (`JobStatusWatch`):
+/// each change of a subscribed job's status is reported under the URIs that name it.
 actor JobWatcher {
-    private let engine: JobEngine
+    private let watch: JobStatusWatch
     /// Subscribed URI → the full id of its job.
     private var ids: [String: String] = [:]
-    /// Full job id → the last status seen, and its worker.
-    private var lastStatus: [String: String] = [:]
-    private var workerOf: [String: String] = [:]
 
     init(engine: JobEngine) {
-        self.engine = engine
+        watch = JobStatusWatch(engine: engine)
     }
 
     /// Starts reporting changes of the resource at `uri`.
@@ -147,49 +141,26 @@ actor JobWatcher {
         guard let (prefix, _) = JobResources.parse(uri) else {
             throw MCPError.invalidParams("not a resource of p: \(uri)")
         }
-        let head = try await engine.poll(prefix, since: 0, maxBytes: 0)
-        ids[uri] = head.record.id
-        workerOf[head.record.id] = head.record.worker
-        lastStatus[head.record.id] = lastStatus[head.record.id] ?? head.record.status.name
+        ids[uri] = try await watch.watch(prefix).id
     }
 
     /// Stops reporting changes of the resource at `uri`.
-    func unsubscribe(_ uri: String) {
-        ids[uri] = nil
+    func unsubscribe(_ uri: String) async {
+        guard let id = ids.removeValue(forKey: uri) else { return }
+        if !ids.values.contains(id) { await watch.unwatch(id) }
     }
 
-    /// The subscribed jobs that have not ended, by worker.
-    private func watchedByWorker() -> [String: [String]] {
-        let active = Set(ids.values).filter {
-            ["syncing", "queued", "running", "paused", "unknown"].contains(lastStatus[$0] ?? "")
-        }
-        return Dictionary(grouping: active, by: { workerOf[$0] ?? "" })
+    private func uris(of id: String) -> [String] {
+        ids.filter { $0.value == id }.map(\.key)
     }
 
-    /// Records a status seen; returns the URIs to report when it changed.
-    private func saw(_ record: JobRecord) -> [String] {
-        guard lastStatus[record.id] != record.status.name else { return [] }
-        lastStatus[record.id] = record.status.name
-        return ids.filter { $0.value == record.id }.map(\.key)
-    }
-
-    /// Runs until cancelled, handing each change to `report` as it is seen.
+    /// Runs until cancelled, handing each change to `report`: the URI, and the record when
+    /// the job ended.
     func run(report: @escaping @Sendable (String, JobRecord?) async -> Void) async {
-        let engine = self.engine
-        while !Task.isCancelled {
-            await withTaskGroup(of: Void.self) { group in
-                for jobs in watchedByWorker().values {
-                    group.addTask {
-                        for id in jobs {
-                            guard let poll = try? await engine.poll(id, since: 0, maxBytes: 0) else { continue }
-                            for uri in await self.saw(poll.record) {
-                                await report(uri, poll.record.status.isActive ? nil : poll.record)
-                            }
-                        }
-                    }
-                }
+        for await record in watch.changes() {
+            for uri in uris(of: record.id) {
+                await report(uri, record.status.isActive ? nil : record)
             }
-            try? await Task.sleep(for: .milliseconds(250))
         }
     }
 }

@@ -295,39 +295,24 @@ final class JobTools: Sendable {
                 signal: signal)
         }
         let id = UUID().uuidString.lowercased()
-        var request = JobRequest(
+        let request = JobRequest(
             command: command, worker: try arguments.string("host"), cwd: FileManager.default.currentDirectoryPath,
             submitter: Self.submitter, id: id)
-        request.separateStderr = true
         try await cap.admit(id, engine: engine)
         defer { Task { await cap.release(id) } }
-        let collected = OutputCollector()
-        let engine = self.engine
-        let job = request
-        let ended: JobRecord? = try await withThrowingTaskGroup(of: JobRecord?.self) { group in
-            group.addTask { try await engine.run(job) { collected.append($0) } }
-            group.addTask {
-                try await Task.sleep(for: .seconds(timeout))
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        let stdout = collected.bytes
-        guard let ended else {
+        switch try await engine.run(request, within: .seconds(timeout)) {
+        case .stillRunning(_, let stdoutSoFar):
             // Still running: the stream was detached, the job goes on.
-            let piece = UTF8Chunk.take(stdout[...], final: false)
+            let piece = UTF8Chunk.take(stdoutSoFar[...], final: false)
             return ExecOutput(
                 still_running: true, job_id: id, output_so_far: piece.text, new_offset: UInt64(piece.byteCount))
+        case .ended(let ended, let stdout, let stderr):
+            var signal: String?
+            if case .stopped(let name, _, _) = ended.status { signal = name }
+            return ExecOutput(
+                stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+                exit_code: ended.status.reportedExitCode, signal: signal)
         }
-        let stderr = (try? await engine.errorOutput(id)) ?? []
-        _ = try? await engine.remove(id)
-        var signal: String?
-        if case .stopped(let name, _, _) = ended.status { signal = name }
-        return ExecOutput(
-            stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
-            exit_code: ended.status.reportedExitCode, signal: signal)
     }
 
     static func date(_ date: Date?) -> String? {
@@ -403,12 +388,4 @@ struct ExecOutput: Codable {
     var job_id: String?
     var output_so_far: String?
     var new_offset: UInt64?
-}
-
-/// Output bytes gathered by one task while another waits.
-final class OutputCollector: Sendable {
-    private let collected = Mutex<[UInt8]>([])
-
-    func append(_ bytes: [UInt8]) { collected.withLock { $0 += bytes } }
-    var bytes: [UInt8] { collected.withLock { $0 } }
 }

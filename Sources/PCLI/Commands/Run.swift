@@ -204,17 +204,8 @@ struct Run: AsyncParsableCommand {
         asked.separateStderr = separateStderr
         asked.maxLog = maxLog
         return try await EngineFactory.withEngine { engine in
-            var placed = asked
-            // With a key, the engine places the job: the key is for the label asked for.
-            if let worker, worker.hasPrefix("@"), key == nil {
-                let placement = try await engine.place(label: String(worker.dropFirst()), gpus: try asked.gpuCount)
-                for skipped in placement.skipped {
-                    Report.note("p: skipped worker \(skipped.worker): \(skipped.failure)")
-                }
-                if verbose { Report.note("p: " + placement.reason) }
-                placed.worker = placement.worker.name
-            }
-            let request = placed
+            // The engine places a job for a label (`@gpu`) as it starts it, and says where.
+            let request = asked
             let progress = ProgressLine()
             let observer = SyncObserver(
                 planned: { plan in
@@ -231,7 +222,13 @@ struct Run: AsyncParsableCommand {
                     Report.note(
                         "p: waiting for job \(holder.prefix(8)) to finish with the persistent work directory...")
                 },
-                note: { note in Report.note("p: " + JobFormatting.syncNote(note)) })
+                note: { note in Report.note("p: " + JobFormatting.syncNote(note)) },
+                placed: { [verbose] placement in
+                    for skipped in placement.skipped {
+                        Report.note("p: skipped worker \(skipped.worker): \(skipped.failure)")
+                    }
+                    if verbose { Report.note("p: " + placement.reason) }
+                })
             if detach {
                 do {
                     let record = try await InterruptWatcher.run { try await engine.submit(request, sync: observer) }

@@ -14,32 +14,22 @@ extension JobEngine {
         _ command: String, worker name: String? = nil, timeout: Duration = .seconds(60), outputLimit: Int = 1 << 20
     ) async throws -> SSHExecResult {
         let worker = try workers.load().worker(named: name)
-        return try await link(worker).withExec(command) { exec in
-            try await withThrowingTaskGroup(of: SSHExecResult?.self) { group in
-                group.addTask {
-                    try await exec.closeInput()
-                    var stdout: [UInt8] = []
-                    var stderr: [UInt8] = []
-                    while let chunk = try await exec.nextChunk() {
-                        if chunk.stream == .stdout {
-                            if stdout.count < outputLimit {
-                                stdout += chunk.bytes.prefix(outputLimit - stdout.count)
-                            }
-                        } else if stderr.count < outputLimit {
-                            stderr += chunk.bytes.prefix(outputLimit - stderr.count)
-                        }
+        let result = try await link(worker).withExec(command) { exec in
+            try await withTimeLimit(timeout) {
+                try await exec.closeInput()
+                var stdout: [UInt8] = []
+                var stderr: [UInt8] = []
+                while let chunk = try await exec.nextChunk() {
+                    if chunk.stream == .stdout {
+                        if stdout.count < outputLimit { stdout += chunk.bytes.prefix(outputLimit - stdout.count) }
+                    } else if stderr.count < outputLimit {
+                        stderr += chunk.bytes.prefix(outputLimit - stderr.count)
                     }
-                    return SSHExecResult(stdout: stdout, stderr: stderr, status: try await exec.exitStatus())
                 }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                guard let first else { throw RemoteJobsError.timedOut(action: "the command", after: timeout) }
-                return first
+                return SSHExecResult(stdout: stdout, stderr: stderr, status: try await exec.exitStatus())
             }
         }
+        guard let result else { throw RemoteJobsError.timedOut(action: "the command", after: timeout) }
+        return result
     }
 }

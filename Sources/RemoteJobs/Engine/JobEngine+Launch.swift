@@ -102,7 +102,9 @@ extension JobEngine {
         }
         let worker: Worker
         if let name = request.worker, name.hasPrefix("@") {
-            worker = try await place(label: String(name.dropFirst()), gpus: try request.gpuCount).worker
+            let placement = try await place(label: String(name.dropFirst()), gpus: try request.gpuCount)
+            observer.placed(placement)
+            worker = placement.worker
         } else {
             worker = try workers.load().worker(named: request.worker)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SSHTransport
+import Synchronization
 
 /// What `JobEngine.wait(for:timeout:onEnd:)` found.
 public struct JobWaitOutcome: Sendable {
@@ -22,28 +23,20 @@ extension JobEngine {
         for ids: [String], timeout: Duration? = nil, onEnd: @escaping @Sendable (JobRecord) -> Void = { _ in }
     ) async throws -> JobWaitOutcome {
         let records = try ids.map { try record($0) }
-        let ended = try await withThrowingTaskGroup(of: JobRecord?.self) { group in
-            for record in records {
-                group.addTask {
-                    let done = try await self.wait(record.id)
-                    onEnd(done)
-                    return done
+        let seen = EndedJobs()
+        _ = try await withTimeLimit(timeout) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for record in records {
+                    group.addTask {
+                        let done = try await self.wait(record.id)
+                        seen.add(done)
+                        onEnd(done)
+                    }
                 }
+                try await group.waitForAll()
             }
-            if let timeout {
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-            }
-            var ended: [String: JobRecord] = [:]
-            while ended.count < records.count, let next = try await group.next() {
-                guard let record = next else { break }
-                ended[record.id] = record
-            }
-            group.cancelAll()
-            return ended
         }
+        let ended = seen.byID
         let inOrder = records.compactMap { ended[$0.id] }
         let still = records.filter { ended[$0.id] == nil }.map(\.id)
         let failure = inOrder.lazy.compactMap(\.status.reportedExitCode).first { $0 != 0 }
@@ -154,4 +147,12 @@ public struct RetentionSweep: Sendable {
             _ = try? await engine.remove(record.id)
         }
     }
+}
+
+/// The jobs a wait saw end, by id: added to by the tasks that wait, read once they stopped.
+private final class EndedJobs: Sendable {
+    private let ended = Mutex<[String: JobRecord]>([:])
+
+    func add(_ record: JobRecord) { ended.withLock { $0[record.id] = record } }
+    var byID: [String: JobRecord] { ended.withLock { $0 } }
 }

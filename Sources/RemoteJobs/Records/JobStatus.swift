@@ -59,6 +59,10 @@ public enum JobStatus: Sendable, Equatable {
         }
     }
 
+    /// Whether the status may still change: the job is being prepared or runs, or is
+    /// unknown (its files may come back in reach). Ended jobs stay as they are.
+    public var mayChange: Bool { isActive || isOnWorker }
+
     /// Whether the job is being prepared or runs: not ended, not lost.
     public var isActive: Bool {
         switch self {

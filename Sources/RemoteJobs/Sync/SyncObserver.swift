@@ -1,8 +1,12 @@
 import SSHTransport
 
-/// What a caller sees of a job's directory sync: the plan once the directory was walked
-/// (its skipped special files, its size), transfer progress, and what the copy did.
+/// What a caller sees of a job's preparation: where it was placed (for `@label`), and of
+/// its directory sync the plan once the directory was walked (its skipped special files,
+/// its size), transfer progress, and what the copy did.
 public struct SyncObserver: Sendable {
+    /// Called once when the job was placed among the workers of a label (`@label`), with
+    /// the choice and the workers skipped.
+    public var placed: @Sendable (Placement) -> Void
     /// Called once with the plan, before anything is copied.
     public var planned: @Sendable (SyncPlanner.Plan) -> Void
     /// Called as files are copied.
@@ -21,8 +25,10 @@ public struct SyncObserver: Sendable {
         planned: @escaping @Sendable (SyncPlanner.Plan) -> Void = { _ in }, progress: TransferProgressHandler? = nil,
         finished: @escaping @Sendable (SyncReport) -> Void = { _ in },
         waitingForWorkdir: @escaping @Sendable (String) -> Void = { _ in },
-        note: @escaping @Sendable (SyncNote) -> Void = { _ in }
+        note: @escaping @Sendable (SyncNote) -> Void = { _ in },
+        placed: @escaping @Sendable (Placement) -> Void = { _ in }
     ) {
+        self.placed = placed
         self.note = note
         self.waitingForWorkdir = waitingForWorkdir
         self.planned = planned
