@@ -159,58 +159,23 @@ final class JobTools: Sendable {
         let maxBytes = try arguments.integer("max_bytes", in: 4...(1 << 20)) ?? 65_536
         let tail = try arguments.integer("tail", in: 1...1_000_000)
         let wait = try arguments.seconds("wait_s", in: 0...30) ?? 0
-        let filter = try (try arguments.string("filter")).map { pattern throws(ToolError) in try LineFilter(pattern) }
+        let filter = try (try arguments.string("filter")).map { pattern throws(RemoteJobsError) in
+            try LineFilter(pattern)
+        }
         let streamName = try arguments.string("stream") ?? "stdout"
         guard let stream = LogStream(rawValue: streamName) else {
             throw ToolError("'stream' is \"stdout\" or \"stderr\", not '\(streamName)'")
         }
-        if let tail, let filter {
-            // The last `tail` matching lines, among the last MB of the output.
-            let size = try await engine.poll(id, since: 0, maxBytes: 0, stream: stream).logSize
-            let start = size > 1 << 20 ? size - (1 << 20) : 0
-            let window = try await engine.poll(id, since: start, maxBytes: 1 << 20, stream: stream)
-            var lines = filter.apply(window.chunk[...], final: true).text.split(
-                separator: "\n", omittingEmptySubsequences: false)
-            if lines.last == "" { lines.removeLast() }
-            let text = lines.suffix(tail).map { $0 + "\n" }.joined()
-            return PollOutput(window, text: text, newOffset: window.newOffset)
-        }
-        if let tail {
-            let result = try await engine.tail(id, lines: tail, stream: stream)
-            return PollOutput(
-                result, text: UTF8Chunk.take(result.chunk[...], final: true).text, newOffset: result.newOffset)
-        }
-        let deadline = ContinuousClock.now + .seconds(wait)
-        while true {
-            // The engine holds the poll; this loop only waits for the rest of a character
-            // whose first bytes came alone.
-            let result = try await engine.poll(
-                id, since: since, maxBytes: maxBytes, stream: stream, wait: max(.zero, deadline - ContinuousClock.now))
-            if let gap = result.gap {
-                // A capped log dropped what was asked for: the notice, and where to go on.
-                var output = PollOutput(result, text: gap.notice(cap: result.record.maxLog) + "\n", newOffset: gap.to)
-                output.dropped_bytes = gap.dropped
-                return output
+        let text =
+            if let tail {
+                try await engine.tailText(id, lines: tail, stream: stream, filter: filter)
+            } else {
+                try await engine.pollText(
+                    id, since: since, maxBytes: maxBytes, stream: stream, wait: .seconds(wait), filter: filter)
             }
-            let running = result.record.status.isActive
-            if let filter {
-                let (scanned, text) = filter.apply(result.chunk[...], final: !running && !result.more)
-                if scanned > 0 || !running || ContinuousClock.now >= deadline {
-                    var output = PollOutput(result, text: text, newOffset: since + UInt64(scanned))
-                    output.more = result.more || scanned < result.chunk.count
-                    return output
-                }
-                try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
-                continue
-            }
-            let piece = UTF8Chunk.take(result.chunk[...], final: !running && !result.more)
-            if piece.byteCount > 0 || !running || ContinuousClock.now >= deadline {
-                var output = PollOutput(result, text: piece.text, newOffset: since + UInt64(piece.byteCount))
-                output.more = result.more || piece.byteCount < result.chunk.count
-                return output
-            }
-            try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
-        }
+        var output = PollOutput(text)
+        output.dropped_bytes = text.gap?.dropped
+        return output
     }
 
     // MARK: cancel, list, exec
@@ -344,12 +309,12 @@ struct PollOutput: Codable {
     /// skipped (the chunk is then the notice, and new_offset the first byte kept after).
     var dropped_bytes: UInt64?
 
-    init(_ poll: JobPoll, text: String, newOffset: UInt64) {
+    init(_ poll: TextPoll) {
         total_bytes = poll.logSize
         status = poll.record.status.name
         exit_code = poll.record.status.reportedExitCode
-        output_chunk = text
-        new_offset = newOffset
+        output_chunk = poll.text
+        new_offset = poll.newOffset
         more = poll.more
         finished_at = JobTools.date(poll.record.status.endedAt)
     }

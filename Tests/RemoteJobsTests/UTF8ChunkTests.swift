@@ -1,6 +1,6 @@
 import Testing
 
-@testable import JobServer
+@testable import RemoteJobs
 
 @Suite("Output chunks as text")
 struct UTF8ChunkTests {

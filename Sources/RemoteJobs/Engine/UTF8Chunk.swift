@@ -1,17 +1,17 @@
 /// Job output as text for callers that want strings, with offsets that still count the
 /// worker's bytes.
-enum UTF8Chunk {
+public enum UTF8Chunk {
     /// How many of `bytes` to hand over now, and their text. Unless `final` (no more bytes
     /// can follow), a UTF-8 sequence cut off at the end is held back for the next poll, so a
     /// chunk never splits a character; invalid bytes become U+FFFD, one per maximal invalid
     /// run as Swift decodes, while the byte count stays exact.
-    static func take(_ bytes: ArraySlice<UInt8>, final: Bool) -> (text: String, byteCount: Int) {
+    public static func take(_ bytes: ArraySlice<UInt8>, final: Bool) -> (text: String, byteCount: Int) {
         let count = final ? bytes.count : completeLength(bytes)
         return (String(decoding: bytes.prefix(count), as: UTF8.self), count)
     }
 
     /// The length of `bytes` without an incomplete (but so far valid) sequence at its end.
-    static func completeLength(_ bytes: ArraySlice<UInt8>) -> Int {
+    public static func completeLength(_ bytes: ArraySlice<UInt8>) -> Int {
         let end = bytes.endIndex
         var index = end
         // The last lead byte among the final four.
