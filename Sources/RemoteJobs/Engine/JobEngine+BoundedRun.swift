@@ -28,7 +28,7 @@ extension JobEngine {
             try await self.run(started) { collected.append($0) }
         }
         guard let ended else {
-            return .stillRunning(try record(id), stdoutSoFar: collected.bytes)
+            return .stillRunning(try await loadRecord(id), stdoutSoFar: collected.bytes)
         }
         let stderr = (try? await errorOutput(id)) ?? []
         _ = try? await remove(id)

@@ -71,9 +71,9 @@ extension JobEngine {
     public func cancel(_ idPrefix: String, signal: JobSignal = .term, grace: Duration = .seconds(10)) async throws
         -> JobRecord
     {
-        let record = try runningRecord(idPrefix)
+        let record = try await runningRecord(idPrefix)
         let seconds = grace.wholeSecondsRoundedUp
-        let link = try link(worker(of: record))
+        let link = try await link(of: record)
         let result: ScriptResult
         if let slurmJobID = record.slurmJobID {
             result = try await link.run(
@@ -108,12 +108,12 @@ extension JobEngine {
     }
 
     private func signalPause(_ idPrefix: String, pause: Bool) async throws -> JobRecord {
-        var record = try runningRecord(idPrefix)
+        var record = try await runningRecord(idPrefix)
         if record.slurmJobID != nil {
             throw RemoteJobsError.cannotPause(
                 id: record.id, reason: "Slurm runs it; Slurm's operators suspend jobs with scontrol suspend")
         }
-        let result = try await link(worker(of: record)).run(
+        let result = try await link(of: record).run(
             PauseScript(jobDirectory: Self.jobDirectory(record), pause: pause, pid: record.pid), jobID: record.id)
         record = try await settle(record, with: result)
         if case .queued = record.status {
@@ -126,8 +126,8 @@ extension JobEngine {
     /// The record of a job that a signal can reach: one on its way on the worker.
     /// - Throws: `RemoteJobsError.jobPreparing` for one being prepared, `.jobNotRunning` for
     ///   one that ended.
-    private func runningRecord(_ idPrefix: String) throws -> JobRecord {
-        let record = try record(idPrefix)
+    private func runningRecord(_ idPrefix: String) async throws -> JobRecord {
+        let record = try await loadRecord(idPrefix)
         if case .syncing(let preparer) = record.status {
             throw RemoteJobsError.jobPreparing(id: record.id, preparer: preparer)
         }
@@ -150,7 +150,7 @@ extension JobEngine {
     public func remove(_ idPrefix: String, force: Bool = false, grace: Duration = .seconds(10)) async throws
         -> JobRecord
     {
-        var record = try record(idPrefix)
+        var record = try await loadRecord(idPrefix)
         if case .syncing(let preparer) = record.status, !force {
             throw RemoteJobsError.jobPreparing(id: record.id, preparer: preparer)
         }
@@ -172,7 +172,7 @@ extension JobEngine {
                 record = try await cancel(record.id, grace: grace)
             } catch RemoteJobsError.jobNotRunning {
                 // It ended meanwhile.
-                record = try self.record(record.id)
+                record = try await self.loadRecord(record.id)
             }
         }
         if let kept = try await removeFiles(of: [record], force: force).first {

@@ -13,7 +13,7 @@ extension JobEngine {
     public func execute(
         _ command: String, worker name: String? = nil, timeout: Duration = .seconds(60), outputLimit: Int = 1 << 20
     ) async throws -> SSHExecResult {
-        let worker = try workers.load().worker(named: name)
+        let worker = try await loadWorkers().worker(named: name)
         let result = try await link(worker).withExec(command) { exec in
             try await withTimeLimit(timeout) {
                 try await exec.closeInput()

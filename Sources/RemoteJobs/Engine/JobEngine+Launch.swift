@@ -106,10 +106,11 @@ extension JobEngine {
             observer.placed(placement)
             worker = placement.worker
         } else {
-            worker = try workers.load().worker(named: request.worker)
+            worker = try await loadWorkers().worker(named: request.worker)
         }
         try JobRequest.checkDependencies(request.after)
-        let dependencies = try request.after.map { prefix throws in try self.record(prefix) }
+        var dependencies: [JobRecord] = []
+        for prefix in request.after { dependencies.append(try await loadRecord(prefix)) }
         for dependency in dependencies where dependency.worker != worker.name || dependency.root != worker.remoteRoot {
             throw RemoteJobsError.invalidArgument(
                 "job \(dependency.shortID) runs on worker '\(dependency.worker)', and this job on '\(worker.name)': a job can only run after jobs on its own worker."

@@ -41,7 +41,7 @@ extension JobEngine {
     func reconcileRunning(_ running: [JobRecord]) async -> ([JobRecord], [String: RemoteJobsError]) {
         let groups = Dictionary(grouping: running, by: { $0.worker + "\u{0}" + $0.root })
         // Both configurations read once for all the workers, not once per worker.
-        let registered = try? workers.load()
+        let registered = try? await loadWorkers()
         let sshConfig = readSSHConfig()
         return await withTaskGroup(of: ([JobRecord], RemoteJobsError?, String).self) { group in
             for jobs in groups.values {

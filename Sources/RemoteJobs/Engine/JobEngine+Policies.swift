@@ -22,7 +22,9 @@ extension JobEngine {
     public func wait(
         for ids: [String], timeout: Duration? = nil, onEnd: @escaping @Sendable (JobRecord) -> Void = { _ in }
     ) async throws -> JobWaitOutcome {
-        let records = try ids.map { try record($0) }
+        var loaded: [JobRecord] = []
+        for id in ids { loaded.append(try await loadRecord(id)) }
+        let records = loaded
         let seen = EndedJobs()
         _ = try await withTimeLimit(timeout) {
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -17,7 +17,7 @@ extension JobEngine {
     public func pull(
         _ idPrefix: String, remotePath: String, to localPath: String? = nil, progress: TransferProgressHandler? = nil
     ) async throws -> String {
-        let record = try record(idPrefix)
+        let record = try await loadRecord(idPrefix)
         let relative = try Self.normalizedRelativePath(remotePath)
         let worker = worker(of: record)
         let base = record.workdirPath

@@ -32,7 +32,7 @@ extension JobEngine {
         var lastByte: UInt8?
         let result: ScriptResult
         do {
-            result = try await link(worker(of: record)).run(
+            result = try await link(of: record).run(
                 FollowScript(
                     jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess,
                     stream: stream),
@@ -64,7 +64,7 @@ extension JobEngine {
     private func followEvents(_ idPrefix: String, from offset: UInt64?, to handoff: EventHandoff) async throws
         -> JobRecord
     {
-        let record = try record(idPrefix)
+        let record = try await loadRecord(idPrefix)
         var errorOutput: (@Sendable ([UInt8]) async -> Void)?
         if record.separateStderr { errorOutput = { bytes in await handoff.send(.errorOutput(bytes)) } }
         return try await followBoth(
@@ -161,7 +161,7 @@ extension JobEngine {
         _ idPrefix: String, from offset: UInt64? = nil, output: ([UInt8]) async -> Void,
         errorOutput: @escaping @Sendable ([UInt8]) async -> Void
     ) async throws -> JobRecord {
-        let record = try record(idPrefix)
+        let record = try await loadRecord(idPrefix)
         guard record.separateStderr else {
             return try await follow(record, from: offset, stream: .stdout, saving: true, output: output)
         }
@@ -265,13 +265,13 @@ extension JobEngine {
     public func output(
         _ idPrefix: String, from offset: UInt64 = 0, stream: LogStream = .stdout, output: ([UInt8]) async -> Void
     ) async throws -> JobRecord {
-        let record = try record(idPrefix)
+        let record = try await loadRecord(idPrefix)
         try Self.check(stream, of: record)
         if case .syncing = record.status { return record }
         var offset = offset
         var lastByte: UInt8?
         while true {
-            let result = try await link(worker(of: record)).run(
+            let result = try await link(of: record).run(
                 PollScript(jobDirectory: Self.jobDirectory(record), offset: offset, extent: .all, stream: stream),
                 jobID: record.id,
                 stdout: {
@@ -293,9 +293,9 @@ extension JobEngine {
     /// The stderr of a job started with `JobRequest.separateStderr`, at most `maxBytes`
     /// from its start (empty for other jobs).
     public func errorOutput(_ idPrefix: String, maxBytes: Int = 1 << 20) async throws -> [UInt8] {
-        let record = try record(idPrefix)
+        let record = try await loadRecord(idPrefix)
         var bytes: [UInt8] = []
-        _ = try await link(worker(of: record)).run(
+        _ = try await link(of: record).run(
             PollScript(jobDirectory: Self.jobDirectory(record), offset: 0, extent: .bytes(maxBytes), stream: .stderr),
             jobID: record.id, stdout: { bytes += $0 })
         return bytes
@@ -310,13 +310,13 @@ extension JobEngine {
         _ idPrefix: String, since: UInt64, maxBytes: Int = 65536, stream: LogStream = .stdout
     ) async throws -> JobPoll {
         guard maxBytes >= 0 else { throw RemoteJobsError.invalidArgument("maxBytes must not be negative.") }
-        let record = try record(idPrefix)
+        let record = try await loadRecord(idPrefix)
         try Self.check(stream, of: record)
         if case .syncing = record.status {
             return JobPoll(record: record, chunk: [], offset: since, newOffset: since, more: false, logSize: 0)
         }
         var chunk: [UInt8] = []
-        let link = try link(worker(of: record))
+        let link = try await link(of: record)
         let result: ScriptResult
         if let ssh = link.ssh,
             let answer = try? await pollChannels.poll(
@@ -345,13 +345,13 @@ extension JobEngine {
     /// the job's status (`p logs --tail`).
     public func tail(_ idPrefix: String, lines: Int, stream: LogStream = .stdout) async throws -> JobPoll {
         guard lines > 0 else { throw RemoteJobsError.invalidArgument("The number of lines must be at least 1.") }
-        let record = try record(idPrefix)
+        let record = try await loadRecord(idPrefix)
         try Self.check(stream, of: record)
         if case .syncing = record.status {
             return JobPoll(record: record, chunk: [], offset: 0, newOffset: 0, more: false, logSize: 0)
         }
         var chunk: [UInt8] = []
-        let result = try await link(worker(of: record)).run(
+        let result = try await link(of: record).run(
             PollScript(jobDirectory: Self.jobDirectory(record), offset: 0, extent: .lastLines(lines), stream: stream),
             jobID: record.id, stdout: { chunk += $0 })
         let settled = try await settle(record, with: result)
@@ -368,7 +368,7 @@ extension JobEngine {
         var checkUnknown = !record.status.isRunning && record.status.isOnWorker
         while record.status.isRunning || checkUnknown {
             checkUnknown = false
-            let result = try await link(worker(of: record)).run(
+            let result = try await link(of: record).run(
                 WaitScript(jobDirectory: Self.jobDirectory(record), process: record.workerProcess), jobID: record.id)
             record = try await settle(record, with: result)
         }

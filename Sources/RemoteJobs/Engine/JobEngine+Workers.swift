@@ -17,7 +17,7 @@ extension JobEngine {
     /// - Throws: `RemoteJobsError.remoteFailure` when the cluster cannot run p's jobs
     ///   (no sbatch, the probe refused, the root not shared).
     public func register(_ worker: Worker, slurmProbeWait: Duration = .seconds(60)) async throws -> WorkerProbe {
-        if try workers.load().workers.contains(where: { $0.name == worker.name }) {
+        if try await loadWorkers().workers.contains(where: { $0.name == worker.name }) {
             throw RemoteJobsError.workerExists(name: worker.name)
         }
         guard Worker.isValidName(worker.name) else { throw RemoteJobsError.invalidWorkerName(worker.name) }
@@ -40,9 +40,10 @@ extension JobEngine {
     /// - Throws: `RemoteJobsError.invalidArgument` when no worker has the label or none has
     ///   the GPUs free; `.noWorkerAnswered` when none of them answered (naming why).
     public func place(label: String, gpus: Int = 0) async throws -> Placement {
-        let candidates = try workers.load().workers(labelled: label)
+        let registered = try await loadWorkers()
+        let candidates = registered.workers(labelled: label)
         guard !candidates.isEmpty else {
-            let known = Set(try workers.load().workers.flatMap(\.labels)).sorted()
+            let known = Set(registered.workers.flatMap(\.labels)).sorted()
             throw RemoteJobsError.invalidArgument(
                 "No worker has the label '\(label)'"
                     + (known.isEmpty
@@ -95,7 +96,7 @@ extension JobEngine {
     /// Unregisters a worker; refused while it has jobs that may still run or are being
     /// prepared (`JobRemoval.holdsWorker`, checked with the worker).
     public func unregister(_ name: String) async throws {
-        let config = try workers.load()
+        let config = try await loadWorkers()
         _ = try config.worker(named: name)
         let running = await list(all: true).records.filter { $0.worker == name && $0.status.removal.holdsWorker }
         guard running.isEmpty else { throw RemoteJobsError.workerBusy(name: name, runningJobs: running.map(\.id)) }
@@ -116,7 +117,7 @@ extension JobEngine {
     /// Connects to every registered worker on fresh sessions, at most sixteen opening at
     /// once (the pool's limit), and measures the connection and one command's round trip.
     public func check() async throws -> [WorkerCheck] {
-        let config = try workers.load()
+        let config = try await loadWorkers()
         let sshConfig = readSSHConfig()
         return await withTaskGroup(of: (Int, WorkerCheck).self) { group in
             var checks: [(Int, WorkerCheck)] = []

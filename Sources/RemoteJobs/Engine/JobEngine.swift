@@ -67,6 +67,25 @@ public final class JobEngine: Sendable {
         return try settlePreparation(record)
     }
 
+    /// `record(_:)`, read on a thread outside the cooperative pool (a directory listing for
+    /// the prefix, a file read, and a write when its preparation is settled).
+    func loadRecord(_ idPrefix: String) async throws -> JobRecord {
+        try await BlockingWork.run { try self.record(idPrefix) }
+    }
+
+    /// The registered workers, `config.yaml` read and parsed on a thread outside the
+    /// cooperative pool.
+    func loadWorkers() async throws -> WorkerConfig {
+        let workers = self.workers
+        return try await BlockingWork.run { try workers.load() }
+    }
+
+    /// How to reach the worker of `record`, worked out on a thread outside the cooperative
+    /// pool (`config.yaml` and the ssh configuration are read for it).
+    func link(of record: JobRecord) async throws -> WorkerLink {
+        try await BlockingWork.run { try self.link(self.worker(of: record)) }
+    }
+
     /// Whether a record with exactly this id exists (readable or not); nothing is settled.
     public func hasRecord(id: String) -> Bool {
         access(records.path(of: id), F_OK) == 0
