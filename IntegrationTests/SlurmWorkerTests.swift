@@ -259,6 +259,38 @@ struct SlurmWorkerTests {
 
     /// Bad requests: Slurm options on an SSH worker, an option sbatch refuses (its message,
     /// nothing left behind).
+    /// The Slurm scripts (the probe job, the submission and its stream, stop, reconcile) on
+    /// a login node whose `sh` is bash (in POSIX mode, as where `/bin/sh` is bash) or
+    /// BusyBox's, with BusyBox's tools first: p runs every script as `sh -c '...'`, so they
+    /// run under that shell, as the other scripts do in the unit tests.
+    @Test(arguments: ["bash", "busybox"])
+    func theSlurmScriptsRunUnderBashAndBusyBox(shell: String) async throws {
+        try Power.root.require(for: "a login node whose sh is \(shell)")
+        let cluster = try await SlurmCluster.shared()
+        let (world, sshd) = try await cluster.world(sh: shell)
+        defer { sshd.stop() }
+        let sh = try await world.workerText("readlink -f \"$(command -v sh)\"")
+        #expect(sh.hasSuffix(shell), "the login node's sh: \(sh)")
+        let registered = try await world.p(
+            "worker", "register", "worker", "-n", "hpc", "--slurm", "--root", world.root, "--probe-wait", "60s")
+        #expect(registered.status == 0, "\(registered.stderr)")
+        #expect(registered.stdoutText.contains("probe job"), "\(registered.stdoutText)")
+        let three = try await world.p("-n", "--", "echo out; echo err >&2; exit 3")
+        #expect(three.status == 3, "\(three.stderr)")
+        #expect(three.stdoutText == "out\nerr\n")
+        #expect(try world.records.loadAll().records.first?.slurmJobID != nil)
+        let running = try JobWorld.id(
+            try await world.p(
+                "-n", "-d", "--", "trap 'echo got TERM; exit 7' TERM; echo waiting; while :; do sleep 0.1; done"))
+        try await world.waitForOutput(running, "waiting")
+        let listed = try await world.p("ls")
+        #expect(listed.stdoutText.contains("running"), "\(listed.stdoutText)")
+        let stopped = try await world.p("stop", running)
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let record = try #require(try world.records.load(running))
+        #expect(record.status == .stopped(signal: "TERM", exitCode: 7, endedAt: record.status.endedAt))
+    }
+
     @Test func badRequestsAreClearErrors() async throws {
         let cluster = try await SlurmCluster.shared()
         let world = try await cluster.world()

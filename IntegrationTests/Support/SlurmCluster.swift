@@ -87,6 +87,28 @@ final class SlurmCluster: Sendable {
         return world
     }
 
+    /// A client world whose login node's `sh` is `shell` (`bash`, or `busybox` with all
+    /// of BusyBox's applets first on the `PATH`), through an sshd of its own for this
+    /// cluster, with nothing registered: p's scripts run as `sh -c '...'`, so they then run
+    /// under that shell. The caller stops `sshd`.
+    func world(sh shell: String) async throws -> (JobWorld, sshd: TestSSHD) {
+        let directory: String
+        if shell == "busybox" {
+            try BusyBoxWorkerTests.installApplets()
+            directory = BusyBoxWorkerTests.applets
+        } else {
+            directory = "/opt/p-test-sh-\(shell)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/sh")) == nil {
+                try FileManager.default.createSymbolicLink(
+                    atPath: directory + "/sh", withDestinationPath: "/bin/" + shell)
+            }
+        }
+        let sshd = try TestSSHD.start(
+            options: ["SetEnv SLURM_CONF=\(configFile) PATH=\(directory):/usr/local/bin:/usr/bin:/bin"])
+        return (try await JobWorld.make(sshd: sshd, register: false), sshd)
+    }
+
     /// What Slurm says of job `id`: `STATE REASON`.
     func state(of id: String) throws -> String {
         try slurm("squeue", "-h", "-t", "all", "-j", id, "-o", "%T %r").trimmingCharacters(in: .whitespacesAndNewlines)
