@@ -48,7 +48,7 @@ struct Logs: AsyncParsableCommand {
                 _ = try await engine.output(id, stream: stream, output: write)
                 return 0
             }
-            let record = try engine.record(id)
+            let record = try await engine.loadRecord(id)
             if start == nil, !stderr, let resume = record.resumeOffset, resume > 0 {
                 Report.note(
                     "[Resuming job \(record.shortID) at byte \(resume), where the last stream stopped; `p logs \(record.shortID)` shows all]"

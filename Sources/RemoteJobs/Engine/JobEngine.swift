@@ -68,14 +68,17 @@ public final class JobEngine: Sendable {
     }
 
     /// `record(_:)`, read on a thread outside the cooperative pool (a directory listing for
-    /// the prefix, a file read, and a write when its preparation is settled).
-    func loadRecord(_ idPrefix: String) async throws -> JobRecord {
+    /// the prefix, a file read, and a write when its preparation is settled): what async
+    /// callers use.
+    /// - Throws: `RemoteJobsError.unknownJob`, `.ambiguousJob`, or an unreadable record.
+    public func loadRecord(_ idPrefix: String) async throws -> JobRecord {
         try await BlockingWork.run { try self.record(idPrefix) }
     }
 
-    /// The registered workers, `config.yaml` read and parsed on a thread outside the
-    /// cooperative pool.
-    func loadWorkers() async throws -> WorkerConfig {
+    /// The registered workers and the default one, `config.yaml` read and parsed on a thread
+    /// outside the cooperative pool: `workerConfiguration()` for async callers.
+    /// - Throws: `RemoteJobsError` when `config.yaml` cannot be read.
+    public func loadWorkers() async throws -> WorkerConfig {
         let workers = self.workers
         return try await BlockingWork.run { try workers.load() }
     }

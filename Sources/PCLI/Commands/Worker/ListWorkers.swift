@@ -17,7 +17,7 @@ extension WorkerCommand {
         func run() async throws {
             try await reportingErrors {
                 return try await EngineFactory.withEngine(connectTimeout: .seconds(5)) { engine in
-                    let config = try engine.workerConfiguration()
+                    let config = try await engine.loadWorkers()
                     guard !config.workers.isEmpty else {
                         Report.note("no workers yet; register one with `p worker register user@host`")
                         return 0

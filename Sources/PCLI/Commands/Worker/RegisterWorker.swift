@@ -94,7 +94,7 @@ extension WorkerCommand {
                         worker.slots = slots
                     }
                     let probe = try await engine.register(worker, slurmProbeWait: probeWait.duration)
-                    let config = try engine.workerConfiguration()
+                    let config = try await engine.loadWorkers()
                     let kind = slurm ? "Slurm cluster" : local ? "local worker" : "worker"
                     print(
                         "registered \(kind) '\(workerName)' (\(local ? "this machine" : worker.connection))\(config.defaultWorker == workerName ? ", the default" : "")"

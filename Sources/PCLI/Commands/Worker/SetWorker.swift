@@ -60,7 +60,7 @@ extension WorkerCommand {
                         name, addLabels: labels, removeLabels: removedLabels,
                         slots: noSlots ? .some(nil) : slots.map { .some($0) },
                         maxLog: noMaxLog ? .some(nil) : maxLog.map { .some($0) })
-                    let worker = try engine.workerConfiguration().worker(named: name)
+                    let worker = try await engine.loadWorkers().worker(named: name)
                     print(
                         "\(name): labels \(worker.labels.isEmpty ? "none" : worker.labels.joined(separator: ", ")), slots \(worker.slots.map(String.init) ?? "no limit"), log cap \(worker.maxLog.map(ByteSize.format) ?? "none")"
                     )
