@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the P_DEBS_* and P_BREWS_* lists are read through eval
 # What p's build, its tests and its CI need from the system, in one place, and how to get
 # it. Sourced by scripts/try, scripts/test and .ci/run:
 #

@@ -43,7 +43,10 @@ public final class JobServer: Sendable {
         let server = Server(
             name: "p", version: "0.1.0",
             instructions:
-                "Run long commands on remote machines (p's workers) as background jobs: submit returns a job id at once; poll with `since` (a byte offset) and `wait_s` to read new output; cancel; list. exec runs a short command to completion. Subscribe to p://jobs/<id> to be told when a job's status changes.",
+                "Run long commands on remote machines (p's workers) as background jobs: submit returns a job id at once; "
+                + "poll with `since` (a byte offset) and `wait_s` to read new output; cancel; list. "
+                + "exec runs a short command to completion. "
+                + "Subscribe to p://jobs/<id> to be told when a job's status changes.",
             capabilities: .init(
                 logging: .init(), resources: .init(subscribe: true, listChanged: false),
                 tools: .init(listChanged: false)))

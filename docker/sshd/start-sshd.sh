@@ -11,7 +11,7 @@
 # ends, so a crashed test run leaves nothing behind. --foreground execs sshd (containers).
 set -euo pipefail
 
-listen=127.0.0.1 port= state= authorized= foreground=0 watch_pid= password=no
+listen=127.0.0.1 port='' state='' authorized='' foreground=0 watch_pid='' password=no
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in

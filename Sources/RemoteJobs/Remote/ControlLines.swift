@@ -16,15 +16,10 @@ import Foundation
 /// Every field is parsed defensively (`WorkerValues`): a job can write anything into the
 /// files these lines are made of, and a bad value never crashes p.
 struct ControlLines {
-    /// `p-start`: the launched job's process id, start time and boot id.
-    typealias Start = StartLine
-    /// `p-end`: the log's size and the job's facts when the script ended.
-    typealias End = EndLine
-
     /// A line that changes what is known of a launch, as it arrives.
     enum Event: Equatable {
         /// The job runs (`p-start`).
-        case started(Start)
+        case started(StartLine)
         /// Slurm took the job under this id (`p-slurm`).
         case submitted(slurmJobID: String)
         /// The job waits in Slurm's queue or the worker's (`p-state`), for this reason where
@@ -38,8 +33,8 @@ struct ControlLines {
     private let beginLine: String
     private var pending: [UInt8] = []
     private(set) var begun = false
-    private(set) var start: Start?
-    private(set) var end: End?
+    private(set) var start: StartLine?
+    private(set) var end: EndLine?
     private(set) var jobMissing = false
     private var preamble = ""
     private var text = ""

@@ -48,7 +48,10 @@ struct HostKeyVerifier {
                 throw .sessionFailure(
                     host: target.knownHostsName, operation: "verifying the host key", code: -1,
                     message:
-                        "known_hosts holds only an RSA key for this host, and libssh2 \(LibSSH2.version) can check RSA host keys only with ssh-rsa (SHA-1), which OpenSSH 8.8 and later no longer offer (no rsa-sha2 before libssh2 1.11). The host offered \(keyType) \(fingerprint) instead; add the host's ed25519 or ecdsa key to \(file)"
+                        "known_hosts holds only an RSA key for this host, and libssh2 \(LibSSH2.version) can check RSA "
+                        + "host keys only with ssh-rsa (SHA-1), which OpenSSH 8.8 and later no longer offer "
+                        + "(no rsa-sha2 before libssh2 1.11). The host offered \(keyType) \(fingerprint) instead; "
+                        + "add the host's ed25519 or ecdsa key to \(file)"
                 )
             }
             let question = SSHHostKeyQuestion(

@@ -80,19 +80,15 @@ extension WorkerCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workerName =
-                    try local ? name ?? connection ?? "local" : name ?? Worker.defaultName(for: connection ?? "")
+                // With --local, the argument (if any) is the name.
+                let workerName = try name ?? (local ? connection ?? "local" : Worker.defaultName(for: connection ?? ""))
                 return try await EngineFactory.withEngine(hostKeys: acceptNewHostKey ? .acceptNew : .askOnTerminal) {
                     engine in
-                    var worker = Worker(
-                        name: workerName, connection: connection ?? "", root: root, kind: slurm ? .slurm : .ssh,
+                    let worker = Worker(
+                        name: workerName, connection: local ? Worker.localConnection : connection ?? "", root: root,
+                        kind: local ? .local : slurm ? .slurm : .ssh,
                         sbatchOptions: try sbatchOptions.map { try SlurmRequest.splitOptions($0) } ?? [],
                         labels: labels, slots: slots)
-                    if local {
-                        worker = Worker.local(name: workerName, root: root)
-                        worker.labels = labels
-                        worker.slots = slots
-                    }
                     let probe = try await engine.register(worker, slurmProbeWait: probeWait.duration)
                     let config = try await engine.loadWorkers()
                     let kind = slurm ? "Slurm cluster" : local ? "local worker" : "worker"

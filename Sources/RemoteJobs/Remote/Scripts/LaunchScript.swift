@@ -53,9 +53,13 @@ struct LaunchScript: WorkerScript {
             "command_length": "\(command.utf8.count)", "timeout": "\(timeoutSeconds ?? 0)", "grace": "\(graceSeconds)",
             "follow": follow ? "1" : "0", "runner": Self.runner(for: command), "slots": slots.map(String.init) ?? "",
             "after": after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "",
-            "kick": WorkerQueue.kick, "gpus": "\(gpus)",
+            "kick": queues ? WorkerQueue.kick : "", "gpus": "\(gpus)",
         ]
     }
+
+    /// Whether the job goes through the worker's queue (`kick.sh`, sent only then: 5 KB
+    /// a launch that starts at once need not carry).
+    var queues: Bool { slots != nil || after != nil }
 
     var input: [UInt8] {
         Array(cwd.utf8) + Array(workerName.utf8) + environmentFile + Array((onEnd ?? "").utf8) + Array(command.utf8)

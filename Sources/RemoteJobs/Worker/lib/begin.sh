@@ -9,7 +9,9 @@
 # (lib/args.sh).
 T=$1
 shift
+# shellcheck disable=SC2034 # read by the script that follows
 P=
+# shellcheck disable=SC2034 # read by the script that follows
 pL=output.log
 . lib/protocol.sh
 say_begin "$T"

@@ -7,6 +7,9 @@
 . lib/proc.sh
 . lib/slurm.sh
 
+# The log measured: output.log unless the script chose stderr.log (lib/begin.sh sets it).
+: "${pL:=output.log}"
+
 # sq ID: sets Q to what Slurm says of job ID, STATE:REASON with spaces as \037 (so it stays
 # one field), or "-": from S_ID when the caller asked squeue about many jobs at once, else
 # from squeue, else from sacct where accounting exists.

@@ -21,9 +21,14 @@
 
 . lib/facts.sh
 . lib/capped.sh
+
+# Its arguments (lib/args.sh), those of the programs that include it.
+: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}"
+: "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}"
 trap "" PIPE
 m=$(umask)
 umask 077
+# shellcheck disable=SC2034 # the offset a following launch streams from (lib/job.sh)
 o=0
 J=$root
 Z=$root

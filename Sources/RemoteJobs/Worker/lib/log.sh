@@ -5,6 +5,9 @@
 
 . lib/proc.sh
 
+# The log read: output.log unless the script chose stderr.log (lib/begin.sh sets it).
+: "${pL:=output.log}"
+
 # gr: sets ga and gb to the range the log has dropped; a job can write anything into the
 # gap file, so anything but two numbers that go forward and end within the log reads as
 # none: 0 and 0.

@@ -34,6 +34,7 @@ await_start() {
 	if [ -z "$p" ] && [ -f "$J/start" ] && [ -f "$J/pid" ]; then
 		read -r p <"$J/pid"
 		case $p in "" | *[!0-9]*) p= ;; esac
+		# shellcheck disable=SC2034 # the pid the script's later steps watch (lib/facts.sh)
 		P=$p
 	fi
 }
