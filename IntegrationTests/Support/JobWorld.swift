@@ -23,6 +23,8 @@ struct JobWorld: Sendable {
     let sshConfigFile: String
     /// How `box` runs jobs: over SSH, or on this machine (`local`).
     var kind: WorkerKind = .ssh
+    /// More variables for `p` (`P_KEEPER_IDLE=0` for a test about direct connections).
+    var extraEnvironment: [String: String] = [:]
 
     /// A world whose ssh alias `worker` is registered as worker `box` (in config.yaml) with a root of its own.
     /// - Parameter extraHosts: more `Host` blocks for the ssh config (a proxy, say).
@@ -138,13 +140,21 @@ struct JobWorld: Sendable {
     var store: WorkerStore { WorkerStore(paths: paths) }
     var records: JobStore { JobStore(paths: paths) }
 
-    /// The environment `p` runs with: this world's HOME and XDG directories, no agent.
+    /// The environment `p` runs with: this world's HOME and XDG directories (its keeper's
+    /// socket among them), no agent. The keeper leaves 3 s after the world's last command
+    /// (P_KEEPER_IDLE of the tests' own environment wins: `0` runs every test with direct
+    /// connections, as the container pass does).
     var environment: [String: String] {
         [
             "HOME": home, "XDG_CONFIG_HOME": directory + "/config", "XDG_DATA_HOME": directory + "/data",
+            "XDG_RUNTIME_DIR": directory + "/run",
+            "P_KEEPER_IDLE": ProcessInfo.processInfo.environment["P_KEEPER_IDLE"] ?? "3",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8",
-        ]
+        ].merging(extraEnvironment) { $1 }
     }
+
+    /// The world's keeper's place (`XDG_RUNTIME_DIR/p`).
+    var keeperPlace: SSHKeeperPlace { SSHKeeperPlace(directory: directory + "/run/p") }
 
     /// Runs `p` to completion.
     func p(_ arguments: String..., timeout: Duration = .seconds(60)) async throws -> PProcess.Result {

@@ -17,8 +17,8 @@ public struct PCommand: AsyncParsableCommand {
         subcommands: [
             Run.self, List.self, Logs.self, Stop.self, Pause.self, Resume.self, Wait.self, Pull.self, Remove.self,
             Prune.self,
-            WorkerCommand.self, MCPServe.self,
-            RemoteShell.self, FileTransfer.self, RunMany.self, Plan.self, Place.self,
+            WorkerCommand.self, KeeperCommand.self, MCPServe.self,
+            RemoteShell.self, KeeperServe.self, FileTransfer.self, RunMany.self, Plan.self, Place.self,
         ],
         defaultSubcommand: Run.self
     )

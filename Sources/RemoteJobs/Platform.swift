@@ -66,6 +66,15 @@ enum Platform {
         #endif
     }
 
+    /// The spawn flag that starts the child in a session of its own (`setsid`).
+    static var newSessionFlag: Int32 {
+        #if canImport(Darwin)
+            return Int32(POSIX_SPAWN_SETSID)
+        #else
+            return 0x80  // glibc's POSIX_SPAWN_SETSID (2.26 and later), not in Swift's Glibc module
+        #endif
+    }
+
     static func spawnAttributes() -> SpawnAttributes {
         #if canImport(Darwin)
             var attributes: SpawnAttributes = nil

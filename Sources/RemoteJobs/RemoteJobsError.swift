@@ -117,6 +117,13 @@ public enum RemoteJobsError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
+    /// Whether the failure is the keeper's end in the middle of a command (the worker may
+    /// be fine): what only reads may run again, directly.
+    public var isKeeperLoss: Bool {
+        if case .connection(_, _, .keeperLost) = self { return true }
+        return false
+    }
+
     /// The failure without the worker's name, for a message that names the worker already
     /// (`worker 'gpu' is unreachable: …`).
     public var detailForWorker: String {

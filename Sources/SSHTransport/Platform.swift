@@ -58,6 +58,22 @@ enum Platform {
         #endif
     }
 
+    /// The user id of the process at the other end of the Unix socket `socket`
+    /// (`SO_PEERCRED` on Linux, `getpeereid` on Darwin); nil when it cannot be had.
+    static func peerUID(_ socket: Int32) -> uid_t? {
+        #if canImport(Darwin)
+            var uid: uid_t = 0
+            var gid: gid_t = 0
+            return getpeereid(socket, &uid, &gid) == 0 ? uid : nil
+        #else
+            // `struct ucred` (pid, uid, gid), which Glibc's module does not export.
+            var credentials: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
+            var length = socklen_t(MemoryLayout<(Int32, UInt32, UInt32)>.size)
+            guard getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
+            return credentials.uid
+        #endif
+    }
+
     /// `glob(3)`.
     static func glob(_ pattern: String, _ result: inout glob_t) -> Int32 {
         #if canImport(Darwin)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything that can go wrong in SSHTransport. Each message names the host (or file) and
 /// says what to do next.
-public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum SSHError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     /// A connection string that cannot be understood.
     case invalidTarget(String, reason: String)
     /// A malformed line in an ssh configuration file.
@@ -41,6 +41,9 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A download found a symbolic link in its destination where it was about to write a
     /// directory; links in a destination are never written through.
     case symbolicLinkInDestination(path: String)
+    /// p's connection keeper (`SSHKeeper`) ended while it carried a command to `host`: the
+    /// connection to the worker may be fine, and a caller may go on over one of its own.
+    case keeperLost(host: String)
 
     /// A sentence a person can act on: what failed, where, and what to check.
     public var description: String {
@@ -98,6 +101,9 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
         case .symbolicLinkInDestination(let path):
             return
                 "\(path) is a symbolic link where the download would write a directory; nothing is written through a link in a destination. Remove the link, or choose another destination."
+        case .keeperLost(let host):
+            return
+                "p's connection keeper ended while it carried a command to \(host); the command's connection went with it. Run the command again (p connects directly when no keeper answers)."
         }
     }
 
@@ -107,7 +113,7 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Why an SFTP request failed, from the server's status code.
-public enum SFTPFailureReason: Sendable, Equatable {
+public enum SFTPFailureReason: Sendable, Equatable, Codable {
     /// The path does not exist.
     case noSuchFile
     /// The server user may not do this.

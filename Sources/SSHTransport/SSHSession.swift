@@ -189,6 +189,39 @@ public final class SSHSession: Sendable {
         describedAs command: String, operation: String,
         _ start: @escaping @Sendable (ChannelHandle) throws(LibSSH2Failure) -> Attempt<Void>
     ) async throws -> SSHExec {
+        let channel = try await openStartedChannel(operation: operation, start)
+        let pump = ExecPump(channel: channel, host: target.host)
+        loop.submit(
+            LoopTask(operation: "running a command", lane: nil, deadline: nil, step: pump.step, fail: pump.fail))
+        return SSHExec(pump: pump, session: self, command: command)
+    }
+
+    /// Starts `command` (or, with `subsystem`, that subsystem) on a channel whose bytes go
+    /// to and from a keeper client's connection `socket` (`KeeperBridge`); `onEnd` runs
+    /// once the channel is done and the socket closed. Throws `ExecStartFailure` as
+    /// `startExec` does; the socket is then left to the caller.
+    func startBridge(
+        _ command: String, subsystem: Bool, socket: Int32, onEnd: @escaping @Sendable () -> Void
+    ) async throws {
+        let operation = subsystem ? "starting the \(command) subsystem" : "starting the command"
+        let channel = try await openStartedChannel(operation: operation) { channel throws(LibSSH2Failure) in
+            try subsystem ? channel.startSubsystem(command) : channel.exec(command)
+        }
+        let bridge = KeeperBridge(channel: channel, socket: socket, host: target.host) { [self] in
+            // The bridge keeps its session (and the session its loop) until it ends.
+            _ = self
+            onEnd()
+        }
+        loop.submit(
+            LoopTask(
+                operation: "carrying a command for a client", lane: nil, deadline: nil,
+                descriptor: bridge.pollEvents, step: bridge.step, fail: bridge.fail))
+    }
+
+    /// Opens a channel and runs `start` on it; throws `ExecStartFailure`.
+    private func openStartedChannel(
+        operation: String, _ start: @escaping @Sendable (ChannelHandle) throws(LibSSH2Failure) -> Attempt<Void>
+    ) async throws -> ChannelHandle {
         let handle = self.handle
         let host = target.host
         let channel: ChannelHandle
@@ -215,10 +248,7 @@ public final class SSHSession: Sendable {
             loop.execute { _ = channel.free() }
             throw ExecStartFailure(requestSent: true, error: error)
         }
-        let pump = ExecPump(channel: channel, host: host)
-        loop.submit(
-            LoopTask(operation: "running a command", lane: nil, deadline: nil, step: pump.step, fail: pump.fail))
-        return SSHExec(pump: pump, session: self, command: command)
+        return channel
     }
 
     /// Runs `command` to completion and collects everything it wrote.

@@ -25,7 +25,7 @@ struct List: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let engine = EngineFactory.make(connectTimeout: .seconds(5))
+            let engine = await EngineFactory.make(connectTimeout: .seconds(5))
             let listing = await engine.list(all: all)
             await engine.close()
             for problem in listing.problems { Report.error("\(problem)") }

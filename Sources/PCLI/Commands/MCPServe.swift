@@ -29,7 +29,8 @@ struct MCPServe: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let engine = EngineFactory.make()
+        // A long-lived server keeps its own pool warm: no keeper.
+        let engine = await EngineFactory.make(keeper: false)
         let server = JobServer(
             engine: engine,
             configuration: JobServer.Configuration(maxLiveJobs: maxJobs, retention: retention.duration))

@@ -21,6 +21,9 @@ struct RemoteShell: AsyncParsableCommand {
     )
     var connectionString: String?
 
+    @Flag(name: .customShort("v"), help: "Say whether the command went through the keeper or directly.")
+    var verbose = false
+
     @Argument(help: "The host or alias.")
     var host: String
 
@@ -39,11 +42,23 @@ struct RemoteShell: AsyncParsableCommand {
             if flags >= 0 && flags & O_NONBLOCK != 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
         }
         let target = try connection.resolve(connectionString ?? host)
-        let session = try await SSHSession.connect(to: target, options: EngineFactory.options(hostKeys: .configured))
+        let options = EngineFactory.options(hostKeys: .configured)
+        let line = command.joined(separator: " ")
+        let keeper = await KeeperSettings.load().client(options: options, onRoute: Report.route(verbose))
+        if let keeper, let exec = try await keeper.exec(line, on: target) {
+            return try await Self.relay(exec)
+        }
+        let session = try await SSHSession.connect(to: target, options: options)
         defer { session.close() }
-        let exec = try await session.exec(command.joined(separator: " "))
+        return try await Self.relay(try await session.exec(line))
+    }
+
+    /// Copies this process's stdin to `exec` and its output to stdout and stderr; its exit
+    /// code as a shell reports it.
+    private static func relay(_ exec: any SSHRunningCommand) async throws -> Int32 {
         let input = Task { try await StandardInput.forward(to: exec) }
-        for try await chunk in exec.output {
+        defer { exec.close() }
+        while let chunk = try await exec.nextChunk() {
             await FileDescriptorWriter.writeAsync(
                 chunk.bytes, to: chunk.stream == .stdout ? STDOUT_FILENO : STDERR_FILENO)
         }
@@ -56,7 +71,7 @@ struct RemoteShell: AsyncParsableCommand {
 /// terminal or pipe blocks), then closes the remote stdin. At most a few chunks are in
 /// flight, so a fast local producer cannot fill memory while the remote side is slow.
 enum StandardInput {
-    static func forward(to exec: SSHExec) async throws {
+    static func forward(to exec: any SSHRunningCommand) async throws {
         let credits = Credits(4)
         let chunks = AsyncStream<[UInt8]> { continuation in
             let thread = Thread {

@@ -95,7 +95,11 @@ struct Run: AsyncParsableCommand {
     )
     var hardLinks = false
 
-    @Flag(name: [.short, .long], help: "Say what the sync did and how long it took.")
+    @Flag(
+        name: [.short, .long],
+        help:
+            "Say how p reached the worker (through the keeper or directly), where the job was placed, and what the sync did."
+    )
     var verbose = false
 
     @Option(
@@ -203,7 +207,7 @@ struct Run: AsyncParsableCommand {
         asked.onEnd = onEnd
         asked.separateStderr = separateStderr
         asked.maxLog = maxLog
-        return try await EngineFactory.withEngine { engine in
+        return try await EngineFactory.withEngine(onRoute: Report.route(verbose)) { engine in
             // The engine places a job for a label (`@gpu`) as it starts it, and says where.
             let request = asked
             let progress = ProgressLine()

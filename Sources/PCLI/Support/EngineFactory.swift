@@ -15,10 +15,16 @@ enum EngineFactory {
         case acceptNew
     }
 
-    static func make(hostKeys: HostKeys = .configured, connectTimeout: Duration = .seconds(10)) -> JobEngine {
-        JobEngine(
-            options: options(hostKeys: hostKeys, connectTimeout: connectTimeout),
-            rsyncRemoteShell: selfExecutable.map { [$0, "_exec"] })
+    /// An engine whose SSH commands go through the user's keeper (started when none runs)
+    /// unless `keeper` is false or the keeper is turned off; `onRoute` hears which way they
+    /// went (`-v`).
+    static func make(
+        hostKeys: HostKeys = .configured, connectTimeout: Duration = .seconds(10), keeper: Bool = true,
+        onRoute: (@Sendable (String) -> Void)? = nil
+    ) async -> JobEngine {
+        let options = options(hostKeys: hostKeys, connectTimeout: connectTimeout)
+        let client = keeper ? await KeeperSettings.load().client(options: options, onRoute: onRoute) : nil
+        return JobEngine(options: options, rsyncRemoteShell: selfExecutable.map { [$0, "_exec"] }, keeper: client)
     }
 
     /// Runs `body` with an engine and closes the engine (its pooled sessions, its poll
@@ -26,9 +32,9 @@ enum EngineFactory {
     /// process's exit would cut short.
     static func withEngine<T>(
         hostKeys: HostKeys = .configured, connectTimeout: Duration = .seconds(10),
-        _ body: (JobEngine) async throws -> T
+        onRoute: (@Sendable (String) -> Void)? = nil, _ body: (JobEngine) async throws -> T
     ) async throws -> T {
-        let engine = make(hostKeys: hostKeys, connectTimeout: connectTimeout)
+        let engine = await make(hostKeys: hostKeys, connectTimeout: connectTimeout, onRoute: onRoute)
         do {
             let result = try await body(engine)
             await engine.close()

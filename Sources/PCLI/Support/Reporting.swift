@@ -12,6 +12,13 @@ enum Report {
     static func note(_ message: String) {
         FileDescriptorWriter.write(Array("\(message)\n".utf8), to: STDERR_FILENO)
     }
+
+    /// With `verbose`, what tells stderr how commands reached the workers (through the
+    /// keeper, or directly and why); nil otherwise.
+    static func route(_ verbose: Bool) -> (@Sendable (String) -> Void)? {
+        guard verbose else { return nil }
+        return { @Sendable route in note("p: connected " + route) }
+    }
 }
 
 /// Runs a command's body and turns its errors into SPEC.md's exit codes: 255 when the

@@ -2,12 +2,15 @@ import Foundation
 import SSHTransport
 
 extension JobEngine {
-    /// `worker` as the engine reaches it: on this engine's session pool, its connection
+    /// `worker` as the engine reaches it: through the keeper when the engine has one, else
+    /// on this engine's session pool, its connection
     /// string resolved through the ssh configuration (`config` when the caller read it once
     /// for many workers, else read now), or this machine for a `local` worker.
     func link(_ worker: Worker, through config: SSHConfigRead? = nil) throws(RemoteJobsError) -> WorkerLink {
         if worker.kind == .local { return WorkerLink(worker: worker, access: .local) }
-        return WorkerLink(worker: worker, access: .ssh(target: try resolveTarget(worker, through: config), pool: pool))
+        return WorkerLink(
+            worker: worker, access: .ssh(target: try resolveTarget(worker, through: config), pool: pool), keeper: keeper
+        )
     }
 
     func resolveTarget(_ worker: Worker, through config: SSHConfigRead? = nil) throws(RemoteJobsError) -> SSHTarget {

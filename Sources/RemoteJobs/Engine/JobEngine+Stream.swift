@@ -32,16 +32,19 @@ extension JobEngine {
         var lastByte: UInt8?
         let result: ScriptResult
         do {
-            result = try await link(of: record).run(
-                FollowScript(
-                    jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess,
-                    stream: stream),
-                jobID: record.id,
-                stdout: {
-                    await output($0)
-                    offset += UInt64($0.count)
-                    lastByte = $0.last ?? lastByte
-                })
+            let link = try await link(of: record)
+            result = try await WorkerLink.againIfKeeperLost {
+                try await link.run(
+                    FollowScript(
+                        jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess,
+                        stream: stream),
+                    jobID: record.id,
+                    stdout: {
+                        await output($0)
+                        offset += UInt64($0.count)
+                        lastByte = $0.last ?? lastByte
+                    })
+            }
         } catch {
             if saving { try await handleInterruption(error, record: &record, started: true, offset: offset) }
             throw error
@@ -221,11 +224,13 @@ extension JobEngine {
                 }
                 if offset < end.logSize {
                     let before = offset
-                    result = try await link.run(
-                        PollScript(
-                            jobDirectory: Self.jobDirectory(record), offset: offset,
-                            extent: .bytes(Int(clamping: end.logSize - offset)), stream: stream),
-                        jobID: record.id, stdout: write)
+                    result = try await WorkerLink.againIfKeeperLost {
+                        try await link.run(
+                            PollScript(
+                                jobDirectory: Self.jobDirectory(record), offset: offset,
+                                extent: .bytes(Int(clamping: end.logSize - offset)), stream: stream),
+                            jobID: record.id, stdout: write)
+                    }
                     if offset == before, result.control.end?.gap?.remaining(from: offset) == nil {
                         // Nothing read and no gap to skip: a capped log's reader could not
                         // write its buffer file beside the log.
@@ -236,11 +241,13 @@ extension JobEngine {
                     continue
                 }
                 if end.facts.exitCode == nil && end.facts.processAlive {
-                    result = try await link.run(
-                        FollowScript(
-                            jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess,
-                            stream: stream),
-                        jobID: record.id, stdout: write)
+                    result = try await WorkerLink.againIfKeeperLost {
+                        try await link.run(
+                            FollowScript(
+                                jobDirectory: Self.jobDirectory(record), offset: offset, process: record.workerProcess,
+                                stream: stream),
+                            jobID: record.id, stdout: write)
+                    }
                     continue
                 }
                 record = Reconciler.reconcile(record, with: WorkerFacts(bootID: nil, jobs: [record.id: end.facts]))

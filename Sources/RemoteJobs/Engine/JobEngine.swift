@@ -21,6 +21,9 @@ public final class JobEngine: Sendable {
     let sshConfigFile: String?
     let rsyncRemoteShell: [String]?
     let pollChannels = PollChannels()
+    /// The user's keeper, when commands should go over the sessions it holds (the CLI);
+    /// nil keeps everything on this engine's own pool.
+    let keeper: SSHKeeperClient?
 
     /// An engine over the files `paths` names.
     /// - Parameters:
@@ -32,11 +35,16 @@ public final class JobEngine: Sendable {
     ///   - rsyncRemoteShell: the program (and its first arguments) the local rsync runs as
     ///     its remote shell to sync directories: `["/path/to/p", "_exec"]`, which opens an
     ///     exec channel over p's own SSH. Nil leaves directory sync to SFTP.
+    ///   - keeper: a keeper client (`SSHKeeperClient`) to run SSH commands over sessions a
+    ///     keeper process holds across programs, as `p` does; commands it cannot carry, and
+    ///     SFTP, use the engine's pool. Nil (the default) uses only the pool, which a
+    ///     long-lived program keeps warm itself.
     public init(
         paths: PPaths = PPaths(), options: SSHSessionOptions = SSHSessionOptions(),
         pool: SSHSessionPool.Configuration = SSHSessionPool.Configuration(), sshConfigFile: String? = nil,
-        rsyncRemoteShell: [String]? = nil
+        rsyncRemoteShell: [String]? = nil, keeper: SSHKeeperClient? = nil
     ) {
+        self.keeper = keeper
         self.rsyncRemoteShell = rsyncRemoteShell
         self.sshConfigFile = sshConfigFile
         self.paths = paths

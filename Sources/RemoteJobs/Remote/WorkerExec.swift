@@ -14,3 +14,4 @@ protocol WorkerExec: AnyObject, Sendable {
 }
 
 extension SSHExec: WorkerExec {}
+extension SSHKeeperExec: WorkerExec {}

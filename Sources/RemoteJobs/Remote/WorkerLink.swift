@@ -15,6 +15,9 @@ struct WorkerLink: Sendable {
 
     let worker: Worker
     let access: Access
+    /// The user's keeper, which carries SSH commands over sessions it already holds; nil
+    /// (or a keeper that cannot be had) means the engine's own pool.
+    var keeper: SSHKeeperClient? = nil
 
     /// The SSH target and pool, for the steps only SSH has (SFTP, rsync); nil for a local
     /// worker.
@@ -45,7 +48,7 @@ struct WorkerLink: Sendable {
         switch access {
         case .ssh(let target, let pool):
             do {
-                return try await pool.withExec(command, on: target) { exec in
+                return try await withSSHExec(command, target: target, pool: pool) { exec in
                     onExec()
                     return try await Self.drive(exec, token: token, input: input, stdout: stdout, onEvent: onEvent)
                 }
@@ -60,10 +63,17 @@ struct WorkerLink: Sendable {
         }
     }
 
-    /// Runs `script` to its end and returns its answer.
+    /// Runs `script` to its end and returns its answer. A script that only reads
+    /// (`repeatable`) and was cut off by the keeper's end runs once more, directly.
     func ask<Script: AnsweringScript>(_ script: Script) async throws -> Script.Answer {
         var output: [UInt8] = []
-        let result = try await run(script, stdout: { output += $0 })
+        let result: ScriptResult
+        do {
+            result = try await run(script, stdout: { output += $0 })
+        } catch let error as RemoteJobsError where Script.repeatable && error.isKeeperLoss {
+            output = []
+            result = try await run(script, stdout: { output += $0 })
+        }
         return try script.answer(stdout: output, result: result, worker: worker.name)
     }
 
@@ -73,7 +83,7 @@ struct WorkerLink: Sendable {
         switch access {
         case .ssh(let target, let pool):
             do {
-                return try await pool.withExec(command, on: target) { exec in try await body(exec) }
+                return try await withSSHExec(command, target: target, pool: pool, body)
             } catch let error as SSHError {
                 throw RemoteJobsError.connection(worker: worker.name, jobID: nil, error)
             }
@@ -81,6 +91,33 @@ struct WorkerLink: Sendable {
             let exec = try LocalExec(command)
             defer { exec.hangUp() }
             return try await body(exec)
+        }
+    }
+
+    /// Runs `body` on `command` started through the keeper, or on the pool when no keeper
+    /// can carry it; the command is hung up if `body` throws.
+    private func withSSHExec<T>(
+        _ command: String, target: SSHTarget, pool: SSHSessionPool, _ body: (any WorkerExec) async throws -> T
+    ) async throws -> T {
+        if let keeper, let exec = try await keeper.exec(command, on: target) {
+            do {
+                return try await body(exec)
+            } catch {
+                exec.close()
+                throw error
+            }
+        }
+        return try await pool.withExec(command, on: target) { exec in try await body(exec) }
+    }
+
+    /// Runs `body`, and once more when the keeper ended under it: the link then connects
+    /// directly. For steps that may run again: a stream from the offset it reads when
+    /// called (so nothing is lost or repeated), a tar stream into a job's fresh directory.
+    static func againIfKeeperLost<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as RemoteJobsError where error.isKeeperLoss {
+            return try await body()
         }
     }
 

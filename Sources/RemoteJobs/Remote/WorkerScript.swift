@@ -18,10 +18,15 @@ protocol WorkerScript: Sendable {
     var trailingArguments: [String] { get }
     /// What the script reads on stdin.
     var input: [UInt8] { get }
+    /// Whether running the script again changes nothing it did the first time (it only
+    /// reads, or makes what is already made): one cut off by the keeper's end then runs
+    /// again over a direct connection.
+    static var repeatable: Bool { get }
 }
 
 extension WorkerScript {
     static var file: String { "" }
+    static var repeatable: Bool { false }
     var input: [UInt8] { [] }
     var trailingArguments: [String] { [] }
 

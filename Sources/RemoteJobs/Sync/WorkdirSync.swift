@@ -112,7 +112,9 @@ struct WorkdirSync {
                 toSend.map(\.path), from: directory, to: workdir, copyDest: previous.map { "../" + $0.workdirID },
                 scratch: try scratchDirectory(), totalBytes: bytesToSend, progress: observer.progress)
         case .tar:
-            try await streamTar(toSend, from: directory, to: workdir, totalBytes: bytesToSend)
+            try await WorkerLink.againIfKeeperLost {
+                try await streamTar(toSend, from: directory, to: workdir, totalBytes: bytesToSend)
+            }
         case .sftp, .automatic:  // `transport(...)` never answers `.automatic`
             try await upload(toSend, from: directory, to: workdir, replacing: inPlace)
         }

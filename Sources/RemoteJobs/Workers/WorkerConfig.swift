@@ -4,10 +4,14 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
     public var defaultWorker: String?
     /// The registered workers, in registration order.
     public var workers: [Worker]
+    /// `keeper_idle`: how long p's keeper stays after its last command (`10m`, `600`; `0`
+    /// turns it off), as written; nil for the default. `P_KEEPER_IDLE` wins over it.
+    public var keeperIdle: String?
 
     enum CodingKeys: String, CodingKey {
         case defaultWorker = "default_worker"
         case workers
+        case keeperIdle = "keeper_idle"
     }
 
     /// A configuration.
@@ -21,6 +25,19 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         defaultWorker = try container.decodeIfPresent(String.self, forKey: .defaultWorker)
         workers = try container.decodeIfPresent([Worker].self, forKey: .workers) ?? []
+        // `keeper_idle: 600` is a number to YAML; either form is kept as text.
+        if let text = try? container.decodeIfPresent(String.self, forKey: .keeperIdle) {
+            keeperIdle = text
+        } else {
+            keeperIdle = try container.decodeIfPresent(Int.self, forKey: .keeperIdle).map(String.init)
+        }
+    }
+
+    /// `config.yaml` as `paths` locate it (an empty configuration when there is none).
+    /// Blocking: async callers run it off the cooperative pool.
+    /// - Throws: `RemoteJobsError` when it cannot be read or parsed.
+    public static func read(from paths: PPaths) throws(RemoteJobsError) -> WorkerConfig {
+        try WorkerStore(paths: paths).load()
     }
 
     /// The worker named `name`, or the default one when `name` is nil.

@@ -253,7 +253,7 @@ public struct SSHHostSettings: Sendable, Equatable {
 }
 
 /// OpenSSH's `StrictHostKeyChecking` values.
-public enum StrictHostKeyChecking: String, Sendable, Hashable {
+public enum StrictHostKeyChecking: String, Sendable, Hashable, Codable {
     /// Refuse unknown hosts.
     case yes
     /// Record unknown hosts; refuse changed keys.

@@ -5,7 +5,7 @@ import Foundation
 /// Connection strings are `host`, `user@host`, `user@host:port`, `[v6addr]:port`,
 /// `user@[v6addr]:port`, or an alias from the configuration. A user or port in the string
 /// wins over the configuration, as on OpenSSH's command line.
-public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
+public struct SSHTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The name as the user typed it (an alias, or the host itself).
     public var alias: String
     /// The host name or address to connect to (`HostName`, else the alias).

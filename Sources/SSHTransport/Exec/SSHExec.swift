@@ -15,7 +15,7 @@ public struct SSHOutputChunk: Sendable, Equatable {
 }
 
 /// How a remote command ended.
-public enum SSHExitStatus: Sendable, Equatable, CustomStringConvertible {
+public enum SSHExitStatus: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The command exited with this status.
     case exited(Int32)
     /// The command was killed by a signal (name without "SIG", for example "KILL").

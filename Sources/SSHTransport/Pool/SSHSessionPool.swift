@@ -69,6 +69,13 @@ public actor SSHSessionPool {
     /// How many sessions this pool has opened in its life (for tests and diagnostics).
     public var sessionsOpened: Int { opened }
 
+    /// Open sessions and channels in use per target (a keeper's status).
+    var usage: [(target: SSHTarget, sessions: Int, channels: Int)] {
+        entries.map { target, list in
+            (target, list.filter { $0.session.isAlive }.count, list.reduce(0) { $0 + $1.inUse })
+        }
+    }
+
     /// The most connections this pool has had opening at the same time (for tests and
     /// benchmarks).
     public var peakConnecting: Int { mostConnectingAtOnce }

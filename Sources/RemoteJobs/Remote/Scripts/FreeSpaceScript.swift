@@ -12,6 +12,7 @@ struct FreeSpaceScript: AnsweringScript {
     }
 
     /// `Worker/free-space.sh`.
+    static let repeatable = true
     static let file = "free-space.sh"
     static let source = WorkerShell.program(file)
 }

@@ -33,6 +33,7 @@ struct LoadScript: AnsweringScript {
     }
 
     /// `Worker/load.sh`.
+    static let repeatable = true
     static let file = "load.sh"
     static let source = WorkerShell.program(file)
 }

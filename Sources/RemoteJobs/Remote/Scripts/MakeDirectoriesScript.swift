@@ -70,6 +70,7 @@ struct MakeDirectoriesScript: AnsweringScript {
     }
 
     /// `Worker/make-directories.sh`.
+    static let repeatable = true
     static let file = "make-directories.sh"
     static let source = WorkerShell.program(file)
 

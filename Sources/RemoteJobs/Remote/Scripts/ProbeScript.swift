@@ -29,6 +29,7 @@ struct ProbeScript: AnsweringScript {
     }
 
     /// `Worker/probe.sh`.
+    static let repeatable = true
     static let file = "probe.sh"
     static let source = WorkerShell.program(file)
 }

@@ -39,6 +39,7 @@ struct ReconcileScript: AnsweringScript {
     }
 
     /// `Worker/reconcile.sh`.
+    static let repeatable = true
     static let file = "reconcile.sh"
     static let source = WorkerShell.program(file)
 }

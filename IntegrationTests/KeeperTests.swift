@@ -1,0 +1,236 @@
+import Foundation
+import SSHTransport
+import Testing
+
+/// p's keeper against a real sshd: commands share its one login, only this user's processes
+/// reach it, a keeper killed mid-stream or mid-upload loses nothing, a stale socket and an
+/// idle keeper clean up after themselves, host keys are checked as without it, and with it
+/// turned off p connects directly as before.
+@Suite("The keeper", .timeLimit(.minutes(10)), .throttled)
+struct KeeperTests {
+    /// A world on an sshd of its own (whose log counts only this test's logins) with a
+    /// keeper that stays a minute.
+    static func world() async throws -> (JobWorld, TestSSHD) {
+        let sshd = try TestSSHD.start()
+        var world = try await JobWorld.make(sshd: sshd)
+        world.extraEnvironment["P_KEEPER_IDLE"] = "60"
+        return (world, sshd)
+    }
+
+    static func logins(_ sshd: TestSSHD) throws -> Int {
+        try String(contentsOfFile: sshd.logFile, encoding: .utf8).components(separatedBy: "Accepted publickey").count
+            - 1
+    }
+
+    /// Stops the world's keeper (by its pid, which this test's p started) and waits for it.
+    static func stopKeeper(_ world: JobWorld) async {
+        _ = try? await world.p("keeper", "stop")
+    }
+
+    /// Whether process `pid` is gone (or a zombie nobody reaped yet).
+    static func isGone(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return true }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+
+    @Test func tenCommandsMakeOneLogin() async throws {
+        let (world, sshd) = try await Self.world()
+        defer { sshd.stop() }
+        let before = try Self.logins(sshd)
+        let id = try JobWorld.id(try await world.p("-n", "-d", "--", "echo started; sleep 1; echo done"))
+        let commands: [[String]] = [
+            ["-n", "--", "echo one"], ["ls"], ["logs", id], ["logs", "-f", id], ["wait", id],
+            ["-n", "--", "exit 3"], ["_exec", "worker", "echo", "exec"], ["ls", "-a"], ["rm", id],
+        ]
+        for arguments in commands {
+            let result = try await world.p(arguments: arguments)
+            #expect(result.status == (arguments.last == "exit 3" ? 3 : 0), "\(arguments): \(result.stderr)")
+        }
+        #expect(try Self.logins(sshd) - before == 1, "ten commands, one login")
+        let status = try #require(await SSHKeeperClient(place: world.keeperPlace, options: .init()).status())
+        #expect(status.sessionsOpened == 1)
+        #expect(status.channelsCarried >= 8)
+        #expect(status.held.count == 1)
+        let shown = try await world.p("keeper", "status")
+        #expect(shown.stdoutText.contains("Keeper pid \(status.pid)"), "\(shown.stdoutText)")
+        await Self.stopKeeper(world)
+        #expect(!FileManager.default.fileExists(atPath: world.keeperPlace.socketPath))
+    }
+
+    @Test func anotherUsersProcessIsRefused() async throws {
+        try Power.root.require(for: "a process of another user tries the keeper's socket")
+        let (world, sshd) = try await Self.world()
+        defer { sshd.stop() }
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        let place = world.keeperPlace
+        var info = stat()
+        #expect(stat(place.directory, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        let account = try JobWorld.localTestAccount().user
+        // The world's directories are root's; the other user needs a way in to reach the
+        // keeper's directory at all.
+        for directory in [world.directory, world.directory + "/run"] { chmod(directory, 0o755) }
+        let probe = """
+            import socket, struct, sys
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(sys.argv[1])
+            except PermissionError:
+                print("refused by the directory"); sys.exit(0)
+            body = b'{"version":1,"operation":"status"}'
+            try:
+                s.sendall(bytes([1]) + struct.pack(">I", len(body)) + body)
+                print("answered" if s.recv(100) else "refused by the keeper")
+            except (ConnectionResetError, BrokenPipeError):
+                print("refused by the keeper")
+            """
+        func probeAsOtherUser() throws -> String {
+            try Shell.run(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=\(account)", "--regid=\(account)", "--init-groups", "/usr/bin/python3", "-c", probe,
+                    place.socketPath,
+                ]
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try probeAsOtherUser() == "refused by the directory")
+        // Even with the directory and socket opened by mistake, the keeper checks the peer.
+        chmod(place.directory, 0o755)
+        chmod(place.socketPath, 0o777)
+        #expect(try probeAsOtherUser() == "refused by the keeper")
+        // The user's own commands still go through, and p will not use an open directory.
+        let result = try await world.p("-v", "-n", "--", "true")
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("connected directly"), "\(result.stderr)")
+        #expect(result.stderr.contains("open to other users"), "\(result.stderr)")
+        chmod(place.directory, 0o700)
+        await Self.stopKeeper(world)
+    }
+
+    @Test func aKeeperKilledDuringAFollowLosesNothing() async throws {
+        let (world, sshd) = try await Self.world()
+        defer { sshd.stop() }
+        let id = try JobWorld.id(
+            try await world.p("-n", "-d", "--", "for i in $(seq 1 40); do echo line $i; sleep 0.1; done"))
+        let follow = try world.start("logs", "-f", id)
+        try await follow.waitForOutput("line 5\n")
+        let pid = try #require(world.keeperPlace.recordedPID)
+        #expect(kill(pid, SIGKILL) == 0)
+        let result = try await follow.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = (1...40).map { "line \($0)\n" }.joined()
+        #expect(result.stdoutText == expected)
+        // The next command starts a new keeper.
+        let next = try await world.p("-v", "-n", "--", "true")
+        #expect(next.stderr.contains("through the keeper"), "\(next.stderr)")
+        #expect(world.keeperPlace.recordedPID != pid)
+        await Self.stopKeeper(world)
+    }
+
+    @Test func aKeeperKilledDuringAnUploadLeavesTheFileExact() async throws {
+        let (world, sshd) = try await Self.world()
+        defer { sshd.stop() }
+        let project = world.directory + "/project"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        _ = try Shell.run("sh", ["-c", "head -c 256M /dev/urandom > '\(project)/blob'"])
+        let local = try Shell.run("sha256sum", [project + "/blob"]).prefix(64)
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        let pid = try #require(world.keeperPlace.recordedPID)
+        let run = try world.start("-C", project, "--", "sha256sum blob")
+        // Killed once part of the file reached the worker.
+        try await JobWorld.eventually("the upload began", timeout: .seconds(60)) {
+            let sizes = try await world.workerText(
+                "find '\(world.root)' -name blob -type f -exec stat -c %s {} + 2>/dev/null || true")
+            return sizes.split(separator: "\n").contains { (Int($0) ?? 0) > 0 }
+        }
+        #expect(kill(pid, SIGKILL) == 0)
+        let result = try await run.wait(timeout: .seconds(180))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.prefix(64) == local, "\(result.stdoutText)")
+        await Self.stopKeeper(world)
+    }
+
+    @Test func aStaleSocketIsReplaced() async throws {
+        let (world, sshd) = try await Self.world()
+        defer { sshd.stop() }
+        let place = world.keeperPlace
+        try FileManager.default.createDirectory(
+            atPath: place.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // A socket nobody listens on any more, and the pid file of a keeper long gone.
+        _ = try Shell.run(
+            "/usr/bin/python3",
+            ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", place.socketPath])
+        try "999999\n".write(toFile: place.pidPath, atomically: true, encoding: .utf8)
+        let result = try await world.p("-v", "-n", "--", "echo fine")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText == "fine\n")
+        #expect(result.stderr.contains("through the keeper"), "\(result.stderr)")
+        #expect(place.recordedPID != 999_999)
+        await Self.stopKeeper(world)
+    }
+
+    @Test func anIdleKeeperLeavesAndDisconnectsCleanly() async throws {
+        let sshd = try TestSSHD.start()
+        defer { sshd.stop() }
+        var world = try await JobWorld.make(sshd: sshd)
+        world.extraEnvironment["P_KEEPER_IDLE"] = "1"
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        let pid = try #require(world.keeperPlace.recordedPID)
+        try await JobWorld.eventually("the keeper left", timeout: .seconds(15)) { Self.isGone(pid) }
+        #expect(!FileManager.default.fileExists(atPath: world.keeperPlace.socketPath))
+        #expect(world.keeperPlace.recordedPID == nil)
+        try await JobWorld.eventually("sshd logged the keeper's disconnect", timeout: .seconds(10)) {
+            let log = try String(contentsOfFile: sshd.logFile, encoding: .utf8)
+            return log.components(separatedBy: "Received disconnect").count
+                == log.components(separatedBy: "Accepted publickey").count
+        }
+    }
+
+    @Test func aChangedHostKeyIsRefusedAsWithoutTheKeeper() async throws {
+        let (world, sshd) = try await Self.world()
+        defer { sshd.stop() }
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        // The host's recorded key changes while the keeper holds a session to it.
+        let other = world.directory + "/other_key"
+        _ = try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other])
+        let recorded = try String(contentsOfFile: sshd.knownHostsFile, encoding: .utf8)
+        let otherKey = try String(contentsOfFile: other + ".pub", encoding: .utf8).split(separator: " ").prefix(2)
+            .joined(separator: " ")
+        let host = try #require(recorded.split(separator: " ").first)
+        try "\(host) \(otherKey)\n".write(toFile: sshd.knownHostsFile, atomically: true, encoding: .utf8)
+        let kept = try await world.p("-n", "--", "true")
+        var direct = world
+        direct.extraEnvironment["P_KEEPER_IDLE"] = "0"
+        let without = try await direct.p("-n", "--", "true")
+        #expect(kept.status == 255)
+        #expect(kept.stderr.contains("HAS CHANGED"), "\(kept.stderr)")
+        #expect(kept.status == without.status)
+        #expect(kept.stderr == without.stderr)
+        await Self.stopKeeper(world)
+    }
+
+    @Test func turnedOffEveryCommandConnectsDirectly() async throws {
+        let sshd = try TestSSHD.start()
+        defer { sshd.stop() }
+        var world = try await JobWorld.make(sshd: sshd)
+        world.extraEnvironment["P_KEEPER_IDLE"] = "0"
+        let before = try Self.logins(sshd)
+        let first = try await world.p("-v", "-n", "--", "true")
+        #expect(first.status == 0)
+        #expect(first.stderr.contains("connected directly (the keeper is turned off)"), "\(first.stderr)")
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        #expect(try Self.logins(sshd) - before == 2)
+        #expect(!FileManager.default.fileExists(atPath: world.keeperPlace.directory))
+        // The same through config.yaml (the environment variable wins when set).
+        world.extraEnvironment.removeValue(forKey: "P_KEEPER_IDLE")
+        let config = world.paths.configDirectory + "/config.yaml"
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try (text + "keeper_idle: 0\n").write(toFile: config, atomically: true, encoding: .utf8)
+        var fromConfig = world.environment
+        fromConfig.removeValue(forKey: "P_KEEPER_IDLE")
+        let configured = try await PProcess(["-v", "-n", "--", "true"], environment: fromConfig).wait()
+        #expect(configured.status == 0)
+        #expect(configured.stderr.contains("the keeper is turned off"), "\(configured.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: world.keeperPlace.directory))
+    }
+}
