@@ -27,6 +27,8 @@ final class KeeperBridge: @unchecked Sendable {
     private var clientGone = false
     private var exitQueued = false
     private var ended = false
+    /// When a client that got its exit status is given up on, if it never hangs up.
+    private var drainDeadline: ContinuousClock.Instant?
     private let received = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     /// A bridge for `channel`, whose command started; the client hears `started` first.
@@ -44,6 +46,7 @@ final class KeeperBridge: @unchecked Sendable {
     /// What to wait for on the client's socket.
     func pollEvents() -> (fd: Int32, events: Int16)? {
         guard !ended else { return nil }
+        if exitQueued && towardSocket.isEmpty { return (socket, Int16(POLLIN)) }
         var events: Int16 = 0
         if !clientGone && towardChannel.count < Self.bufferLimit { events |= Int16(POLLIN) }
         if !clientGone && !towardSocket.isEmpty { events |= Int16(POLLOUT) }
@@ -58,8 +61,14 @@ final class KeeperBridge: @unchecked Sendable {
             progressed = try advanceClose() || progressed
             progressed = flush() || progressed
             if exitQueued && (towardSocket.isEmpty || clientGone) {
-                finish()
-                return .done
+                // The client hangs up once it read the exit status; its side is read to
+                // the end first, so nothing it sent meanwhile (the end of its input) is
+                // left unread, which would reset the connection under the status.
+                if clientGone || drainedClient() {
+                    finish()
+                    return .done
+                }
+                return .waitingForNetwork
             }
             if progressed { return .progressed }
             if lifecycle.isStreaming && towardSocket.count >= Self.bufferLimit { return .idle }
@@ -88,6 +97,23 @@ final class KeeperBridge: @unchecked Sendable {
         }
         _ = core.channel.free()
         finish()
+    }
+
+    /// Reads and drops what the client still sends; true once it hung up (or after five
+    /// seconds, for a client that never does).
+    private func drainedClient() -> Bool {
+        let now = ContinuousClock.now
+        if drainDeadline == nil {
+            drainDeadline = now + .seconds(5)
+            shutdown(socket, Int32(SHUT_WR))
+        }
+        while true {
+            let count = recv(socket, received.baseAddress, received.count, Int32(MSG_DONTWAIT))
+            if count > 0 { continue }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 && errno == EAGAIN { return now >= drainDeadline! }
+            return true
+        }
     }
 
     private func finish() {

@@ -235,6 +235,13 @@ private actor KeeperState {
                 failure = KeeperFailure(error: Self.sshError(error, target), requestSent: false)
                 break
             }
+            if Self.clientHungUp(socket) {
+                // Gone while the session was being made (a Ctrl+C): nothing is sent.
+                await pool.release(lease)
+                close(socket)
+                ended()
+                return
+            }
             do {
                 try await lease.session.startBridge(command, subsystem: subsystem, socket: socket) {
                     Task { await pool.release(lease) }
@@ -293,6 +300,13 @@ private actor KeeperState {
     func closeAll() async {
         for pool in pools.values { await pool.close() }
         pools.removeAll()
+    }
+
+    /// Whether the client closed its end of `socket` (non-blocking).
+    private static func clientHungUp(_ socket: Int32) -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR)
     }
 
     private static func sshError(_ error: any Error, _ target: SSHTarget) -> SSHError {

@@ -116,8 +116,14 @@ public final class SSHKeeperClient: Sendable {
             connection: SSHKeeperConnection(options: options, target: target, environment: environment))
         let frame = KeeperFrame.encode(.request, json: request)
         let opening = KeeperOpening(client: self, host: target.host)
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { opening.run(frame, continuation) }
+        // Cancelled while the keeper connects (a silent worker, a Ctrl+C): the connection is
+        // hung up, so the keeper sends nothing it has not sent yet, and the wait ends now.
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                Thread.detachNewThread { opening.run(frame, continuation) }
+            }
+        } onCancel: {
+            opening.cancel()
         }
     }
 

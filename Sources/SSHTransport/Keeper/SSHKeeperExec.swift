@@ -40,9 +40,9 @@ public final class SSHKeeperExec: Sendable {
         try await send(KeeperFrame.encode(.input, bytes))
     }
 
-    /// Closes stdin (EOF on the channel).
+    /// Closes stdin (EOF on the channel). Does nothing once the command has ended.
     public func closeInput() async throws {
-        try await send(KeeperFrame.encode(.inputEnd))
+        try await send(KeeperFrame.encode(.inputEnd), endingInput: true)
     }
 
     /// Waits for the command to end and returns how it ended; output not read by then is
@@ -58,24 +58,33 @@ public final class SSHKeeperExec: Sendable {
         connection.hangUp()
     }
 
-    private func send(_ frame: [UInt8]) async throws {
+    private func send(_ frame: [UInt8], endingInput: Bool = false) async throws {
         let connection = self.connection
-        let host = self.host
         // A write the keeper does not take (it stopped reading, the command ended without
         // reading its input) must not hold a cancelled task.
         let written = await BlockingWork.runUnlessCancelled { connection.write(frame) }
         guard let written else { throw CancellationError() }
         guard written else {
-            if queue.failedWith(host: host) { return }
-            throw SSHError.keeperLost(host: host)
+            // The connection is closed: the command ended (the keeper hangs up after its exit
+            // status) or failed; the reading thread knows which.
+            switch await queue.end() {
+            case .success:
+                if endingInput { return }
+                throw SSHError.channelFailure(
+                    host: host, operation: "writing to stdin", code: -1, message: "the command has ended")
+            case .failure(let error): throw error
+            }
         }
     }
 }
 
 /// The client's end of one connection to the keeper: closed once nobody uses it, so no
 /// thread ever writes to a descriptor number that was reused.
-final class KeeperConnectionHandle: Sendable {
+final class KeeperConnectionHandle: @unchecked Sendable {
     let socket: Int32
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var hungUp = false
 
     init(socket: Int32) {
         self.socket = socket
@@ -87,9 +96,15 @@ final class KeeperConnectionHandle: Sendable {
 
     func write(_ bytes: [UInt8]) -> Bool { KeeperSocket.writeAll(socket, bytes) }
 
-    /// Ends the connection both ways: the keeper abandons the channel, and the reading
-    /// thread wakes to its end.
-    func hangUp() { shutdown(socket, Int32(SHUT_RDWR)) }
+    /// Ends the connection both ways: the keeper abandons the channel (or, after its end,
+    /// finishes with it), and the reading thread wakes to its end.
+    func hangUp() {
+        lock.withLock { hungUp = true }
+        shutdown(socket, Int32(SHUT_RDWR))
+    }
+
+    /// Whether this side ended the connection (its end is then no sign of the keeper's).
+    var wasHungUpHere: Bool { lock.withLock { hungUp } }
 }
 
 /// Output chunks between the reading thread and the one task reading them, bounded: the
@@ -134,8 +149,11 @@ final class KeeperOutputQueue: @unchecked Sendable {
         if reader != nil { self.reader = nil }
         let waiters = exitWaiters
         exitWaiters = []
+        let ends = endWaiters
+        endWaiters = []
         condition.broadcast()
         condition.unlock()
+        for waiter in ends { waiter.resume(returning: result) }
         if let reader {
             switch result {
             case .success: reader.resume(returning: nil)
@@ -145,17 +163,25 @@ final class KeeperOutputQueue: @unchecked Sendable {
         for waiter in waiters { waiter.resume(with: result) }
     }
 
-    /// Whether the connection ended with a failure other than the keeper's loss (a write
-    /// that failed then reports nothing: the reader hears the failure).
-    func failedWith(host: String) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        if case .failure(let error as SSHError)? = end, error != .keeperLost(host: host) { return true }
-        return false
+    private var endWaiters: [CheckedContinuation<Result<SSHExitStatus, any Error>, Never>] = []
+
+    /// How the connection ended, once it has (output is left for the reader).
+    func end() async -> Result<SSHExitStatus, any Error> {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            if let end {
+                condition.unlock()
+                return continuation.resume(returning: end)
+            }
+            endWaiters.append(continuation)
+            condition.unlock()
+        }
     }
 
     func next() async throws -> SSHOutputChunk? {
-        try await withTaskCancellationHandler {
+        // A cancelled reader stops here, as `SSHExec`'s does, even with output waiting.
+        try Task.checkCancellation()
+        return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<SSHOutputChunk?, any Error>) in
                 condition.lock()
@@ -221,9 +247,27 @@ final class KeeperOutputQueue: @unchecked Sendable {
 
 /// Opens one channel through the keeper on a thread of its own, which then reads the
 /// connection for the command's whole life.
-struct KeeperOpening: Sendable {
+final class KeeperOpening: @unchecked Sendable {
     let client: SSHKeeperClient
     let host: String
+    private let lock = NSLock()
+    // Guarded by `lock`:
+    private var connection: KeeperConnectionHandle?
+    private var cancelled = false
+
+    init(client: SSHKeeperClient, host: String) {
+        self.client = client
+        self.host = host
+    }
+
+    /// The caller gave up before the command started: hang up (or never connect).
+    func cancel() {
+        let connection = lock.withLock {
+            cancelled = true
+            return self.connection
+        }
+        connection?.hangUp()
+    }
 
     /// Errors a direct connection may get past: it can ask on the terminal (an unknown
     /// host, a passphrase or password), or the keeper was leaving.
@@ -237,6 +281,11 @@ struct KeeperOpening: Sendable {
     func run(_ request: [UInt8], _ continuation: CheckedContinuation<SSHKeeperExec?, any Error>) {
         guard let socket = client.connect() else { return continuation.resume(returning: nil) }
         let connection = KeeperConnectionHandle(socket: socket)
+        let cancelledAlready = lock.withLock {
+            self.connection = connection
+            return cancelled
+        }
+        if cancelledAlready { return continuation.resume(throwing: CancellationError()) }
         guard connection.write(request) else {
             client.giveUp("the keeper closed its socket")
             return continuation.resume(returning: nil)
@@ -264,10 +313,13 @@ struct KeeperOpening: Sendable {
                 case (.stderr, let queue?): queue.push(SSHOutputChunk(stream: .stderr, bytes: frame.payload))
                 case (.exit, let queue?):
                     let status = (try? JSONDecoder().decode(SSHExitStatus.self, from: Data(frame.payload))) ?? .unknown
+                    // The end: hanging up lets the keeper close its side with nothing unread.
+                    connection.hangUp()
                     return queue.finish(.success(status))
                 case (.failure, let queue):
                     let failure = try? JSONDecoder().decode(KeeperFailure.self, from: Data(frame.payload))
                     let error = failure?.error ?? .keeperLost(host: host)
+                    connection.hangUp()
                     if let queue { return queue.finish(.failure(error)) }
                     if failure?.requestSent == false && Self.directMayDoBetter(error) {
                         return continuation.resume(returning: nil)
@@ -283,8 +335,12 @@ struct KeeperOpening: Sendable {
                 buffer.withUnsafeBytes { reader.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                 continue
             }
-            // The connection ended without the command's end: the keeper went away (or this
-            // side hung up, and then nobody waits for the answer).
+            // The connection ended without the command's end: this side hung up (nobody
+            // waits for the answer then), or the keeper went away.
+            if connection.wasHungUpHere {
+                if let queue { return queue.finish(.failure(SSHError.sessionClosed(host: host))) }
+                return continuation.resume(throwing: CancellationError())
+            }
             client.giveUp("the keeper went away")
             if let queue { return queue.finish(.failure(SSHError.keeperLost(host: host))) }
             if accepted { return continuation.resume(throwing: SSHError.keeperLost(host: host)) }
