@@ -12,3 +12,8 @@
 @_exported import class SSHTransport.SSHSessionPool
 @_exported import struct SSHTransport.TransferProgress
 @_exported import typealias SSHTransport.TransferProgressHandler
+// The keeper a JobEngine may run its commands through (`JobEngine(keeper:)`), and where it
+// listens.
+@_exported import class SSHTransport.SSHKeeperClient
+@_exported import struct SSHTransport.SSHKeeperPlace
+@_exported import struct SSHTransport.SSHKeeperStatus
