@@ -160,15 +160,15 @@ public final class SSHKeeperClient: Sendable {
             return nil
         }
         start?()
+        // Every millisecond: a keeper listens some 20 ms after it was started, and each
+        // millisecond waited past that is the first command's.
         let deadline = ContinuousClock.now + .seconds(3)
-        var pause: useconds_t = 1000
         while ContinuousClock.now < deadline {
             if let socket = try? KeeperSocket.connect(place.socketPath) {
                 reportRoute()
                 return socket
             }
-            usleep(pause)
-            pause = min(pause * 2, 20_000)
+            usleep(1000)
         }
         giveUp("the keeper did not start within 3 s")
         return nil
