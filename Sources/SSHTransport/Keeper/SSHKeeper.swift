@@ -279,22 +279,25 @@ private actor KeeperState {
     }
 
     private func status() async -> SSHKeeperStatus {
-        var held: [SSHKeeperStatus.Held] = []
+        // One row per target, whatever the connections (host-key policy, files) its
+        // sessions were made under.
+        var held: [String: SSHKeeperStatus.Held] = [:]
         var opened = 0
         for pool in pools.values {
             opened += await pool.sessionsOpened
             for usage in await pool.usage where usage.sessions > 0 {
-                held.append(
-                    SSHKeeperStatus.Held(
-                        target: "\(usage.target.user)@\(usage.target.host):\(usage.target.port)",
-                        sessions: usage.sessions, channels: usage.channels))
+                let name = "\(usage.target.user)@\(usage.target.host):\(usage.target.port)"
+                var row = held[name] ?? SSHKeeperStatus.Held(target: name, sessions: 0, channels: 0)
+                row.sessions += usage.sessions
+                row.channels += usage.channels
+                held[name] = row
             }
         }
         let now = ContinuousClock.now
         return SSHKeeperStatus(
             pid: getpid(), uptimeSeconds: (now - started).inSeconds,
             idleSeconds: active > 0 ? 0 : (now - lastActivity).inSeconds, idleLimitSeconds: idleLimit.inSeconds,
-            held: held.sorted { $0.target < $1.target }, sessionsOpened: opened, channelsCarried: carried)
+            held: held.values.sorted { $0.target < $1.target }, sessionsOpened: opened, channelsCarried: carried)
     }
 
     func closeAll() async {
