@@ -127,7 +127,7 @@ struct KeeperTests {
         await Self.stopKeeper(world)
     }
 
-    @Test func aKeeperKilledDuringAnUploadLeavesTheFileExact() async throws {
+    @Test(arguments: ["tar", "sftp"]) func aKeeperKilledDuringAnUploadLeavesTheFileExact(via: String) async throws {
         let (world, sshd) = try await Self.world()
         defer { sshd.stop() }
         let project = world.directory + "/project"
@@ -136,7 +136,7 @@ struct KeeperTests {
         let local = try Shell.run("sha256sum", [project + "/blob"]).prefix(64)
         #expect(try await world.p("-n", "--", "true").status == 0)
         let pid = try #require(world.keeperPlace.recordedPID)
-        let run = try world.start("-C", project, "--", "sha256sum blob")
+        let run = try world.start("-C", project, "--sync-via", via, "--", "sha256sum blob")
         // Killed once part of the file reached the worker.
         try await JobWorld.eventually("the upload began", timeout: .seconds(60)) {
             let sizes = try await world.workerText(
@@ -147,6 +147,24 @@ struct KeeperTests {
         let result = try await run.wait(timeout: .seconds(180))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutText.prefix(64) == local, "\(result.stdoutText)")
+        await Self.stopKeeper(world)
+    }
+
+    @Test func sftpUploadsGoThroughTheKeeperToo() async throws {
+        let (world, sshd) = try await Self.world()
+        defer { sshd.stop() }
+        let project = world.directory + "/project"
+        try FileManager.default.createDirectory(atPath: project + "/sub", withIntermediateDirectories: true)
+        try "one\n".write(toFile: project + "/a.txt", atomically: false, encoding: .utf8)
+        try "two\n".write(toFile: project + "/sub/b.txt", atomically: false, encoding: .utf8)
+        let before = try Self.logins(sshd)
+        for round in 1...2 {
+            try "round \(round)\n".write(toFile: project + "/a.txt", atomically: false, encoding: .utf8)
+            let result = try await world.p("-C", project, "--sync-via", "sftp", "--", "cat a.txt sub/b.txt")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdoutText == "round \(round)\ntwo\n")
+        }
+        #expect(try Self.logins(sshd) - before == 1, "two syncs over SFTP, one login")
         await Self.stopKeeper(world)
     }
 

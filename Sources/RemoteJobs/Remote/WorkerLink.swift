@@ -118,6 +118,8 @@ struct WorkerLink: Sendable {
             return try await body()
         } catch let error as RemoteJobsError where error.isKeeperLoss {
             return try await body()
+        } catch SSHError.keeperLost {
+            return try await body()
         }
     }
 

@@ -34,9 +34,27 @@ extension WorkdirSync {
             throw RemoteJobsError.syncFailed(worker: worker.name, detail: "SFTP needs an SSH worker")
         }
         do {
+            // The files over the keeper's sessions when it carries the subsystem (sent again
+            // directly, whole, if it dies midway); the links through libssh2's SFTP, which
+            // only a session of this process's speaks.
+            var sent = false
+            if let keeper = link.keeper {
+                sent = try await WorkerLink.againIfKeeperLost {
+                    guard let channel = try await keeper.subsystem("sftp", on: ssh.target) else { return false }
+                    defer { channel.close() }
+                    try await SSHSession.uploadFiles(
+                        tree, from: directory, to: workdir, over: channel, host: ssh.target.host, replacing: replacing,
+                        progress: progress)
+                    return true
+                }
+            }
+            guard !sent || !links.isEmpty else { return }
+            let filesSent = sent
             try await ssh.pool.withSession(ssh.target) { session in
-                try await session.uploadFiles(
-                    tree, from: directory, to: workdir, replacing: replacing, progress: progress)
+                if !filesSent {
+                    try await session.uploadFiles(
+                        tree, from: directory, to: workdir, replacing: replacing, progress: progress)
+                }
                 guard !links.isEmpty else { return }
                 try await session.withSFTP { sftp in
                     try await sftp.uploadTree(

@@ -95,11 +95,7 @@ struct SSHKeeperConnection: Codable, Hashable, Sendable {
     private static func stamp(_ path: String) -> String {
         var info = stat()
         guard stat(path, &info) == 0 else { return path + " -" }
-        #if canImport(Darwin)
-            let modified = Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
-        #else
-            let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        #endif
+        let modified = Int64(info.modified.tv_sec) * 1_000_000_000 + Int64(info.modified.tv_nsec)
         return "\(path) \(info.st_dev) \(info.st_ino) \(info.st_size) \(modified)"
     }
 }

@@ -88,11 +88,7 @@ enum KeeperSocket {
     /// `sockaddr_un` for `path`, or nil when the path is too long for one.
     static func address(_ path: String) -> sockaddr_un? {
         var address = sockaddr_un()
-        #if canImport(Darwin)
-            address.sun_family = sa_family_t(AF_UNIX)
-        #else
-            address.sun_family = sa_family_t(AF_UNIX)
-        #endif
+        address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard bytes.count < capacity else { return nil }

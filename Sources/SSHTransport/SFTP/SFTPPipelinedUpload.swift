@@ -28,16 +28,28 @@ extension SSHSession {
         _ entries: [SFTPTreeEntry], from localRoot: String, to remoteRoot: String, replacing: Bool = false,
         progress: TransferProgressHandler? = nil
     ) async throws {
+        guard entries.contains(where: { if case .file = $0.kind { true } else { false } }) else { return }
+        let channel = try await subsystem("sftp")
+        defer { channel.close() }
+        try await Self.uploadFiles(
+            entries, from: localRoot, to: remoteRoot, over: channel, host: target.host, replacing: replacing,
+            progress: progress)
+    }
+
+    /// `uploadFiles` over an `sftp` subsystem channel the caller started, on this session or
+    /// another process's (`SSHKeeperClient.subsystem`); the caller closes the channel.
+    public static func uploadFiles(
+        _ entries: [SFTPTreeEntry], from localRoot: String, to remoteRoot: String, over channel: any SSHRunningCommand,
+        host: String, replacing: Bool = false, progress: TransferProgressHandler? = nil
+    ) async throws {
         let files = entries.compactMap { entry -> UploadFile? in
             guard case .file(let size) = entry.kind else { return nil }
             return UploadFile(
                 path: entry.path, size: size, permissions: entry.permissions, modificationTime: entry.modificationTime)
         }
         guard !files.isEmpty else { return }
-        let channel = try await subsystem("sftp")
-        defer { channel.close() }
         var upload = PipelinedUpload(
-            files: files, localRoot: localRoot, remoteRoot: remoteRoot, replacing: replacing, host: target.host,
+            files: files, localRoot: localRoot, remoteRoot: remoteRoot, replacing: replacing, host: host,
             progress: progress)
         try await upload.run(over: channel)
     }
@@ -96,7 +108,7 @@ private struct PipelinedUpload {
         bytesTotal = files.reduce(0) { $0 + $1.size }
     }
 
-    mutating func run(over channel: SSHExec) async throws {
+    mutating func run(over channel: any SSHRunningCommand) async throws {
         defer { for file in openFiles.values { Foundation.close(file.descriptor) } }
         try await channel.write(SFTPWire.initialize())
         guard case .version = try await nextReply(from: channel) else {
@@ -228,7 +240,7 @@ private struct PipelinedUpload {
                 bytesDone: bytesDone, bytesTotal: bytesTotal, filesDone: filesDone, filesTotal: files.count))
     }
 
-    private mutating func nextReply(from channel: SSHExec) async throws -> SFTPWire.Reply {
+    private mutating func nextReply(from channel: any SSHRunningCommand) async throws -> SFTPWire.Reply {
         while true {
             if let reply = try nextBufferedReply() { return reply }
             guard let chunk = try await channel.nextChunk() else {
