@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "p", targets: ["p"]),
+        // `p mcp`'s server, a program of its own so that p does not load the MCP SDK.
+        .executable(name: "p-mcp", targets: ["p-mcp"]),
         .library(name: "SSHTransport", targets: ["SSHTransport"]),
         .library(name: "RemoteJobs", targets: ["RemoteJobs"]),
     ],
@@ -43,11 +45,11 @@ let package = Package(
             dependencies: [
                 "RemoteJobs",
                 "SSHTransport",
-                "JobServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "p", dependencies: ["PCLI"]),
+        .executableTarget(name: "p-mcp", dependencies: ["JobServer", "RemoteJobs"]),
         // The README's "Using p from Swift" example; a test builds and runs it against sshd.
         .executableTarget(name: "RunJob", dependencies: ["RemoteJobs"], path: "Examples/RunJob"),
         .testTarget(

@@ -20,8 +20,10 @@ def build_floor():
 
 
 def build_p():
-    subprocess.run(["swift", "build", "-c", "release", "--product", "p"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    # p and p-mcp, the server `p mcp` hands over to.
+    for product in ["p", "p-mcp"]:
+        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
     path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
                           capture_output=True, text=True).stdout.strip()
     return os.path.join(path, "p")

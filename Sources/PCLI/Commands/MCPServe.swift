@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import JobServer
 
 /// `p mcp`: serve p's jobs to programs and agents over the Model Context Protocol.
 struct MCPServe: AsyncParsableCommand {
@@ -28,17 +27,27 @@ struct MCPServe: AsyncParsableCommand {
         if maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1.") }
     }
 
+    /// Replaces this process with `p-mcp`, installed beside p (same pid, same stdin and
+    /// stdout, so the client talks to the server directly): p itself does not load the
+    /// MCP SDK, which would double every command's start-up.
     func run() async throws {
-        // A long-lived server keeps its own pool warm: no keeper.
-        let engine = await EngineFactory.make(keeper: false)
-        let server = JobServer(
-            engine: engine,
-            configuration: JobServer.Configuration(maxLiveJobs: maxJobs, retention: retention.duration))
-        do {
-            try await server.run(transport: LineTransport())
-        } catch {
-            Report.error("\(error)")
+        guard let executable = EngineFactory.selfExecutable else {
+            Report.error("cannot tell where p is installed, so cannot find p-mcp beside it")
+            throw ExitCode(1)
         }
-        await engine.close()
+        let server = (executable as NSString).deletingLastPathComponent + "/p-mcp"
+        guard access(server, X_OK) == 0 else {
+            Report.error(
+                "p mcp needs p-mcp beside p (\(server)): install both (swift build -c release builds both)")
+            throw ExitCode(1)
+        }
+        let words = [
+            server, "--max-jobs", String(maxJobs), "--retention-seconds", String(retention.duration.inSeconds),
+            "--p", executable,
+        ]
+        let argv = words.map { strdup($0) } + [nil]
+        execv(server, argv)
+        Report.error("cannot start \(server): \(String(cString: strerror(errno)))")
+        throw ExitCode(1)
     }
 }
