@@ -58,6 +58,24 @@ struct KeeperTests {
         #expect(!FileManager.default.fileExists(atPath: world.keeperPlace.socketPath))
     }
 
+    @Test func aChangedSSHConfigGetsASessionOfItsOwn() async throws {
+        let (world, sshd) = try await Self.world()
+        defer { sshd.stop() }
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        let before = try Self.logins(sshd)
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        #expect(try Self.logins(sshd) == before, "the same target: the held session")
+        // The host's block gains a setting: the resolved target differs, so a new session.
+        let config = try String(contentsOfFile: world.sshConfigFile, encoding: .utf8)
+        try config.replacingOccurrences(of: "Host worker\n", with: "Host worker\n    ServerAliveInterval 7\n")
+            .write(toFile: world.sshConfigFile, atomically: true, encoding: .utf8)
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        #expect(try Self.logins(sshd) == before + 1)
+        #expect(try await world.p("-n", "--", "true").status == 0)
+        #expect(try Self.logins(sshd) == before + 1)
+        await Self.stopKeeper(world)
+    }
+
     @Test func anotherUsersProcessIsRefused() async throws {
         try Power.root.require(for: "a process of another user tries the keeper's socket")
         let (world, sshd) = try await Self.world()
