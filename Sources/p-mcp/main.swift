@@ -1,6 +1,6 @@
 // `p-mcp`: the Model Context Protocol server behind `p mcp`, a program of its own so that
 // p itself does not load the MCP SDK (and, through its networking, libcurl and some thirty
-// libraries): that halved the start-up every p command pays. `p mcp` checks its options
+// libraries): that cut the start-up every p command pays by about a third. `p mcp` checks its options
 // and replaces itself with this program (same process, same stdin and stdout), passing
 // `--max-jobs N --retention-seconds S --p PATH`.
 import Foundation

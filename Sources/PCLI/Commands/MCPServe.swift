@@ -29,7 +29,7 @@ struct MCPServe: AsyncParsableCommand {
 
     /// Replaces this process with `p-mcp`, installed beside p (same pid, same stdin and
     /// stdout, so the client talks to the server directly): p itself does not load the
-    /// MCP SDK, which would double every command's start-up.
+    /// MCP SDK, whose libraries added about a third to every command's start-up.
     func run() async throws {
         guard let executable = EngineFactory.selfExecutable else {
             Report.error("cannot tell where p is installed, so cannot find p-mcp beside it")
