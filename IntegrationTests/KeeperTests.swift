@@ -155,12 +155,26 @@ struct KeeperTests {
         #expect(try await world.p("-n", "--", "true").status == 0)
         let pid = try #require(world.keeperPlace.recordedPID)
         let run = try world.start("-C", project, "--sync-via", via, "--", "sha256sum blob")
-        // Killed once part of the file reached the worker.
-        try await JobWorld.eventually("the upload began", timeout: .seconds(60)) {
-            let sizes = try await world.workerText(
-                "find '\(world.root)' -name blob -type f -exec stat -c %s {} + 2>/dev/null || true")
-            return sizes.split(separator: "\n").contains { (Int($0) ?? 0) > 0 }
+        // Killed while part of the file is on the worker (this machine: looked at directly,
+        // every 2 ms, so the moment is not missed).
+        let size = 256 << 20
+        var partial = false
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !partial && ContinuousClock.now < deadline {
+            var found = glob_t()
+            defer { globfree(&found) }
+            if glob(world.root + "/workdirs/*/blob", 0, nil, &found) == 0, found.gl_pathc > 0,
+                let path = found.gl_pathv[0].map({ String(cString: $0) })
+            {
+                var info = stat()
+                if stat(path, &info) == 0 {
+                    try #require(Int(info.st_size) < size, "the upload ended before the test could interrupt it")
+                    partial = info.st_size > 0
+                }
+            }
+            if !partial { try await Task.sleep(for: .milliseconds(2)) }
         }
+        try #require(partial, "no part of the file reached the worker")
         #expect(kill(pid, SIGKILL) == 0)
         let result = try await run.wait(timeout: .seconds(180))
         #expect(result.status == 0, "\(result.stderr)")
@@ -210,8 +224,11 @@ struct KeeperTests {
         defer { sshd.stop() }
         var world = try await JobWorld.make(sshd: sshd)
         world.extraEnvironment["P_KEEPER_IDLE"] = "1"
-        #expect(try await world.p("-n", "--", "true").status == 0)
-        let pid = try #require(world.keeperPlace.recordedPID)
+        // The keeper's pid as p saw it (it may be gone by the time the test looks).
+        let first = try await world.p("-v", "-n", "--", "true")
+        #expect(first.status == 0)
+        let said = first.stderr.components(separatedBy: "through the keeper (pid ").dropFirst().first
+        let pid = try #require(said.flatMap { pid_t($0.prefix { $0.isNumber }) }, "\(first.stderr)")
         try await JobWorld.eventually("the keeper left", timeout: .seconds(15)) { Self.isGone(pid) }
         #expect(!FileManager.default.fileExists(atPath: world.keeperPlace.socketPath))
         #expect(world.keeperPlace.recordedPID == nil)

@@ -53,8 +53,10 @@ public final class SSHKeeper: Sendable {
     }
 
     private func run() async throws {
-        // Whoever held the lock before is gone: a socket left here is stale.
+        // Whoever held the lock before is gone: a socket left here is stale. The pid is
+        // written before the socket listens, so a client that connects can name it.
         unlink(place.socketPath)
+        try? "\(getpid())\n".write(toFile: place.pidPath, atomically: true, encoding: .utf8)
         guard var address = KeeperSocket.address(place.socketPath) else {
             throw SSHKeeperUnavailable("the socket path \(place.socketPath) is too long")
         }
@@ -68,12 +70,12 @@ public final class SSHKeeper: Sendable {
         guard bound == 0, chmod(place.socketPath, 0o600) == 0, listen(listener, 128) == 0 else {
             let reason = String(cString: strerror(errno))
             close(listener)
+            unlink(place.pidPath)
             throw SSHKeeperUnavailable("cannot listen on \(place.socketPath): \(reason)")
         }
         var info = stat()
         _ = lstat(place.socketPath, &info)
         let socketIdentity = (info.st_dev, info.st_ino)
-        try? "\(getpid())\n".write(toFile: place.pidPath, atomically: true, encoding: .utf8)
 
         let state = self.state
         let acceptor = Thread { Self.accept(on: listener, state: state) }
