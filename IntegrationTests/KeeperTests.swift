@@ -8,12 +8,12 @@ import Testing
 /// turned off p connects directly as before.
 @Suite("The keeper", .timeLimit(.minutes(10)), .throttled)
 struct KeeperTests {
-    /// A world on an sshd of its own (whose log counts only this test's logins) with a
-    /// keeper that stays a minute.
-    static func world() async throws -> (JobWorld, TestSSHD) {
+    /// A world on an sshd of its own (whose log counts only this test's logins) whose
+    /// keeper stays `idle` (a minute unless the test says otherwise).
+    static func world(idle: String = "60") async throws -> (JobWorld, TestSSHD) {
         let sshd = try TestSSHD.start()
         var world = try await JobWorld.make(sshd: sshd)
-        world.extraEnvironment["P_KEEPER_IDLE"] = "60"
+        world.extraEnvironment["P_KEEPER_IDLE"] = idle
         return (world, sshd)
     }
 
@@ -220,10 +220,8 @@ struct KeeperTests {
     }
 
     @Test func anIdleKeeperLeavesAndDisconnectsCleanly() async throws {
-        let sshd = try TestSSHD.start()
+        let (world, sshd) = try await Self.world(idle: "1")
         defer { sshd.stop() }
-        var world = try await JobWorld.make(sshd: sshd)
-        world.extraEnvironment["P_KEEPER_IDLE"] = "1"
         // The keeper's pid as p saw it (it may be gone by the time the test looks).
         let first = try await world.p("-v", "-n", "--", "true")
         #expect(first.status == 0)
@@ -263,10 +261,8 @@ struct KeeperTests {
     }
 
     @Test func turnedOffEveryCommandConnectsDirectly() async throws {
-        let sshd = try TestSSHD.start()
+        var (world, sshd) = try await Self.world(idle: "0")
         defer { sshd.stop() }
-        var world = try await JobWorld.make(sshd: sshd)
-        world.extraEnvironment["P_KEEPER_IDLE"] = "0"
         let before = try Self.logins(sshd)
         let first = try await world.p("-v", "-n", "--", "true")
         #expect(first.status == 0)

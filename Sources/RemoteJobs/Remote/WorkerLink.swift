@@ -67,13 +67,11 @@ struct WorkerLink: Sendable {
     /// (`repeatable`) and was cut off by the keeper's end runs once more, directly.
     func ask<Script: AnsweringScript>(_ script: Script) async throws -> Script.Answer {
         var output: [UInt8] = []
-        let result: ScriptResult
-        do {
-            result = try await run(script, stdout: { output += $0 })
-        } catch let error as RemoteJobsError where Script.repeatable && error.isKeeperLoss {
+        func once() async throws -> ScriptResult {
             output = []
-            result = try await run(script, stdout: { output += $0 })
+            return try await run(script, stdout: { output += $0 })
         }
+        let result = Script.repeatable ? try await Self.againIfKeeperLost(once) : try await once()
         return try script.answer(stdout: output, result: result, worker: worker.name)
     }
 

@@ -109,8 +109,8 @@ enum KeeperSocket {
     }
 
     /// A socket connected to the keeper at `path` whose process runs as this user.
-    /// - Throws: `SSHKeeperUnavailable`; `errno` says why a connect failed (ENOENT or
-    ///   ECONNREFUSED: no keeper listens).
+    /// - Throws: `KeeperConnectFailure` with the `errno` of a failed connect (ENOENT or
+    ///   ECONNREFUSED: no keeper listens; EPERM: another user's process answered).
     static func connect(_ path: String) throws(KeeperConnectFailure) -> Int32 {
         guard var address = address(path) else { throw KeeperConnectFailure(code: ENAMETOOLONG) }
         let socket = make()
@@ -130,6 +130,25 @@ enum KeeperSocket {
             throw KeeperConnectFailure(code: EPERM)
         }
         return socket
+    }
+
+    /// Reads one whole frame (blocking); nil when the connection ends first, fails, breaks
+    /// the protocol, or sends more than that one frame (neither side sends a second before
+    /// it is answered).
+    static func readFrame(_ socket: Int32) -> (kind: KeeperFrame.Kind, payload: [UInt8])? {
+        var reader = KeeperFrameReader()
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            do {
+                if let frame = try reader.next() { return reader.pendingCount == 0 ? frame : nil }
+            } catch {
+                return nil
+            }
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            buffer.withUnsafeBytes { reader.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
     }
 
     /// Writes all of `bytes` (blocking).

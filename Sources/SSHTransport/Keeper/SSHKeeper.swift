@@ -76,6 +76,11 @@ public final class SSHKeeper: Sendable {
         var info = stat()
         _ = lstat(place.socketPath, &info)
         let socketIdentity = (info.st_dev, info.st_ino)
+        /// Whether the socket at the path is still this keeper's (not removed, not replaced).
+        func socketIsOurs() -> Bool {
+            var now = stat()
+            return lstat(place.socketPath, &now) == 0 && (now.st_dev, now.st_ino) == socketIdentity
+        }
 
         let state = self.state
         let acceptor = Thread { Self.accept(on: listener, state: state) }
@@ -85,15 +90,13 @@ public final class SSHKeeper: Sendable {
         while true {
             await state.pause(tick)
             if await state.decideToLeave() { break }
-            var now = stat()
-            if lstat(place.socketPath, &now) != 0 || (now.st_dev, now.st_ino) != socketIdentity {
+            if !socketIsOurs() {
                 await state.leave()
                 break
             }
         }
         // New clients stop finding the socket before the sessions close.
-        var now = stat()
-        if lstat(place.socketPath, &now) == 0 && (now.st_dev, now.st_ino) == socketIdentity {
+        if socketIsOurs() {
             unlink(place.socketPath)
             unlink(place.pidPath)
         }
@@ -135,21 +138,11 @@ public final class SSHKeeper: Sendable {
     private static func readRequest(_ socket: Int32) -> KeeperRequest? {
         var patience = timeval(tv_sec: 10, tv_usec: 0)
         _ = setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &patience, socklen_t(MemoryLayout<timeval>.size))
-        var reader = KeeperFrameReader()
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            if let frame = try? reader.next() {
-                guard frame.kind == .request,
-                    let request = try? JSONDecoder().decode(KeeperRequest.self, from: Data(frame.payload)),
-                    request.version == KeeperRequest.currentVersion, reader.pendingCount == 0
-                else { return nil }
-                return request
-            }
-            let count = recv(socket, &buffer, buffer.count, 0)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return nil }
-            buffer.withUnsafeBytes { reader.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
+        guard let frame = KeeperSocket.readFrame(socket), frame.kind == .request,
+            let request = try? JSONDecoder().decode(KeeperRequest.self, from: Data(frame.payload)),
+            request.version == KeeperRequest.currentVersion
+        else { return nil }
+        return request
     }
 }
 

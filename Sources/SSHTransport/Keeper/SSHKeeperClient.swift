@@ -85,20 +85,11 @@ public final class SSHKeeperClient: Sendable {
                 return nil
             }
             defer { close(socket) }
-            guard KeeperSocket.writeAll(socket, KeeperFrame.encode(.request, json: KeeperRequest(operation: operation)))
+            guard
+                KeeperSocket.writeAll(socket, KeeperFrame.encode(.request, json: KeeperRequest(operation: operation))),
+                let frame = KeeperSocket.readFrame(socket), frame.kind == .reply
             else { return nil }
-            var reader = KeeperFrameReader()
-            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-            while true {
-                if let frame = try? reader.next() {
-                    guard frame.kind == .reply else { return nil }
-                    return try? JSONDecoder().decode(SSHKeeperStatus.self, from: Data(frame.payload))
-                }
-                let count = recv(socket, &buffer, buffer.count, 0)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { return nil }
-                buffer.withUnsafeBytes { reader.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            }
+            return try? JSONDecoder().decode(SSHKeeperStatus.self, from: Data(frame.payload))
         }
     }
 

@@ -118,7 +118,7 @@ final class KeeperOutputQueue: @unchecked Sendable {
     private var bytes = 0
     private var end: Result<SSHExitStatus, any Error>?
     private var reader: CheckedContinuation<SSHOutputChunk?, any Error>?
-    private var exitWaiters: [CheckedContinuation<SSHExitStatus, any Error>] = []
+    private var endWaiters: [CheckedContinuation<Result<SSHExitStatus, any Error>, Never>] = []
     private var discarding = false
 
     /// Hands `chunk` to the reader, waiting while the queue is full (reading thread only).
@@ -147,23 +147,13 @@ final class KeeperOutputQueue: @unchecked Sendable {
         end = result
         let reader = head == chunks.count ? self.reader : nil
         if reader != nil { self.reader = nil }
-        let waiters = exitWaiters
-        exitWaiters = []
         let ends = endWaiters
         endWaiters = []
         condition.broadcast()
         condition.unlock()
         for waiter in ends { waiter.resume(returning: result) }
-        if let reader {
-            switch result {
-            case .success: reader.resume(returning: nil)
-            case .failure(let error): reader.resume(throwing: error)
-            }
-        }
-        for waiter in waiters { waiter.resume(with: result) }
+        reader?.resume(with: result.map { _ in nil })
     }
-
-    private var endWaiters: [CheckedContinuation<Result<SSHExitStatus, any Error>, Never>] = []
 
     /// How the connection ended, once it has (output is left for the reader).
     func end() async -> Result<SSHExitStatus, any Error> {
@@ -199,10 +189,7 @@ final class KeeperOutputQueue: @unchecked Sendable {
                 }
                 if let end {
                     condition.unlock()
-                    switch end {
-                    case .success: return continuation.resume(returning: nil)
-                    case .failure(let error): return continuation.resume(throwing: error)
-                    }
+                    return continuation.resume(with: end.map { _ in nil })
                 }
                 if reader != nil {
                     condition.unlock()
@@ -227,21 +214,21 @@ final class KeeperOutputQueue: @unchecked Sendable {
         }
     }
 
+    /// How the command ended; output not read by then is dropped, and so is what comes
+    /// later (the reading thread is let go on to the end).
     func exitStatus() async throws -> SSHExitStatus {
-        try await withCheckedThrowingContinuation { continuation in
-            condition.lock()
-            discarding = true
-            chunks.removeAll()
-            head = 0
-            bytes = 0
-            condition.broadcast()
-            if let end {
-                condition.unlock()
-                return continuation.resume(with: end)
-            }
-            exitWaiters.append(continuation)
-            condition.unlock()
-        }
+        discard()
+        return try await end().get()
+    }
+
+    private func discard() {
+        condition.lock()
+        discarding = true
+        chunks.removeAll()
+        head = 0
+        bytes = 0
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
