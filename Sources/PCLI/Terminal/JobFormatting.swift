@@ -67,8 +67,9 @@ enum JobFormatting {
     static func syncSummary(_ report: SyncReport) -> String {
         let seconds = report.duration.inSeconds
         return String(
-            format: "synced %d entries (%@) in %.2f s: %d files already on the worker, %d entries (%@) %@",
-            report.entries, ProgressLine.bytes(report.bytes), seconds, report.filesKept, report.entriesSent,
+            format: "synced %d entries (%@) in %.2f s: %d files already on the worker%@, %d entries (%@) %@",
+            report.entries, ProgressLine.bytes(report.bytes), seconds, report.filesKept,
+            report.tookSpare ? " (its spare copy of the last work directory)" : "", report.entriesSent,
             ProgressLine.bytes(report.bytesSent), how(report.transport))
     }
 

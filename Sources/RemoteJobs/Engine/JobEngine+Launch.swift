@@ -184,7 +184,8 @@ extension JobEngine {
         }
         if let plan { observer.planned(plan) }
         do {
-            try await prepareWorkdir(record, plan: plan, request: request, link: link, observer: observer)
+            script.spare = try await prepareWorkdir(
+                record, plan: plan, request: request, link: link, observer: observer)
             // `p rm --force` may have removed the job while it was prepared: then it never starts.
             guard (try? records.load(record.id)) ?? nil != nil else {
                 throw RemoteJobsError.jobRemovedWhilePreparing(id: record.id)
@@ -406,10 +407,11 @@ extension JobEngine {
     }
 
     /// Takes the persistent work directory when the request reuses one, and copies the
-    /// directory into the job's work directory (see `WorkdirSync`).
+    /// directory into the job's work directory (see `WorkdirSync`); returns the spare copy
+    /// the launch should start making, if any.
     private func prepareWorkdir(
         _ record: JobRecord, plan: SyncPlanner.Plan?, request: JobRequest, link: WorkerLink, observer: SyncObserver
-    ) async throws {
+    ) async throws -> SpareCopy? {
         let sync = WorkdirSync(
             link: link, record: record, paths: paths,
             rsync: rsyncRemoteShell.map { WorkdirSync.Rsync(remoteShell: $0, sshConfigFile: sshConfigFile) },
@@ -422,11 +424,10 @@ extension JobEngine {
             if let plan { stale = SyncManifest.load(manifestPath)?.stalePaths(comparedWith: plan) ?? [] }
             try await sync.claim(wait: request.waitForWorkdir)
         }
-        if let plan, let directory = request.syncDirectory {
-            try await sync.keepingClaimFresh {
-                try await sync.copy(
-                    plan, from: directory, via: request.syncTransport, hardLinks: request.hardLinks, stale: stale)
-            }
+        guard let plan, let directory = request.syncDirectory else { return nil }
+        return try await sync.keepingClaimFresh {
+            try await sync.copy(
+                plan, from: directory, via: request.syncTransport, hardLinks: request.hardLinks, stale: stale)
         }
     }
 

@@ -63,6 +63,9 @@ public struct SyncReport: Sendable, Equatable {
     public var entriesSent: Int
     /// The bytes of the files handed to the transport.
     public var bytesSent: UInt64
+    /// Whether the work directory is the spare copy of the last one, made on the worker
+    /// while the last job ran (`filesKept` counts those of its files that were right).
+    public var tookSpare = false
     /// From the first request to the worker to the complete copy.
     public var duration: Duration
 }

@@ -41,22 +41,32 @@ struct WorkdirSync {
 
     /// Copies the planned entries of `directory` into the job's work directory. In place
     /// (a persistent work directory), `stale` lists what the last sync left there that the
-    /// client no longer has; it is removed first.
+    /// client no longer has; it is removed first. A fresh work directory is the spare copy
+    /// of the last one when the worker has it (`SpareCopy`); returns the spare copy the
+    /// launch should start making of this one, if any.
+    @discardableResult
     func copy(
         _ plan: SyncPlanner.Plan, from directory: String, via requested: SyncTransport, hardLinks: Bool,
         stale: [String]
-    ) async throws {
+    ) async throws -> SpareCopy? {
         let start = ContinuousClock.now
         let rsync = try localRsync(requested)
         let workdir = record.workdirPath
         let inPlace = record.sharedWorkdir != nil
         let manifestPath = SyncManifest.path(
             in: paths, directory: directory, worker: worker.name, root: record.root, shared: inPlace)
+        let earlier = inPlace ? nil : SyncManifest.load(manifestPath).flatMap { $0.workdirID == record.id ? nil : $0 }
+        // A spare copy for the next sync (none with hard links, which cost less still).
+        let spares = !inPlace && !hardLinks && worker.spareCopies && worker.kind != .slurm
         let prepared = try await link.ask(
             MakeDirectoriesScript(
                 workdir: workdir, jobDirectory: jobDirectory,
                 directories: plan.entries.filter { $0.kind == .directory }.map { ($0.mode, $0.path) },
-                stale: inPlace ? stale : nil))
+                stale: inPlace ? stale : nil,
+                spare: spares
+                    ? earlier.map {
+                        (SpareCopy.path(root: record.root, id: $0.workdirID), $0.stalePaths(comparedWith: plan))
+                    } : nil))
         if !prepared.replacedLinks.isEmpty { observer.note(.replacedLinks(prepared.replacedLinks)) }
         // When the last sync in place read its files: the racy ones are sent again.
         let lastWalk = inPlace ? SyncManifest.load(manifestPath)?.walkedAt : nil
@@ -81,13 +91,16 @@ struct WorkdirSync {
                 detail: "the worker has no tar (--sync-via tar); install it or use another --sync-via")
         }
         let rsyncUsable = rsync != nil && tools.rsync && !link.isLocal
-        let previous = inPlace ? nil : SyncManifest.load(manifestPath).flatMap { $0.workdirID == record.id ? nil : $0 }
+        let previous = earlier
         // rsync compares in place itself; otherwise the worker says what is already right.
         let rsyncInPlace = inPlace && rsyncUsable && (requested == .rsync || (requested == .automatic && !tools.tar))
         var kept: Set<String> = []
         if inPlace && !rsyncInPlace {
             kept = try await copyFromBase(
                 workdir, lines: SyncManifest.checkLines(plan, lastWalk: lastWalk), hardLinks: false)
+        } else if prepared.tookSpare, let previous {
+            // The spare copy of the last work directory is this one: what is right stays.
+            kept = try await copyFromBase(workdir, lines: previous.unchangedLines(in: plan), hardLinks: false)
         } else if let previous {
             kept = try await copyFromBase(
                 record.root + "/workdirs/" + previous.workdirID, lines: previous.unchangedLines(in: plan),
@@ -116,7 +129,7 @@ struct WorkdirSync {
                 try await streamTar(toSend, from: directory, to: workdir, totalBytes: bytesToSend)
             }
         case .sftp, .automatic:  // `transport(...)` never answers `.automatic`
-            try await upload(toSend, from: directory, to: workdir, replacing: inPlace)
+            try await upload(toSend, from: directory, to: workdir, replacing: inPlace || prepared.tookSpare)
         }
         let manifest = SyncManifest(
             plan: plan, directory: directory, worker: worker.name, root: record.root, workdirID: record.id)
@@ -128,7 +141,11 @@ struct WorkdirSync {
         observer.finished(
             SyncReport(
                 transport: transport, entries: plan.entries.count, bytes: plan.totalBytes, filesKept: kept.count,
-                entriesSent: toSend.count, bytesSent: bytesToSend, duration: ContinuousClock.now - start))
+                entriesSent: toSend.count, bytesSent: bytesToSend, tookSpare: prepared.tookSpare,
+                duration: ContinuousClock.now - start))
+        return spares
+            ? SpareCopy(replacing: prepared.tookSpare ? nil : previous?.workdirID, sizeKB: plan.totalBytes / 1024)
+            : nil
     }
 
     /// The transport for what is left to send. Automatically: a tar stream when the worker

@@ -8,7 +8,8 @@
 # Arguments, besides those of lib/job-files.sh: timeout (seconds, 0 for none), grace
 # (seconds between TERM and KILL), follow (1 or 0), runner (how run.sh runs the command),
 # slots (the worker's slots; empty for no limit), after ("ok|any ID,ID..."; empty for
-# none), kick (the text of kick.sh), gpus (how many to claim).
+# none), kick (the text of kick.sh), gpus (how many to claim), and those of lib/spare.sh
+# (spare, spare_drop, spare_need: the spare copy of a freshly synced work directory).
 #
 # The wrapper starts from a subshell that exits at once, so the job is never a descendant
 # of the SSH session, in a session and process group of its own; it writes its pid, which
@@ -18,14 +19,16 @@
 # then gone). Exit codes: those of lib/job-files.sh; 92 (neither setsid nor perl), 93
 # (the job did not start), 96 (too few free GPUs).
 # The arguments (lib/args.sh).
-: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}"
+: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}" "${spare=}" "${spare_drop=}" "${spare_need=}"
 . lib/job.sh
 . lib/queue.sh
 . lib/gpus.sh
 . lib/signals.sh
 . lib/job-files.sh
+. lib/spare.sh
 
 if [ "${gpus:-0}" -gt 0 ]; then gclaim "$gpus" "$id" || fail 96; fi
+spare_begin
 
 # A job that may have to wait (slots or dependencies) goes through the queue: its
 # wrapper's arguments are left in J/start, kick and the slots installed, and `kick add`

@@ -78,8 +78,8 @@ for a in "$@"; do
 		continue
 	fi
 	if [ -f "$J/request" ] && [ -e "$J/cmd" ]; then mkdir -p "$R/keys" && cp "$J/request" "$R/keys/$i"; fi
-	chmod -R u+w "$R/workdirs/$i" 2>/dev/null
-	rm -rf "$J" "$R/workdirs/$i"
+	chmod -R u+w "$R/workdirs/$i" "$R/spares/$i" 2>/dev/null
+	rm -rf "$J" "$R/workdirs/$i" "$R/spares/$i"
 done
 find "$R/keys" -type f -mtime +30 -exec rm -f {} + 2>/dev/null
 echo removed

@@ -30,11 +30,17 @@ public struct Worker: Codable, Sendable, Equatable {
     /// The cap on each log of the jobs that do not give `--max-log` (`JobRequest.maxLog`),
     /// in bytes; nil: logs are not capped. `config.yaml` holds it as `max_log: 100M`.
     public var maxLog: UInt64?
+    /// Whether a fresh work directory just synced gets a spare copy made on the worker
+    /// while its job runs, which the next sync from the same directory takes by a rename
+    /// (`SpareCopy`): one more copy of the tree on the worker's disk for a start that costs
+    /// what changed. On unless `config.yaml` says `spare_copies: false`.
+    public var spareCopies = true
 
     enum CodingKeys: String, CodingKey {
         case name, connection, root, kind, labels, slots
         case sbatchOptions = "sbatch_options"
         case maxLog = "max_log"
+        case spareCopies = "spare_copies"
     }
 
     /// A worker entry.
@@ -65,6 +71,7 @@ public struct Worker: Codable, Sendable, Equatable {
         kind = try c.decodeIfPresent(WorkerKind.self, forKey: .kind) ?? .ssh
         labels = try c.decodeIfPresent([String].self, forKey: .labels) ?? []
         slots = try c.decodeIfPresent(Int.self, forKey: .slots)
+        spareCopies = try c.decodeIfPresent(Bool.self, forKey: .spareCopies) ?? true
         if let bytes = try? c.decodeIfPresent(UInt64.self, forKey: .maxLog) {
             maxLog = bytes
         } else if let text = try c.decodeIfPresent(String.self, forKey: .maxLog) {
@@ -95,6 +102,7 @@ public struct Worker: Codable, Sendable, Equatable {
         if !labels.isEmpty { try c.encode(labels, forKey: .labels) }
         try c.encodeIfPresent(slots, forKey: .slots)
         try c.encodeIfPresent(maxLog.map(ByteSize.format), forKey: .maxLog)
+        if !spareCopies { try c.encode(false, forKey: .spareCopies) }
     }
 
     /// The connection a `local` worker has in `config.yaml` and in its jobs' records: it

@@ -42,6 +42,8 @@ struct LaunchScript: WorkerScript {
     var onEnd: String? = nil
     /// The cap on each of the job's logs in bytes (`JobRequest.maxLog`); nil for none.
     var maxLog: UInt64? = nil
+    /// The spare copy to make of the work directory just synced, if any.
+    var spare: SpareCopy? = nil
 
     var arguments: KeyValuePairs<String, String> {
         [
@@ -54,6 +56,8 @@ struct LaunchScript: WorkerScript {
             "follow": follow ? "1" : "0", "runner": Self.runner(for: command), "slots": slots.map(String.init) ?? "",
             "after": after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "",
             "kick": queues ? WorkerQueue.kick : "", "gpus": "\(gpus)",
+            "spare": spare?.launchArguments.spare ?? "", "spare_drop": spare?.launchArguments.drop ?? "",
+            "spare_need": spare?.launchArguments.need ?? "",
         ]
     }
 

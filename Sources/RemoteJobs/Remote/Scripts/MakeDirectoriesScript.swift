@@ -12,6 +12,8 @@ struct PreparedWorkdir: Equatable {
     /// Symbolic links the last job left where the plan has directories, replaced (in place
     /// only; `.` is the work directory itself).
     var replacedLinks: [String]
+    /// Whether the spare copy of the last work directory became this one (`spare`).
+    var tookSpare = false
 }
 
 /// Prepares a work directory for a copy and makes the plan's directories in one exec.
@@ -25,13 +27,20 @@ struct MakeDirectoriesScript: AnsweringScript {
     /// In place (a persistent work directory a job has used): the paths the last sync left
     /// that the client no longer has, removed first. Nil for a fresh work directory.
     var stale: [String]?
+    /// For a fresh work directory: the spare copy of the last one (`R/spares/ID`, made by
+    /// `SpareCopy` after the last sync), taken as this one if it is there, and then the
+    /// paths `stale` lists removed from it as in place.
+    var spare: (path: String, stale: [String])? = nil
 
-    private var removals: [UInt8] { (stale ?? []).flatMap { Array($0.utf8) + [0] } }
+    private var removed: [String]? { spare?.stale ?? stale }
+
+    private var removals: [UInt8] { (removed ?? []).flatMap { Array($0.utf8) + [0] } }
 
     var arguments: KeyValuePairs<String, String> {
         [
             "workdir": workdir, "job": jobDirectory, "stale_length": "\(removals.count)",
             "in_place": stale == nil ? "0" : "1", "directory_pass": Self.directoryPass, "stale_pass": Self.stalePass,
+            "spare": spare?.path ?? "",
         ]
     }
 
@@ -54,7 +63,8 @@ struct MakeDirectoriesScript: AnsweringScript {
         return Self.parse(stdout)
     }
 
-    /// NUL-terminated records: `l<path>` per link replaced, `t<tool>` per copying tool.
+    /// NUL-terminated records: `l<path>` per link replaced, `t<tool>` per copying tool, `s`
+    /// when the spare copy was taken.
     static func parse(_ output: [UInt8]) -> PreparedWorkdir {
         var prepared = PreparedWorkdir(tools: WorkerTools(rsync: false, tar: false), replacedLinks: [])
         for record in output.split(separator: 0) {
@@ -63,6 +73,7 @@ struct MakeDirectoriesScript: AnsweringScript {
             case UInt8(ascii: "l"): prepared.replacedLinks.append(text)
             case UInt8(ascii: "t") where text == "rsync": prepared.tools.rsync = true
             case UInt8(ascii: "t") where text == "tar": prepared.tools.tar = true
+            case UInt8(ascii: "s"): prepared.tookSpare = true
             default: break
             }
         }
