@@ -62,13 +62,12 @@ struct SpareCopyTests {
         #expect(try await !Self.exists(world, world.root + "/spares/" + secondID))
     }
 
-    /// `spare_copies: false` in config.yaml: no spare is made, and the next sync copies
-    /// from the last work directory on the worker as before.
+    /// `p worker set --no-spare-copies` (`spare_copies: false` in config.yaml): no spare is
+    /// made, and the next sync copies from the last work directory on the worker as before.
     @Test func turnedOffInTheConfigNoSpareIsMade() async throws {
         let world = try await JobWorld.make()
-        try await world.store.update { config throws(RemoteJobsError) in
-            config.workers[0].spareCopies = false
-        }
+        let set = try await world.p("worker", "set", "box", "--no-spare-copies")
+        #expect(set.stdoutText.contains("spare copies off"), "\(set.stdoutText) \(set.stderr)")
         let text = try String(contentsOfFile: world.directory + "/config/p/config.yaml", encoding: .utf8)
         #expect(text.contains("spare_copies: false"), "\(text)")
         let root = world.directory + "/project"

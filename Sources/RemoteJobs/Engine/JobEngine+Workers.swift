@@ -83,13 +83,16 @@ extension JobEngine {
         get async { await pool.peakConnecting }
     }
 
-    /// Changes a worker's labels, slots and default log cap (see `WorkerConfig.change`).
+    /// Changes a worker's labels, slots, default log cap and spare copies (see
+    /// `WorkerConfig.change`).
     public func changeWorker(
         _ name: String, addLabels: [String] = [], removeLabels: [String] = [], slots: Int?? = nil,
-        maxLog: UInt64?? = nil
+        maxLog: UInt64?? = nil, spareCopies: Bool? = nil
     ) async throws(RemoteJobsError) {
         try await workers.update { config throws(RemoteJobsError) in
-            try config.change(name, addLabels: addLabels, removeLabels: removeLabels, slots: slots, maxLog: maxLog)
+            try config.change(
+                name, addLabels: addLabels, removeLabels: removeLabels, slots: slots, maxLog: maxLog,
+                spareCopies: spareCopies)
         }
     }
 

@@ -75,12 +75,13 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
         if defaultWorker == name { defaultWorker = workers.first?.name }
     }
 
-    /// Changes a worker's labels, slots and log cap: `addLabels` added (once), `removeLabels`
-    /// removed, `slots` and `maxLog` set when given (`.some(nil)` removes the limit).
+    /// Changes a worker's labels, slots, log cap and spare copies: `addLabels` added (once),
+    /// `removeLabels` removed, `slots` and `maxLog` set when given (`.some(nil)` removes the
+    /// limit), and `spareCopies` (`Worker.spareCopies`) when given.
     /// - Throws: `.unknownWorker`, `.invalidArgument` for a label that is not a word.
     public mutating func change(
         _ name: String, addLabels: [String] = [], removeLabels: [String] = [], slots: Int?? = nil,
-        maxLog: UInt64?? = nil
+        maxLog: UInt64?? = nil, spareCopies: Bool? = nil
     ) throws(RemoteJobsError) {
         guard let index = workers.firstIndex(where: { $0.name == name }) else {
             throw .unknownWorker(name: name, known: workers.map(\.name))
@@ -96,6 +97,7 @@ public struct WorkerConfig: Codable, Sendable, Equatable {
         if let maxLog, let bytes = maxLog { try JobRequest.checkMaxLog(bytes) }
         if let slots { workers[index].slots = slots }
         if let maxLog { workers[index].maxLog = maxLog }
+        if let spareCopies { workers[index].spareCopies = spareCopies }
     }
 
     /// The workers that carry `label`.
