@@ -74,6 +74,12 @@ enum Platform {
         #endif
     }
 
+    /// How many bytes wait unread on `socket` (`FIONREAD`); nil when it cannot be had.
+    static func unreadByteCount(_ socket: Int32) -> Int? {
+        var count: Int32 = 0
+        return ioctl(socket, UInt(FIONREAD), &count) == 0 ? Int(count) : nil
+    }
+
     /// `glob(3)`.
     static func glob(_ pattern: String, _ result: inout glob_t) -> Int32 {
         #if canImport(Darwin)

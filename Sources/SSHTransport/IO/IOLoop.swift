@@ -57,6 +57,12 @@ final class IOLoop: @unchecked Sendable {
     var session: SessionHandle?
     /// Keepalive interval and the silence after which the peer counts as gone.
     var liveness = Liveness(keepaliveInterval: .seconds(10), deadPeerTimeout: .seconds(30))
+    /// The bytes waiting unread on the socket at the last look, and when that count last
+    /// grew. With no task, nothing reads: the replies to an idle session's keepalives wait
+    /// on the socket, and their arrival is the peer's sign of life (libssh2 counts only
+    /// what it reads, `traffic.lastReceive`).
+    private var unreadBytes = 0
+    private var lastArrival = ContinuousClock.now
 
     struct Liveness {
         var keepaliveInterval: Duration
@@ -334,7 +340,11 @@ final class IOLoop: @unchecked Sendable {
         if let due = nextKeepalive, now >= due, schedule.outboundOwner == nil {
             nextKeepalive = now + .seconds(session.sendKeepaliveIfDue())
         }
-        if now - traffic.lastReceive > liveness.deadPeerTimeout && !socketHasUnreadData(session.socket) {
+        if let unread = Platform.unreadByteCount(session.socket) {
+            if unread > unreadBytes { lastArrival = now }
+            unreadBytes = unread
+        }
+        if now - lastHeard(traffic) > liveness.deadPeerTimeout {
             let seconds = Double(liveness.deadPeerTimeout.components.seconds)
             failAll(
                 .connectionLost(
@@ -343,9 +353,13 @@ final class IOLoop: @unchecked Sendable {
         }
     }
 
-    private func socketHasUnreadData(_ socket: Int32) -> Bool {
-        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLIN) != 0
+    /// When the peer last sent anything: read by libssh2, or arrived unread. Unread data
+    /// counts from when it arrived (the count grew), not whenever it is seen: taken as "the
+    /// peer is alive" while its last read was older than the dead-peer timeout, it kept an
+    /// idle loop waking at once, forever (a keeper idle for 30 s took a core), and a peer
+    /// gone silent after one unread reply never counted as gone.
+    private func lastHeard(_ traffic: TrafficMonitor) -> ContinuousClock.Instant {
+        max(traffic.lastReceive, lastArrival)
     }
 
     private func failAll(_ error: SSHError) {
@@ -368,7 +382,7 @@ final class IOLoop: @unchecked Sendable {
         let now = ContinuousClock.now
         let limit = LoopSchedule<ObjectIdentifier>.sleepLimit(
             now: now, nextKeepalive: session == nil ? nil : nextKeepalive,
-            peerGoneAt: session.map { $0.traffic.lastReceive + liveness.deadPeerTimeout },
+            peerGoneAt: session.map { lastHeard($0.traffic) + liveness.deadPeerTimeout },
             deadlines: tasks.compactMap(\.deadline))
         var descriptors = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         if let session, failure == nil {
