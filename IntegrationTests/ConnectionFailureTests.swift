@@ -1,6 +1,7 @@
 import Foundation
-import SSHTransport
 import Testing
+
+@testable import SSHTransport
 
 @Suite("Connection failures", .timeLimit(.minutes(10)), .throttled)
 struct ConnectionFailureTests {
@@ -133,5 +134,56 @@ struct ConnectionFailureTests {
         }
         // Not a timing assertion: a generous ceiling that only catches "never noticed".
         #expect(ContinuousClock.now - started < .seconds(60))
+    }
+
+    /// An idle session (no command, nothing reading) wakes for its keepalives and little
+    /// else, long past the dead-peer bound, and stays usable: the replies to its
+    /// keepalives wait unread and count as the peer's sign of life. (It once woke without
+    /// pause from the moment its last read was older than the bound.)
+    @Test func anIdleSessionSleepsBetweenKeepalives() async throws {
+        let server = try await TestSSHD.sharedLocal()
+        var options = TestSSHD.options(deadPeerTimeout: .seconds(2))
+        options.keepaliveInterval = .milliseconds(500)
+        let session = try await SSHSession.connect(to: server.target(), options: options)
+        defer { session.close() }
+        _ = try await session.run("true")
+        let before = session.loop.roundsSoFar
+        // Idle for twice the dead-peer bound: the state that once spun.
+        try await Task.sleep(for: .seconds(4))
+        let rounds = session.loop.roundsSoFar - before
+        // Eight keepalives in 4 s, and a wake-up each for what they bring; a spinning loop
+        // goes round hundreds of thousands of times.
+        #expect(rounds < 200, "\(rounds) rounds while idle")
+        #expect(session.isAlive)
+        #expect(try await session.run("echo still here").stdoutText == "still here\n")
+    }
+
+    /// An idle session whose peer goes silent (traffic dropped, after replies to earlier
+    /// keepalives were left unread) is found gone within the bound, not kept alive by
+    /// those old replies.
+    @Test func anIdleSessionWhosePeerGoesSilentIsFoundGone() async throws {
+        let server = try await TestSSHD.sharedLocal()
+        let proxy = try FaultProxy(targetPort: server.port)
+        defer { proxy.stop() }
+        var target = server.target()
+        target.port = proxy.port
+        let hostKey = try String(contentsOfFile: server.stateDirectory + "/ssh_host_ed25519_key.pub", encoding: .utf8)
+        let knownHosts = try TestSSHD.makeTemporaryDirectory() + "/known_hosts"
+        try "[127.0.0.1]:\(proxy.port) \(hostKey.split(separator: " ").prefix(2).joined(separator: " "))\n".write(
+            toFile: knownHosts, atomically: true, encoding: .utf8)
+        target.knownHostsFiles = [knownHosts]
+        var options = TestSSHD.options(deadPeerTimeout: .seconds(10))
+        options.keepaliveInterval = .seconds(1)
+        let session = try await SSHSession.connect(to: target, options: options)
+        defer { session.close() }
+        _ = try await session.run("true")
+        // Replies to a few keepalives arrive and wait unread; then nothing more comes.
+        try await Task.sleep(for: .seconds(3))
+        proxy.blackhole()
+        let silent = ContinuousClock.now
+        while session.isAlive && ContinuousClock.now - silent < .seconds(60) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!session.isAlive, "still counted alive 60 s after its peer went silent")
     }
 }

@@ -42,6 +42,7 @@ final class IOLoop: @unchecked Sendable {
     private var wakePending = false
     private var stopRequested = false
     private var terminated = false
+    private var rounds = 0
     private var closedError: SSHError?
 
     private let wakeRead: Int32
@@ -255,6 +256,10 @@ final class IOLoop: @unchecked Sendable {
         _ = write(wakeWrite, &byte, 1)
     }
 
+    /// How many times the loop has gone round: an idle loop goes round only for its
+    /// keepalives (the tests hold it to that).
+    var roundsSoFar: Int { lock.withLock { rounds } }
+
     // MARK: - The loop (loop thread only)
 
     private func run() {
@@ -264,6 +269,7 @@ final class IOLoop: @unchecked Sendable {
             // (Draining after would swallow that byte and sleep with work queued.)
             drainWakePipe()
             lock.lock()
+            rounds += 1
             let jobs = inbox
             inbox.removeAll(keepingCapacity: true)
             wakePending = false
