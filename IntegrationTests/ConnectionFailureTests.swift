@@ -106,6 +106,18 @@ struct ConnectionFailureTests {
         await #expect(throws: SSHError.self) { try await session.run("true") }
     }
 
+    /// `server` reached through `proxy`, its host key known under the proxy's port.
+    static func target(_ server: TestSSHD, through proxy: FaultProxy) throws -> SSHTarget {
+        var target = server.target()
+        target.port = proxy.port
+        let hostKey = try String(contentsOfFile: server.stateDirectory + "/ssh_host_ed25519_key.pub", encoding: .utf8)
+        let knownHosts = try TestSSHD.makeTemporaryDirectory() + "/known_hosts"
+        try "[127.0.0.1]:\(proxy.port) \(hostKey.split(separator: " ").prefix(2).joined(separator: " "))\n".write(
+            toFile: knownHosts, atomically: true, encoding: .utf8)
+        target.knownHostsFiles = [knownHosts]
+        return target
+    }
+
     /// Traffic silently dropped: no FIN, no RST. Keepalives go unanswered and the pending
     /// read fails within the dead-peer bound. The bound is 10 s, not less: on a loaded
     /// two-core CI machine (a container image being built next door) a healthy sshd has
@@ -114,14 +126,8 @@ struct ConnectionFailureTests {
         let server = try await TestSSHD.sharedLocal()
         let proxy = try FaultProxy(targetPort: server.port)
         defer { proxy.stop() }
-        var target = server.target()
-        target.port = proxy.port
-        let hostKey = try String(contentsOfFile: server.stateDirectory + "/ssh_host_ed25519_key.pub", encoding: .utf8)
-        let knownHosts = try TestSSHD.makeTemporaryDirectory() + "/known_hosts"
-        try "[127.0.0.1]:\(proxy.port) \(hostKey.split(separator: " ").prefix(2).joined(separator: " "))\n".write(
-            toFile: knownHosts, atomically: true, encoding: .utf8)
-        target.knownHostsFiles = [knownHosts]
-        let session = try await SSHSession.connect(to: target, options: TestSSHD.options(deadPeerTimeout: .seconds(10)))
+        let session = try await SSHSession.connect(
+            to: Self.target(server, through: proxy), options: TestSSHD.options(deadPeerTimeout: .seconds(10)))
         let exec = try await session.exec("while true; do echo tick; sleep 0.2; done")
         _ = try await exec.nextChunk()
         proxy.blackhole()
@@ -165,16 +171,9 @@ struct ConnectionFailureTests {
         let server = try await TestSSHD.sharedLocal()
         let proxy = try FaultProxy(targetPort: server.port)
         defer { proxy.stop() }
-        var target = server.target()
-        target.port = proxy.port
-        let hostKey = try String(contentsOfFile: server.stateDirectory + "/ssh_host_ed25519_key.pub", encoding: .utf8)
-        let knownHosts = try TestSSHD.makeTemporaryDirectory() + "/known_hosts"
-        try "[127.0.0.1]:\(proxy.port) \(hostKey.split(separator: " ").prefix(2).joined(separator: " "))\n".write(
-            toFile: knownHosts, atomically: true, encoding: .utf8)
-        target.knownHostsFiles = [knownHosts]
         var options = TestSSHD.options(deadPeerTimeout: .seconds(10))
         options.keepaliveInterval = .seconds(1)
-        let session = try await SSHSession.connect(to: target, options: options)
+        let session = try await SSHSession.connect(to: Self.target(server, through: proxy), options: options)
         defer { session.close() }
         _ = try await session.run("true")
         // Replies to a few keepalives arrive and wait unread; then nothing more comes.
