@@ -12,8 +12,10 @@
 # Debian and Ubuntu: apt-get (as root, or through `sudo -n`); macOS: Homebrew. Silent when
 # nothing is missing; says what it installs; never prompts.
 
-# Debian/Ubuntu packages.
-P_DEBS_build="libssh2-1-dev pkg-config"
+# Debian/Ubuntu packages. libcurl's headers: p-mcp linked with the Swift runtime and
+# Foundation built in (--static-swift-stdlib, how p is installed) needs FoundationNetworking's
+# libcurl at link time (the MCP SDK's HTTP transports use it).
+P_DEBS_build="libssh2-1-dev pkg-config libcurl4-openssl-dev"
 P_DEBS_try="openssh-server openssh-client python3"
 P_DEBS_test="openssh-server openssh-client rsync git python3 python3-venv procps iproute2 tar dash zsh busybox slurmctld slurmd slurm-client munge shellcheck"
 P_DEBS_ci="docker.io docker-compose debootstrap"

@@ -20,12 +20,13 @@ def build_floor():
 
 
 def build_p():
-    # p and p-mcp, the server `p mcp` hands over to.
+    # p and p-mcp, the server `p mcp` hands over to, built as the README installs them:
+    # the Swift runtime and Foundation linked in (start-up: no shared libraries to load).
     for product in ["p", "p-mcp"]:
-        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-    path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout.strip()
+        subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product], cwd=ROOT,
+                       check=True, stdout=subprocess.DEVNULL)
+    path = subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--show-bin-path"], cwd=ROOT,
+                          check=True, capture_output=True, text=True).stdout.strip()
     return os.path.join(path, "p")
 
 
