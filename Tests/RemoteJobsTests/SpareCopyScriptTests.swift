@@ -94,12 +94,16 @@ struct SpareCopyScriptTests {
     }
 
     /// No copy without twice its size free on the disk, without the mark (a launch that
-    /// never marked), or once the job's files were removed (`p rm` while it was made).
+    /// never marked), once the job's files were removed (`p rm` while it was made), or from
+    /// a work directory the job replaced with a link (to files of the user's elsewhere).
     @Test(arguments: shells)
     func noSpareWithoutRoomMarkOrJob(shell: LocalShell) async throws {
         let root = WorkerScriptTests.Root()
         defer { root.remove() }
-        for id in ["room", "mark", "gone"] {
+        // Older than the mark, as the user's own files elsewhere are.
+        let elsewhere = root.path + "/elsewhere"
+        try Self.write("not the job's\n", to: elsewhere + "/secret.txt")
+        for id in ["room", "mark", "gone", "link"] {
             let job = try root.job(id)
             try Self.write("x\n", to: root.path + "/workdirs/\(id)/file.txt")
             if id != "mark" { try Self.mark(job) }
@@ -110,6 +114,9 @@ struct SpareCopyScriptTests {
         // Removed after the mark, as `p rm` removes a job's files.
         try FileManager.default.removeItem(atPath: root.path + "/jobs/gone")
         _ = try await shell.run(MakeSpare(root: root.path, id: "gone", workdir: root.path + "/workdirs/gone"))
+        try FileManager.default.removeItem(atPath: root.path + "/workdirs/link")
+        try FileManager.default.createSymbolicLink(atPath: root.path + "/workdirs/link", withDestinationPath: elsewhere)
+        _ = try await shell.run(MakeSpare(root: root.path, id: "link", workdir: root.path + "/workdirs/link"))
         let left = (try? FileManager.default.contentsOfDirectory(atPath: root.path + "/spares")) ?? []
         #expect(left == [], "\(left)")
     }

@@ -13,8 +13,8 @@
 # being copied may be torn in the copy, so every file changed after the mark is removed
 # from the copy after it was made: the spare holds the sync's files, or lacks some, and
 # the next sync checks each file's size, mtime and mode before keeping it. The copy is
-# made only with at least twice its size free on the disk, and is discarded if the job's
-# files were removed meanwhile (p rm). R/spares/ID.making holds the maker's pid while it
+# made only with at least twice its size free on the disk, never from a work directory the
+# job replaced with a link, and is discarded if the job's files were removed meanwhile (p rm). R/spares/ID.making holds the maker's pid while it
 # works, so a sync that wants the spare waits for it.
 # The arguments (lib/args.sh).
 : "${root=}" "${id=}" "${workdir=}" "${drop=}" "${need=}"
@@ -43,7 +43,9 @@ find "$S" -maxdepth 1 -name ".new-*" -mmin +600 -exec rm -rf {} + 2>/dev/null
 a=$(df -Pk "$S" 2>/dev/null | awk "NR == 2 { print \$4 }")
 case $a in "" | *[!0-9]*) done_ ;; esac
 if [ "$a" -lt $((${need:-0} * 2)) ]; then done_; fi
-if ! { [ -f "$M" ] && cd "$workdir" && mkdir "$T"; }; then done_; fi
+# The work directory itself, not what a job may have put in its place (a link would
+# bring whatever it points to into the next job's directory).
+if ! { [ -f "$M" ] && [ -d "$workdir" ] && [ ! -L "$workdir" ] && cd -P "$workdir" && mkdir "$T"; }; then done_; fi
 find . -type f ! -cnewer "$M" -printf "%P\000" | xargs -0 -r cp -p --reflink=auto --parents -t "$T" -- 2>/dev/null
 find . -type f -cnewer "$M" -printf "%P\000" | (cd "$T" && xargs -0 -r rm -f --)
 if [ -d "$J" ]; then mv -T "$T" "$S/$id" 2>/dev/null; fi
