@@ -323,6 +323,8 @@ final class IOLoop: @unchecked Sendable {
 
     /// Fails everything on a dead or timed-out connection; sends keepalives when due.
     private func checkConnection() {
+        // A failed session has nothing left to watch: it waits to be closed.
+        guard failure == nil else { return }
         let now = ContinuousClock.now
         if let expired = tasks.first(where: { $0.deadline.map { $0 <= now } ?? false }) {
             remove(expired)
@@ -386,9 +388,13 @@ final class IOLoop: @unchecked Sendable {
 
     private func sleep(wantInbound: Bool) {
         let now = ContinuousClock.now
+        // Once failed, no keepalive is due and no peer can be found gone again: the loop sleeps
+        // until it is woken (to fail new work at once, or to stop), rather than going round
+        // without pause while a pool holds the dead session.
+        let watching = session != nil && failure == nil
         let limit = LoopSchedule<ObjectIdentifier>.sleepLimit(
-            now: now, nextKeepalive: session == nil ? nil : nextKeepalive,
-            peerGoneAt: session.map { lastHeard($0.traffic) + liveness.deadPeerTimeout },
+            now: now, nextKeepalive: watching ? nextKeepalive : nil,
+            peerGoneAt: watching ? session.map { lastHeard($0.traffic) + liveness.deadPeerTimeout } : nil,
             deadlines: tasks.compactMap(\.deadline))
         var descriptors = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         if let session, failure == nil {
