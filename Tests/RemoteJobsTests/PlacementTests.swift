@@ -19,6 +19,43 @@ struct PlacementTests {
         Placement.rank(answers).map(\.worker.name)
     }
 
+    /// A worker holding the directory's last sync wins a tie of load and p's jobs over one
+    /// with more free memory, but never a lower load or fewer jobs; `reason` says so.
+    @Test func theLastSyncsWorkerBreaksATie() {
+        let answers = [(worker("a"), load(memory: 4 << 30)), (worker("b"), load(memory: 1 << 30))]
+        #expect(Placement.rank(answers, holdingLastSync: ["b"]).map(\.worker.name) == ["b", "a"])
+        #expect(Placement.rank(answers).map(\.worker.name) == ["a", "b"])
+        let lighter = [(worker("a"), load(average: 0.1)), (worker("b"), load(average: 2))]
+        #expect(Placement.rank(lighter, holdingLastSync: ["b"]).map(\.worker.name) == ["a", "b"])
+        let fewerJobs = [(worker("a"), load(running: 0)), (worker("b"), load(running: 1))]
+        #expect(Placement.rank(fewerJobs, holdingLastSync: ["b"]).map(\.worker.name) == ["a", "b"])
+        var placement = Placement(
+            worker: worker("b"), ranked: Placement.rank(answers, holdingLastSync: ["b"]), skipped: [])
+        placement.holdingLastSync = ["b"]
+        #expect(placement.reason.contains("holds this directory's last sync"), "\(placement.reason)")
+    }
+
+    /// Among many workers, those holding the last sync are in the first wave.
+    @Test func theLastSyncsWorkersAreProbedFirst() async {
+        let workers = (0..<40).map { worker("w\($0)") }
+        let probed = ProbeLog()
+        let search = await Placement.search(workers, gpus: 0, preferred: ["w33", "w7"]) { worker in
+            probed.add(worker.name)
+            return load()
+        }
+        #expect(search.answered.count == Placement.wave, "one wave: every worker can start the job")
+        #expect(Set(search.answered.map(\.worker.name)).isSuperset(of: ["w33", "w7"]))
+        #expect(Set(probed.names).isSuperset(of: ["w33", "w7"]))
+    }
+
+    final class ProbeLog: @unchecked Sendable {
+        // Guarded by `lock`: probes run concurrently.
+        private let lock = NSLock()
+        private var all: [String] = []
+        func add(_ name: String) { lock.withLock { all.append(name) } }
+        var names: [String] { lock.withLock { all } }
+    }
+
     @Test func aFreeSlotComesFirstThenLoadThenJobsThenMemory() {
         #expect(
             order([(worker("full", slots: 1), load(running: 1)), (worker("busy"), load(average: 3.9))]) == [

@@ -102,7 +102,8 @@ extension JobEngine {
         }
         let worker: Worker
         if let name = request.worker, name.hasPrefix("@") {
-            let placement = try await place(label: String(name.dropFirst()), gpus: try request.gpuCount)
+            let placement = try await place(
+                label: String(name.dropFirst()), gpus: try request.gpuCount, directory: request.syncDirectory)
             observer.placed(placement)
             worker = placement.worker
         } else {

@@ -21,16 +21,22 @@ extension Placement {
     /// waves of `wave` in an order `shuffle` decides (random by default), until a wave has
     /// answered with a worker that can take the job now: a free
     /// slot (or no slot limit) and `gpus` free GPUs. Random order spreads clients placing at
-    /// once over different samples, and no worker is favoured for its place in the file.
+    /// once over different samples, and no worker is favoured for its place in the file;
+    /// except that the `preferred` workers (those holding the directory's last sync) are in
+    /// the first wave.
     /// - Parameter probe: asks one worker for its load; a failure skips that worker.
     static func search(
-        _ candidates: [Worker], gpus: Int, wave: Int = Placement.wave,
+        _ candidates: [Worker], gpus: Int, wave: Int = Placement.wave, preferred: Set<String> = [],
         shuffle: ([Worker]) -> [Worker] = { $0.shuffled() },
         probe: @escaping @Sendable (Worker) async throws -> WorkerLoad
     ) async -> Search {
         var search = Search()
         let all = candidates.count <= Self.probeAllUpTo
-        let order = all ? candidates : shuffle(candidates)
+        let order =
+            all
+            ? candidates
+            : shuffle(candidates.filter { preferred.contains($0.name) })
+                + shuffle(candidates.filter { !preferred.contains($0.name) })
         let wave = all ? max(1, candidates.count) : wave
         var next = order.startIndex
         while next < order.endIndex {

@@ -34,6 +34,9 @@ public struct Placement: Sendable {
     public var candidates: Int
     /// How many workers were probed.
     public var probed: Int
+    /// The workers that hold the last sync of the directory being placed (`-C`), so fewer
+    /// bytes travel to them: preferred when the load and p's jobs are otherwise equal.
+    public var holdingLastSync: Set<String> = []
 
     /// Makes a placement; `probed` and `candidates` default to the workers ranked and skipped.
     public init(
@@ -59,6 +62,7 @@ public struct Placement: Sendable {
         if let memory = load.availableMemory { parts.append(String(format: "%.1f GB free", Double(memory) / 1e9)) }
         if load.queuedJobs > 0 { parts.append("\(load.queuedJobs) queued") }
         if load.gpus > 0 { parts.append("\(load.freeGPUs) of \(load.gpus) GPUs free") }
+        if holdingLastSync.contains(first.worker.name) { parts.append("holds this directory's last sync") }
         let others = ranked.dropFirst().prefix(5).map { String(format: "%@ %.2f", $0.worker.name, $0.load.loadPerCPU) }
         let more = ranked.count > 6 ? ", and \(ranked.count - 6) more" : ""
         let sample = probed < candidates ? "; probed \(probed) of \(candidates), chosen at random" : ""
@@ -69,15 +73,18 @@ public struct Placement: Sendable {
     /// The order of preference: workers with a free slot first (a worker without one goes
     /// by the length of its queue); then the lowest load per CPU (in steps of 0.05: closer
     /// is noise); then the fewest of p's jobs running per CPU (workers on one machine share
-    /// its load average, and a job just started has not raised it yet); then the most free
+    /// its load average, and a job just started has not raised it yet); then a worker in
+    /// `holdingLastSync` (the directory's files are there already); then the most free
     /// memory. Ties keep the configuration's order.
-    static func rank(_ answers: [(worker: Worker, load: WorkerLoad)]) -> [(worker: Worker, load: WorkerLoad)] {
-        func key(_ entry: (worker: Worker, load: WorkerLoad)) -> (Int, Int, Double, UInt64) {
+    static func rank(_ answers: [(worker: Worker, load: WorkerLoad)], holdingLastSync: Set<String> = [])
+        -> [(worker: Worker, load: WorkerLoad)]
+    {
+        func key(_ entry: (worker: Worker, load: WorkerLoad)) -> (Int, Int, Double, Int, UInt64) {
             let load = entry.load
             let backlog = entry.worker.slots.map { max(0, load.runningJobs + load.queuedJobs - $0 + 1) } ?? 0
             return (
                 backlog, Int((load.loadPerCPU * 20).rounded()), Double(load.runningJobs) / Double(load.cpus),
-                UInt64.max - (load.availableMemory ?? 0)
+                holdingLastSync.contains(entry.worker.name) ? 0 : 1, UInt64.max - (load.availableMemory ?? 0)
             )
         }
         return answers.enumerated().sorted { a, b in
