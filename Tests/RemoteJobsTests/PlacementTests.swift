@@ -29,9 +29,9 @@ struct PlacementTests {
         #expect(Placement.rank(lighter, holdingLastSync: ["b"]).map(\.worker.name) == ["a", "b"])
         let fewerJobs = [(worker("a"), load(running: 0)), (worker("b"), load(running: 1))]
         #expect(Placement.rank(fewerJobs, holdingLastSync: ["b"]).map(\.worker.name) == ["a", "b"])
-        var placement = Placement(
-            worker: worker("b"), ranked: Placement.rank(answers, holdingLastSync: ["b"]), skipped: [])
-        placement.holdingLastSync = ["b"]
+        let placement = Placement(
+            worker: worker("b"), ranked: Placement.rank(answers, holdingLastSync: ["b"]), skipped: [],
+            holdingLastSync: ["b"])
         #expect(placement.reason.contains("holds this directory's last sync"), "\(placement.reason)")
     }
 

@@ -84,11 +84,9 @@ extension JobEngine {
                 label: label,
                 failures: Dictionary(skipped.map { ($0.worker, $0.failure) }, uniquingKeysWith: { first, _ in first }))
         }
-        var placement = Placement(
+        return Placement(
             worker: chosen.worker, ranked: ranked, skipped: skipped,
-            probed: search.answered.count + skipped.count, candidates: candidates.count)
-        placement.holdingLastSync = holding
-        return placement
+            probed: search.answered.count + skipped.count, candidates: candidates.count, holdingLastSync: holding)
     }
 
     /// The most connections this engine has had opening at once (its pool's limit is 16).

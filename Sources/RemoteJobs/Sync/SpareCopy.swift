@@ -19,11 +19,6 @@ struct SpareCopy: Equatable {
     /// The spare of job `id`'s work directory under `root`.
     static func path(root: String, id: String) -> String { root + "/spares/" + id }
 
-    /// The arguments of a launch that starts the copy (`Worker/lib/spare.sh`).
-    var launchArguments: (spare: String, drop: String, need: String) {
-        (Self.maker, replacing ?? "", "\(sizeKB)")
-    }
-
     /// `Worker/make-spare.sh`.
     static let maker = WorkerShell.program("make-spare.sh")
 }

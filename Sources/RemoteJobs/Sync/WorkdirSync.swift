@@ -55,22 +55,25 @@ struct WorkdirSync {
         let inPlace = record.sharedWorkdir != nil
         let manifestPath = SyncManifest.path(
             in: paths, directory: directory, worker: worker.name, root: record.root, shared: inPlace)
-        let earlier = inPlace ? nil : SyncManifest.load(manifestPath).flatMap { $0.workdirID == record.id ? nil : $0 }
+        let last = SyncManifest.load(manifestPath)
+        // The last sync's fresh work directory, to copy unchanged files from (or take the
+        // spare copy of).
+        let previous = inPlace ? nil : last.flatMap { $0.workdirID == record.id ? nil : $0 }
         // A spare copy for the next sync (none with hard links, which cost less still).
-        let spares = !inPlace && !hardLinks && worker.spareCopies && worker.kind != .slurm
+        let spares = !inPlace && !hardLinks && worker.spareCopies && worker.kind.makesSpareCopies
         let prepared = try await link.ask(
             MakeDirectoriesScript(
                 workdir: workdir, jobDirectory: jobDirectory,
                 directories: plan.entries.filter { $0.kind == .directory }.map { ($0.mode, $0.path) },
                 stale: inPlace ? stale : nil,
                 spare: spares
-                    ? earlier.map {
+                    ? previous.map {
                         (SpareCopy.path(root: record.root, id: $0.workdirID), $0.stalePaths(comparedWith: plan))
                     } : nil))
         if !prepared.replacedLinks.isEmpty { observer.note(.replacedLinks(prepared.replacedLinks)) }
         // When the last sync in place read its files: the racy ones are sent again.
-        let lastWalk = inPlace ? SyncManifest.load(manifestPath)?.walkedAt : nil
-        if inPlace, let last = SyncManifest.load(manifestPath) {
+        let lastWalk = inPlace ? last?.walkedAt : nil
+        if inPlace, let last {
             // Saved before the copy: a sync cut halfway still knows all it may have left.
             let merged = last.merging(plan, removing: stale)
             try await BlockingWork.run { try merged.save(manifestPath) }
@@ -91,7 +94,6 @@ struct WorkdirSync {
                 detail: "the worker has no tar (--sync-via tar); install it or use another --sync-via")
         }
         let rsyncUsable = rsync != nil && tools.rsync && !link.isLocal
-        let previous = earlier
         // rsync compares in place itself; otherwise the worker says what is already right.
         let rsyncInPlace = inPlace && rsyncUsable && (requested == .rsync || (requested == .automatic && !tools.tar))
         var kept: Set<String> = []

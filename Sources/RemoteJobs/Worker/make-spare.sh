@@ -14,8 +14,9 @@
 # from the copy after it was made: the spare holds the sync's files, or lacks some, and
 # the next sync checks each file's size, mtime and mode before keeping it. The copy is
 # made only with at least twice its size free on the disk, never from a work directory the
-# job replaced with a link, and is discarded if the job's files were removed meanwhile (p rm). R/spares/ID.making holds the maker's pid while it
-# works, so a sync that wants the spare waits for it.
+# job replaced with a link, and is discarded if the job's files were removed meanwhile
+# (p rm). R/spares/ID.making holds the maker's pid while it works, so a sync that wants
+# the spare waits for it.
 # The arguments (lib/args.sh).
 : "${root=}" "${id=}" "${workdir=}" "${drop=}" "${need=}"
 . lib/args.sh

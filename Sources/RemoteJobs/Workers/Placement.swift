@@ -36,14 +36,16 @@ public struct Placement: Sendable {
     public var probed: Int
     /// The workers that hold the last sync of the directory being placed (`-C`), so fewer
     /// bytes travel to them: preferred when the load and p's jobs are otherwise equal.
-    public var holdingLastSync: Set<String> = []
+    public var holdingLastSync: Set<String>
 
     /// Makes a placement; `probed` and `candidates` default to the workers ranked and skipped.
     public init(
         worker: Worker, ranked: [(worker: Worker, load: WorkerLoad)],
-        skipped: [(worker: String, failure: RemoteJobsError)], probed: Int? = nil, candidates: Int? = nil
+        skipped: [(worker: String, failure: RemoteJobsError)], probed: Int? = nil, candidates: Int? = nil,
+        holdingLastSync: Set<String> = []
     ) {
         self.worker = worker
+        self.holdingLastSync = holdingLastSync
         self.ranked = ranked
         self.skipped = skipped
         self.probed = probed ?? ranked.count + skipped.count

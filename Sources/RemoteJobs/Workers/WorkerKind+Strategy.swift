@@ -7,6 +7,10 @@ extension WorkerKind {
     /// scheduler's.
     var queuesItself: Bool { self != .slurm }
 
+    /// Whether a synced work directory gets a spare copy for the next sync (`SpareCopy`):
+    /// not on Slurm, whose jobs run on compute nodes the copy's mark and clock do not cover.
+    var makesSpareCopies: Bool { self != .slurm }
+
     /// Whether the worker is this machine, reached without SSH.
     var isLocal: Bool { self == .local }
 

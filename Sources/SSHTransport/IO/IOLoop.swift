@@ -58,11 +58,12 @@ final class IOLoop: @unchecked Sendable {
     var session: SessionHandle?
     /// Keepalive interval and the silence after which the peer counts as gone.
     var liveness = Liveness(keepaliveInterval: .seconds(10), deadPeerTimeout: .seconds(30))
-    /// The bytes waiting unread on the socket at the last look, and when that count last
-    /// grew. With no task, nothing reads: the replies to an idle session's keepalives wait
-    /// on the socket, and their arrival is the peer's sign of life (libssh2 counts only
-    /// what it reads, `traffic.lastReceive`).
+    /// The bytes waiting unread on the socket at the last look, when that look was, and
+    /// when that count last grew. With no task, nothing reads: the replies to an idle
+    /// session's keepalives wait on the socket, and their arrival is the peer's sign of
+    /// life (libssh2 counts only what it reads, `traffic.lastReceive`).
     private var unreadBytes = 0
+    private var unreadLookedAt = ContinuousClock.now
     private var lastArrival = ContinuousClock.now
 
     struct Liveness {
@@ -348,9 +349,10 @@ final class IOLoop: @unchecked Sendable {
         if let due = nextKeepalive, now >= due, schedule.outboundOwner == nil {
             nextKeepalive = now + .seconds(session.sendKeepaliveIfDue())
         }
-        if let unread = Platform.unreadByteCount(session.socket) {
-            if unread > unreadBytes { lastArrival = now }
-            unreadBytes = unread
+        // The socket is looked at only when nothing was heard for the whole bound, not on
+        // every round of a busy session.
+        if now - lastHeard(traffic) > liveness.deadPeerTimeout {
+            noteUnreadArrivals(session.socket, traffic: traffic, now: now)
         }
         if now - lastHeard(traffic) > liveness.deadPeerTimeout {
             let seconds = Double(liveness.deadPeerTimeout.components.seconds)
@@ -359,6 +361,16 @@ final class IOLoop: @unchecked Sendable {
                     host: host,
                     reason: "no answer to keepalives for \(Int(seconds)) s (the network or the host went away)"))
         }
+    }
+
+    /// Notes data that arrived unread since the last look (`lastArrival`). What libssh2 read
+    /// since then is gone from the socket, so the count is then compared with zero.
+    private func noteUnreadArrivals(_ socket: Int32, traffic: TrafficMonitor, now: ContinuousClock.Instant) {
+        guard let unread = Platform.unreadByteCount(socket) else { return }
+        let before = traffic.lastReceive > unreadLookedAt ? 0 : unreadBytes
+        if unread > before { lastArrival = now }
+        unreadBytes = unread
+        unreadLookedAt = now
     }
 
     /// When the peer last sent anything: read by libssh2, or arrived unread. Unread data

@@ -56,8 +56,8 @@ struct LaunchScript: WorkerScript {
             "follow": follow ? "1" : "0", "runner": Self.runner(for: command), "slots": slots.map(String.init) ?? "",
             "after": after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "",
             "kick": queues ? WorkerQueue.kick : "", "gpus": "\(gpus)",
-            "spare": spare?.launchArguments.spare ?? "", "spare_drop": spare?.launchArguments.drop ?? "",
-            "spare_need": spare?.launchArguments.need ?? "",
+            "spare": spare == nil ? "" : SpareCopy.maker, "spare_drop": spare?.replacing ?? "",
+            "spare_need": spare.map { "\($0.sizeKB)" } ?? "",
         ]
     }
 

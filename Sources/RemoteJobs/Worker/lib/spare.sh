@@ -31,11 +31,9 @@ spare_begin() {
 		: >"$J/spare-tick"
 	done
 	rm -f "$J/spare-tick"
-	if command -v setsid >/dev/null 2>&1; then
-		(setsid nice -n 10 sh -c "$spare" make-spare root="$R" id="$id" workdir="$W" drop="$spare_drop" \
-			need="$spare_need" </dev/null >/dev/null 2>&1 &)
-	else
-		(nice -n 10 sh -c "$spare" make-spare root="$R" id="$id" workdir="$W" drop="$spare_drop" \
-			need="$spare_need" </dev/null >/dev/null 2>&1 &)
-	fi
+	# In a session of its own where setsid exists, so no hangup of the launch reaches it.
+	E=
+	if command -v setsid >/dev/null 2>&1; then E=setsid; fi
+	($E nice -n 10 sh -c "$spare" make-spare root="$R" id="$id" workdir="$W" drop="$spare_drop" \
+		need="$spare_need" </dev/null >/dev/null 2>&1 &)
 }
