@@ -17,7 +17,11 @@ enum JobToolSchemas {
             worker also gpus, time (Slurm's time limit), partition, cpus, mem, sbatch_options (more \
             sbatch options in one string); the job is then queued until Slurm starts it; after (job \
             ids that must succeed first, after_any: whatever their outcome): queued on the worker \
-            until then; client_key makes the submit idempotent (a retry returns the same job).
+            until then; client_key makes the submit idempotent (a retry returns the same job); \
+            array ("1-50%4": indices, ranges, an optional cap on how many run at once) or each (a \
+            list of words) starts one job per element instead, {} in the command being the element \
+            and P_ARRAY_INDEX set, spread over the pool; it returns {array_id, elements: [{job_id, \
+            index, host}], not_started}, and job_id may then be ARRAY_ID:INDEX.
             - poll: new output since byte offset `since` (start at 0, then pass back new_offset), at \
             most max_bytes (default 65536), or the last `tail` lines. wait_s (0-30) holds the call \
             until new output or the end of the job arrives. Returns {status, exit_code, output_chunk, \
@@ -82,6 +86,16 @@ enum JobToolSchemas {
                     "type": "string",
                     "description":
                         "submit: a command the worker runs when the job ends (a webhook), with P_JOB_ID, P_JOB_STATUS and P_JOB_EXIT_CODE set; its output goes to on_end.log in the job's directory, never to the job's output.",
+                ]),
+                "array": .object([
+                    "type": "string",
+                    "description":
+                        "submit: run once per index, as a job array: 1-50, 0-98:2, 1,3,7-9, with %N capping how many run at once (1-50%4); {} in the command is the index.",
+                ]),
+                "each": .object([
+                    "type": "array", "items": .object(["type": "string"]),
+                    "description":
+                        "submit: run once per word, as a job array; {} in the command is the word (quoted), P_ARRAY_INDEX its position from 1.",
                 ]),
                 "client_key": .object([
                     "type": "string",

@@ -108,6 +108,9 @@ final class JobTools: Sendable {
                 throw ToolError("'max_log' is a size: bytes, or a string such as \"10M\"")
             }
         }
+        if let array = try Self.jobArray(arguments) {
+            return try await submitArray(request, array: array)
+        }
         try await cap.admit(id, engine: engine)
         let record: JobRecord
         do {
@@ -120,6 +123,37 @@ final class JobTools: Sendable {
         return SubmitOutput(
             job_id: record.id, host: record.worker, remote_pid: record.pid, started_at: Self.date(record.startedAt),
             status: record.status.name, client_key: record.clientKey)
+    }
+
+    /// The array `array` or `each` asks for, if any.
+    private static func jobArray(_ arguments: ToolArguments) throws -> JobArray? {
+        let spec = try arguments.string("array")
+        let words = try arguments.stringList("each")
+        if spec != nil && words != nil { throw ToolError("give 'array' or 'each', not both") }
+        if let spec { return try JobArray.parse(spec) }
+        return try words.map { try JobArray.each($0) }
+    }
+
+    /// Starts a job array; each element counts against the cap on live jobs.
+    private func submitArray(_ request: JobRequest, array: JobArray) async throws -> SubmitOutput {
+        let placeholders = array.elements.map { "array-element-\($0.index)-" + UUID().uuidString }
+        let submission: ArraySubmission
+        do {
+            for id in placeholders { try await cap.admit(id, engine: engine) }
+            submission = try await engine.submitArray(request, array: array)
+        } catch {
+            for id in placeholders { await cap.release(id) }
+            throw error
+        }
+        // The elements' records count from here on.
+        for id in placeholders { await cap.release(id) }
+        return SubmitOutput(
+            job_id: submission.id, host: Set(submission.records.map(\.worker)).sorted().joined(separator: ","),
+            remote_pid: nil, started_at: nil, status: "queued", client_key: nil, array_id: submission.id,
+            elements: submission.records.map {
+                ArrayElementOutput(job_id: $0.id, index: $0.array?.index ?? 0, host: $0.worker)
+            },
+            not_started: submission.failures.map { "element \($0.index) on \($0.worker): \($0.reason)" })
     }
 
     /// `host` (a worker's name) or `pool` (a label: the least busy worker carrying it).
@@ -295,6 +329,16 @@ struct SubmitOutput: Codable {
     var started_at: String?
     var status: String
     var client_key: String?
+    /// For an array: its id (also in job_id), its elements, and those not started.
+    var array_id: String? = nil
+    var elements: [ArrayElementOutput]? = nil
+    var not_started: [String]? = nil
+}
+
+struct ArrayElementOutput: Codable {
+    var job_id: String
+    var index: Int
+    var host: String
 }
 
 struct PollOutput: Codable {

@@ -55,6 +55,16 @@ struct ToolArguments {
         return flag
     }
 
+    /// An array of strings (`each`); nil when absent.
+    func stringList(_ key: String) throws(ToolError) -> [String]? {
+        guard let value = values[key], !value.isNull else { return nil }
+        guard let items = value.arrayValue else { throw ToolError("'\(key)' must be an array of strings") }
+        return try items.map { item throws(ToolError) in
+            guard let text = item.stringValue else { throw ToolError("'\(key)' must be an array of strings") }
+            return text
+        }
+    }
+
     /// An object of string values (`env`).
     func stringMap(_ key: String) throws(ToolError) -> [(key: String, value: String)] {
         guard let value = values[key], !value.isNull else { return [] }

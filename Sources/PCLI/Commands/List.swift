@@ -20,8 +20,11 @@ struct List: AsyncParsableCommand {
     @Flag(name: [.short, .customLong("quiet")], help: "Print only the ids.")
     var quiet = false
 
-    @Flag(help: "Print the records as JSON.")
+    @Flag(help: "Print the records as JSON (an array's elements each as a record, with array_id and array_index).")
     var json = false
+
+    @Flag(name: [.short, .long], help: "List each element of an array (ARRAY:INDEX) instead of one line per array.")
+    var expand = false
 
     func run() async throws {
         try await reportingErrors {
@@ -41,7 +44,8 @@ struct List: AsyncParsableCommand {
             } else if quiet {
                 for record in listing.records { print(record.id) }
             } else {
-                let table = JobFormatting.table(listing.records, unreachable: Set(listing.unreachable.keys))
+                let table = JobFormatting.table(
+                    listing.records, unreachable: Set(listing.unreachable.keys), expand: expand)
                 print(table.render(width: JobFormatting.terminalWidth).joined(separator: "\n"))
             }
             return 0

@@ -13,7 +13,7 @@ struct Pause: AsyncParsableCommand {
             operators (scontrol suspend).
             """)
 
-    @Argument(help: "The jobs' ids (unique prefixes).")
+    @Argument(help: "The jobs' ids (unique prefixes), arrays' ids (all their elements), or ARRAY:INDEX.")
     var ids: [String]
 
     func validate() throws {
@@ -28,7 +28,7 @@ struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume paused jobs: CONT to the job's whole process group.")
 
-    @Argument(help: "The jobs' ids (unique prefixes).")
+    @Argument(help: "The jobs' ids (unique prefixes), arrays' ids (all their elements), or ARRAY:INDEX.")
     var ids: [String]
 
     func validate() throws {
@@ -42,7 +42,7 @@ struct Resume: AsyncParsableCommand {
 private func pauseOrResume(_ ids: [String], pausing: Bool) async throws {
     try await reportingErrors {
         try await EngineFactory.withEngine { engine in
-            try await forEachJob(ids) { id in
+            try await forEachJob(ids, in: engine) { id in
                 let record = pausing ? try await engine.pause(id) : try await engine.resume(id)
                 return "\(record.shortID)  \(record.status.display)"
             }

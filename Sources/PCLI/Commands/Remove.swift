@@ -9,7 +9,7 @@ struct Remove: AsyncParsableCommand {
         abstract: "Remove jobs: their records here and their files on the worker."
     )
 
-    @Argument(help: "The jobs' ids (unique prefixes).")
+    @Argument(help: "The jobs' ids (unique prefixes), arrays' ids (all their elements), or ARRAY:INDEX.")
     var ids: [String]
 
     @Flag(
@@ -26,7 +26,7 @@ struct Remove: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             return try await EngineFactory.withEngine { engine in
-                return try await forEachJob(ids) { id in
+                return try await forEachJob(ids, in: engine) { id in
                     "removed \(try await engine.remove(id, force: force).shortID)"
                 }
             }

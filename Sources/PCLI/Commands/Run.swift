@@ -154,6 +154,29 @@ struct Run: AsyncParsableCommand {
             valueName: "options"))
     var sbatch: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Run the command once per index, as a job array: indices and ranges (1-50, 0-98:2, 1,3,7-9) and an optional cap on how many run at once across the workers (1-50%4). {} in the command and $P_ARRAY_INDEX are the index; with @label the elements spread over the label's workers.",
+            valueName: "spec"))
+    var array: String?
+
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Run the command once per word, as a job array ({} is the word, quoted; $P_ARRAY_INDEX its position from 1, $P_ARRAY_VALUE the word).",
+            valueName: "word"))
+    var each: [String] = []
+
+    @Option(
+        name: .customLong("each-from"),
+        help: ArgumentHelp("As --each, with the words read from a file, one per line.", valueName: "file"))
+    var eachFrom: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --each or --each-from: the most elements running at once across the workers.", valueName: "n"))
+    var cap: Int?
+
     @Argument(parsing: .postTerminator, help: "The command, after `--`.")
     var command: [String] = []
 
@@ -172,6 +195,13 @@ struct Run: AsyncParsableCommand {
             }
         }
         if let cpus, cpus < 1 { throw ValidationError("--cpus must be at least 1.") }
+        if [array != nil, !each.isEmpty, eachFrom != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("Give one of --array, --each and --each-from.")
+        }
+        if let cap, cap < 1 { throw ValidationError("--cap must be at least 1.") }
+        if cap != nil && each.isEmpty && eachFrom == nil {
+            throw ValidationError("--cap goes with --each or --each-from (with --array, write 1-50%4).")
+        }
         if after != nil && afterAny != nil { throw ValidationError("Give --after or --after-any, not both.") }
         if let key, key.isEmpty || key.utf8.count > 512 { throw ValidationError("--key must be 1 to 512 bytes.") }
         do {
@@ -207,6 +237,7 @@ struct Run: AsyncParsableCommand {
         asked.onEnd = onEnd
         asked.separateStderr = separateStderr
         asked.maxLog = maxLog
+        let jobArray = try readArray()
         return try await EngineFactory.withEngine(onRoute: Report.route(verbose)) { engine in
             // The engine places a job for a label (`@gpu`) as it starts it, and says where.
             let request = asked
@@ -233,6 +264,10 @@ struct Run: AsyncParsableCommand {
                     }
                     if verbose { Report.note("p: " + placement.reason) }
                 })
+            if let jobArray {
+                return try await runArray(
+                    jobArray, request: request, engine: engine, observer: observer, progress: progress)
+            }
             if detach {
                 do {
                     let record = try await InterruptWatcher.run { try await engine.submit(request, sync: observer) }

@@ -12,7 +12,7 @@ struct Stop: AsyncParsableCommand {
         abstract: "Stop running jobs: TERM to the job's whole process group, KILL after a grace period."
     )
 
-    @Argument(help: "The jobs' ids (unique prefixes).")
+    @Argument(help: "The jobs' ids (unique prefixes), arrays' ids (all their elements), or ARRAY:INDEX.")
     var ids: [String]
 
     @Option(help: "How long to wait after the signal before KILL.")
@@ -31,7 +31,7 @@ struct Stop: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             return try await EngineFactory.withEngine { engine in
-                return try await forEachJob(ids) { id in
+                return try await forEachJob(ids, in: engine) { id in
                     let record = try await engine.cancel(id, signal: signal, grace: grace.duration)
                     return "\(record.shortID)  \(record.status.display)"
                 }

@@ -17,10 +17,11 @@ struct Wait: AsyncParsableCommand {
             Examples:
               a=$(p -d -- make a); b=$(p -d -- make b); p wait $a $b && echo both built
               p wait --timeout 10m 3f2a
+              p wait 9c1e            (an array: every element; the failed ones are named)
             """
     )
 
-    @Argument(help: "The jobs' ids (unique prefixes).")
+    @Argument(help: "The jobs' ids (unique prefixes), arrays' ids (all their elements), or ARRAY:INDEX.")
     var ids: [String]
 
     @Option(help: "Stop waiting after this long (90s, 5m, 2h) and exit 124; the jobs keep running.")
@@ -41,10 +42,17 @@ struct Wait: AsyncParsableCommand {
         try await EngineFactory.withEngine { engine in
             let notifications = Notifications()
             let outcome = try await engine.wait(for: ids, timeout: timeout?.duration) { [notify] record in
-                print("\(record.shortID)  \(record.status.display)")
+                print("\(JobFormatting.name(record))  \(record.status.display)")
                 if notify { notifications.add(Task { await EndNotifier.notify(record) }) }
             }
             await notifications.finish()
+            let failed = outcome.ended.filter { ($0.status.reportedExitCode ?? 0) != 0 }
+            if !failed.isEmpty, outcome.ended.count > 1 {
+                Report.note(
+                    "p: \(failed.count) of \(outcome.ended.count) did not succeed: "
+                        + failed.prefix(20).map { "\(JobFormatting.name($0)) (\($0.status.display))" }.joined(
+                            separator: ", ") + (failed.count > 20 ? ", ..." : ""))
+            }
             if !outcome.stillRunning.isEmpty {
                 Report.note(
                     "p: the timeout ended the wait; still running: "

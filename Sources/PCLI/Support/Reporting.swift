@@ -51,14 +51,25 @@ func describe(_ error: RemoteJobsError) -> String {
     return "\(error)"
 }
 
-/// Runs `body` for each job id and prints the line it returns. A state error (an unknown
-/// id, a job that is not running) is reported and the other ids still go (exit 1); a
-/// connection failure ends the command (exit 255, through `reportingErrors`).
-func forEachJob(_ ids: [String], _ body: (String) async throws -> String) async throws -> Int32 {
+/// Runs `body` for each job the references name and prints the line it returns: a job id
+/// (or prefix), an array's id (each of its elements) or `ARRAY:INDEX` (one element), as
+/// `JobEngine.jobs(named:)` reads them. A state error (an unknown id, a job that is not
+/// running) is reported and the other jobs still go (exit 1); a connection failure ends the
+/// command (exit 255, through `reportingErrors`).
+func forEachJob(_ references: [String], in engine: JobEngine, _ body: (String) async throws -> String)
+    async throws -> Int32
+{
     var status: Int32 = 0
-    for id in ids {
+    for reference in references {
         do {
-            print(try await body(id))
+            for record in try await engine.jobs(named: reference) {
+                do {
+                    print(try await body(record.id))
+                } catch let error as RemoteJobsError where !error.isConnectionFailure {
+                    Report.error("\(error)")
+                    status = 1
+                }
+            }
         } catch let error as RemoteJobsError where !error.isConnectionFailure {
             Report.error("\(error)")
             status = 1

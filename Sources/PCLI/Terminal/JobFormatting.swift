@@ -32,9 +32,36 @@ enum JobFormatting {
     /// The widest the COMMAND column of `p ls` gets (the whole command is in `--json`).
     static let commandWidth = 120
 
-    /// The `p ls` table.
-    static func table(_ records: [JobRecord], unreachable: Set<String>, now: Date = Date()) -> Table {
+    /// How a job is named in lines about it: its short id, or `ARRAY:INDEX` for an element.
+    static func name(_ record: JobRecord) -> String {
+        record.array.map { "\($0.shortID):\($0.index)" } ?? record.shortID
+    }
+
+    /// The `p ls` table: a line per job, and per array (its elements counted by status)
+    /// unless `expand`, which lists every element (`ARRAY:INDEX`).
+    static func table(_ records: [JobRecord], unreachable: Set<String>, expand: Bool = false, now: Date = Date())
+        -> Table
+    {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        var rows: [[String]] = []
+        var arrays: [String: [JobRecord]] = [:]
+        for record in records { if let array = record.array { arrays[array.id, default: []].append(record) } }
+        var shown: Set<String> = []
+        for record in records {
+            if let array = record.array, !expand {
+                guard shown.insert(array.id).inserted, let elements = arrays[array.id] else { continue }
+                rows.append(arrayRow(elements, array: array, unreachable: unreachable, home: home, now: now))
+                continue
+            }
+            let status =
+                record.status.isRunning && unreachable.contains(record.worker)
+                ? "unreachable" : record.status.display
+            rows.append([
+                name(record), record.worker, abbreviate(record.cwd, home: home),
+                oneLine(String(record.command.prefix(commandWidth + 1))), status,
+                duration(record.duration(now: now)),
+            ])
+        }
         return Table(
             columns: [
                 .init(title: "ID"), .init(title: "WORKER", flexible: true, minimum: 6),
@@ -42,16 +69,32 @@ enum JobFormatting {
                 .init(title: "COMMAND", flexible: true, minimum: 12, maximum: commandWidth),
                 .init(title: "STATUS"), .init(title: "DURATION"),
             ],
-            rows: records.map { record in
-                let status =
-                    record.status.isRunning && unreachable.contains(record.worker)
-                    ? "unreachable" : record.status.display
-                return [
-                    record.shortID, record.worker, abbreviate(record.cwd, home: home),
-                    oneLine(String(record.command.prefix(commandWidth + 1))), status,
-                    duration(record.duration(now: now)),
-                ]
-            })
+            rows: rows)
+    }
+
+    /// One line for an array: its workers, its command (`{}` as typed), its elements
+    /// counted by status (`3 running, 5 queued, 92 done`), and how long since its first
+    /// element started.
+    private static func arrayRow(
+        _ elements: [JobRecord], array: ArrayMembership, unreachable: Set<String>, home: String, now: Date
+    ) -> [String] {
+        let workers = Set(elements.map(\.worker))
+        var counts: [String: Int] = [:]
+        for element in elements {
+            let status =
+                element.status.isRunning && unreachable.contains(element.worker) ? "unreachable" : element.status.name
+            counts[status, default: 0] += 1
+        }
+        let order = ["syncing", "queued", "running", "paused", "unreachable", "done", "failed", "stopped", "unknown"]
+        let status = order.compactMap { name in counts[name].map { "\($0) \(name)" } }.joined(separator: ", ")
+        let start = elements.compactMap(\.startedAt).min() ?? elements.map(\.submittedAt).min() ?? now
+        let active = elements.contains { $0.status.isActive }
+        let end = active ? now : elements.compactMap(\.status.endedAt).max() ?? now
+        return [
+            array.shortID + "[\(elements.count)]", workers.count == 1 ? elements[0].worker : "\(workers.count) workers",
+            abbreviate(elements[0].cwd, home: home), oneLine(String(array.command.prefix(commandWidth + 1))), status,
+            duration(max(0, end.timeIntervalSince(start))),
+        ]
     }
 
     /// The terminal's width, when stdout is one.

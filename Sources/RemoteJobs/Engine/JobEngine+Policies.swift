@@ -17,15 +17,31 @@ public struct JobWaitOutcome: Sendable {
 extension JobEngine {
     /// Waits until every job in `ids` has ended (each checked on its worker, in parallel),
     /// or `timeout` has passed; `onEnd` is called as each one ends. Every id is resolved
-    /// before anything waits, so a typo fails at once.
+    /// before anything waits, so a typo fails at once. An id may name an array (all its
+    /// elements) or one element (`ARRAY:INDEX`, see `jobs(named:)`); past
+    /// `separateWaitsUpTo` jobs, each worker is asked about all of its jobs at once
+    /// (`waitForAll`) instead of one exec per job.
     /// - Throws: `RemoteJobsError` for an unknown id; a connection error.
     public func wait(
         for ids: [String], timeout: Duration? = nil, onEnd: @escaping @Sendable (JobRecord) -> Void = { _ in }
     ) async throws -> JobWaitOutcome {
         var loaded: [JobRecord] = []
-        for id in ids { loaded.append(try await loadRecord(id)) }
+        for id in ids {
+            for record in try await jobs(named: id) where !loaded.contains(where: { $0.id == record.id }) {
+                loaded.append(record)
+            }
+        }
         let records = loaded
         let seen = EndedJobs()
+        if records.count > Self.separateWaitsUpTo {
+            _ = try await withTimeLimit(timeout) {
+                try await self.waitForAll(records) { record in
+                    seen.add(record)
+                    onEnd(record)
+                }
+            }
+            return Self.outcome(of: records, ended: seen.byID)
+        }
         _ = try await withTimeLimit(timeout) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for record in records {
@@ -38,7 +54,14 @@ extension JobEngine {
                 try await group.waitForAll()
             }
         }
-        let ended = seen.byID
+        return Self.outcome(of: records, ended: seen.byID)
+    }
+
+    /// Up to this many jobs, a wait watches each with an exec of its own (which sees its
+    /// end at once); more are asked about a worker at a time.
+    static let separateWaitsUpTo = 8
+
+    private static func outcome(of records: [JobRecord], ended: [String: JobRecord]) -> JobWaitOutcome {
         let inOrder = records.compactMap { ended[$0.id] }
         let still = records.filter { ended[$0.id] == nil }.map(\.id)
         let failure = inOrder.lazy.compactMap(\.status.reportedExitCode).first { $0 != 0 }

@@ -39,9 +39,12 @@ extension JobEngine {
     /// loaded of all). Workers that cannot be reached are skipped. Given the `directory` a
     /// job syncs, the workers that hold its last sync are probed first and preferred when
     /// the load and p's jobs are otherwise equal (fewer bytes to send).
+    /// With `probeAll`, every worker of the label is probed (a job array spreads over all).
     /// - Throws: `RemoteJobsError.invalidArgument` when no worker has the label or none has
     ///   the GPUs free; `.noWorkerAnswered` when none of them answered (naming why).
-    public func place(label: String, gpus: Int = 0, directory: String? = nil) async throws -> Placement {
+    public func place(label: String, gpus: Int = 0, directory: String? = nil, probeAll: Bool = false) async throws
+        -> Placement
+    {
         let registered = try await loadWorkers()
         let candidates = registered.workers(labelled: label)
         guard !candidates.isEmpty else {
@@ -63,7 +66,8 @@ extension JobEngine {
                 }.map(\.name)
             } ?? [])
         let sshConfig = readSSHConfig()
-        let search = await Placement.search(candidates, gpus: gpus, preferred: holding) { worker in
+        let search = await Placement.search(candidates, gpus: gpus, preferred: holding, probeAll: probeAll) {
+            worker in
             try await self.link(worker, through: sshConfig).ask(LoadScript(root: worker.remoteRoot))
         }
         var loads = search.answered

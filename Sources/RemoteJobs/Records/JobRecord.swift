@@ -68,6 +68,8 @@ public struct JobRecord: Sendable, Equatable {
     /// The jobs it runs after (`--after`), whose records and files stay while it may
     /// still need their outcome (`JobEngine.prune`).
     public var after: [String] = []
+    /// For an element of a job array: the array it belongs to.
+    public var array: ArrayMembership?
 
     /// A record.
     public init(
@@ -150,6 +152,9 @@ extension JobRecord: Codable {
         case maxLog = "max_log"
         case keyedRequest = "client_request"
         case after
+        case arrayID = "array_id"
+        case arrayIndex = "array_index"
+        case arrayCommand = "array_command"
     }
 
     /// Reads a record; the status and its data are checked (a failed job needs its code).
@@ -176,6 +181,11 @@ extension JobRecord: Codable {
         maxLog = try c.decodeIfPresent(UInt64.self, forKey: .maxLog)
         keyedRequest = try c.decodeIfPresent(String.self, forKey: .keyedRequest)
         after = try c.decodeIfPresent([String].self, forKey: .after) ?? []
+        if let arrayID = try c.decodeIfPresent(String.self, forKey: .arrayID) {
+            array = ArrayMembership(
+                id: arrayID, index: try c.decode(Int.self, forKey: .arrayIndex),
+                command: try c.decodeIfPresent(String.self, forKey: .arrayCommand) ?? "")
+        }
         workerClockOffset = try c.decodeIfPresent(Double.self, forKey: .workerClockOffset).flatMap {
             $0.isFinite && abs($0) < 1e10 ? $0 : nil
         }
@@ -240,6 +250,32 @@ extension JobRecord: Codable {
         try c.encodeIfPresent(maxLog, forKey: .maxLog)
         try c.encodeIfPresent(keyedRequest, forKey: .keyedRequest)
         if !after.isEmpty { try c.encode(after, forKey: .after) }
+        if let array {
+            try c.encode(array.id, forKey: .arrayID)
+            try c.encode(array.index, forKey: .arrayIndex)
+            try c.encode(array.command, forKey: .arrayCommand)
+        }
         try c.encodeIfPresent(workerClockOffset, forKey: .workerClockOffset)
     }
+}
+
+/// Where an element of a job array stands in it.
+public struct ArrayMembership: Sendable, Equatable {
+    /// The array's id (a UUID, lowercase): what `p wait`, `p stop` and `p rm` take for all
+    /// its elements, and `ID:INDEX` for one.
+    public var id: String
+    /// The element's index (`P_ARRAY_INDEX`).
+    public var index: Int
+    /// The array's command, `{}` not yet replaced.
+    public var command: String
+
+    /// A membership.
+    public init(id: String, index: Int, command: String) {
+        self.id = id
+        self.index = index
+        self.command = command
+    }
+
+    /// The first 8 characters of the array's id.
+    public var shortID: String { String(id.prefix(8)) }
 }

@@ -142,10 +142,15 @@ struct JobStore: Sendable {
 
     private func tombstonePath(of id: String) -> String { directory + "/" + id + ".removed" }
 
-    /// The full id for a unique prefix of at least 4 characters.
+    /// The full id for a unique prefix of at least 4 characters, or for `ARRAY:INDEX` (the
+    /// element of that index of the array whose id starts with `ARRAY`).
     /// - Throws: `.invalidJobID`, `.unknownJob`, `.ambiguousJob` (listing the candidates).
     func resolve(_ prefix: String) throws(RemoteJobsError) -> String {
         let wanted = prefix.lowercased()
+        if let colon = wanted.firstIndex(of: ":") {
+            return try resolveElement(
+                array: String(wanted[..<colon]), index: String(wanted[wanted.index(after: colon)...]), as: prefix)
+        }
         guard wanted.count >= 4, wanted.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
             throw .invalidJobID(prefix)
         }
@@ -162,6 +167,24 @@ struct JobStore: Sendable {
         case 1: return matches[0]
         default: throw .ambiguousJob(prefix: prefix, candidates: matches)
         }
+    }
+
+    /// The id of element `index` of the array whose id starts with `array`.
+    private func resolveElement(array: String, index: String, as written: String) throws(RemoteJobsError) -> String {
+        guard array.count >= 4, array.allSatisfy({ $0.isHexDigit || $0 == "-" }), let number = Int(index) else {
+            throw .invalidJobID(written)
+        }
+        let members = loadAll().records.filter { $0.array?.id.hasPrefix(array) ?? false }
+        let arrays = Set(members.compactMap { $0.array?.id })
+        guard arrays.count <= 1 else { throw .ambiguousJob(prefix: array, candidates: arrays.sorted()) }
+        guard let element = members.first(where: { $0.array?.index == number }) else {
+            guard let first = members.first?.array else { throw .unknownJob(prefix: written) }
+            let indices = members.compactMap { $0.array?.index }.sorted()
+            throw .invalidArgument(
+                "Array \(first.shortID) has no element \(number) (its indices: \(indices.first ?? 0) to \(indices.last ?? 0))."
+            )
+        }
+        return element.id
     }
 
     /// The file of `id`'s record.

@@ -15,8 +15,9 @@
 # ID,ID...", where ID:CODE is one that had already ended when the job was submitted, with
 # that exit code, or "-" for none, so its files need not stay) still run or wait is passed
 # over; one with a dependency that failed (ok), or ended without a code, or is gone, is
-# ended without running: a line in its log says why, its exit code is 1; the others start
-# while slots allow, each with the arguments its launch left in J/start, detached with
+# ended without running: a line in its log says why, its exit code is 1; an element of a
+# job array (J/group) waits while its array runs its cap (`%N`, shared among the workers)
+# here; the others start while slots allow, each with the arguments its launch left in J/start, detached with
 # setsid (or perl), as a launch starts a job. A job is claimed by renaming its queue entry
 # to J/launched (then touched: the claim's time), which only one process can do, so no job
 # ever starts twice.
@@ -81,13 +82,25 @@ ended_unrun() {
 	rm -f "$J/queued" "$e"
 }
 
+# group DIR: sets A to the array job DIR belongs to (J/group: "ARRAY CAP"), N to that
+# array's cap on this worker (0 for none); both empty, and N 0, for a job of no array.
+group() {
+	A=
+	N=0
+	if [ -f "$1/group" ]; then read -r A N <"$1/group"; fi
+	case $A in *[!0-9a-f-]*) A= ;; esac
+	case $N in "" | *[!0-9]*) N=0 ;; esac
+}
+
+# H: the arrays of the running jobs, a word per job.
 r=0
+H=
 for j in "$R"/jobs/*; do
 	if [ -f "$j/queued" ] || [ -f "$j/exitcode" ]; then continue; fi
-	if launching "$j"; then
+	if launching "$j" || leader "$j"; then
 		r=$((r + 1))
-	elif leader "$j"; then
-		r=$((r + 1))
+		group "$j"
+		H="$H $A"
 	fi
 done
 
@@ -136,6 +149,13 @@ for e in "$R"/queue/*; do
 		continue
 	fi
 	if [ "$S" -gt 0 ] && [ $r -ge "$S" ]; then break; fi
+	# An element of an array waits while its array runs as many as its cap here.
+	group "$J"
+	if [ -n "$A" ] && [ "$N" -gt 0 ]; then
+		n=0
+		for y in $H; do if [ "$y" = "$A" ]; then n=$((n + 1)); fi; done
+		if [ $n -ge "$N" ]; then continue; fi
+	fi
 	# The wrapper's arguments, a line each (an older p left seven, by position).
 	set --
 	while IFS= read -r l; do set -- "$@" "$l"; done <"$J/start"
@@ -152,4 +172,5 @@ for e in "$R"/queue/*; do
 		(perl -MPOSIX -e "POSIX::setsid(); exec @ARGV" sh "$J/run" "$@" </dev/null >/dev/null 2>&1 9>&- &)
 	fi
 	r=$((r + 1))
+	H="$H $A"
 done

@@ -8,7 +8,9 @@
 # Arguments, besides those of lib/job-files.sh: timeout (seconds, 0 for none), grace
 # (seconds between TERM and KILL), follow (1 or 0), runner (how run.sh runs the command),
 # slots (the worker's slots; empty for no limit), after ("ok|any ID,ID..."; empty for
-# none), kick (the text of kick.sh), gpus (how many to claim), and those of lib/spare.sh
+# none), kick (the text of kick.sh), gpus (how many to claim), group ("ARRAY CAP" for an
+# element of a job array: at most CAP of the array run at once here, 0 for no cap; the
+# element always goes through the queue), and those of lib/spare.sh
 # (spare, spare_drop, spare_need: the spare copy of a freshly synced work directory).
 #
 # The wrapper starts from a subshell that exits at once, so the job is never a descendant
@@ -19,7 +21,7 @@
 # then gone). Exit codes: those of lib/job-files.sh; 92 (neither setsid nor perl), 93
 # (the job did not start), 96 (too few free GPUs).
 # The arguments (lib/args.sh).
-: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}" "${spare=}" "${spare_drop=}" "${spare_need=}"
+: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}" "${group=}" "${spare=}" "${spare_drop=}" "${spare_need=}"
 . lib/job.sh
 . lib/queue.sh
 . lib/gpus.sh
@@ -36,11 +38,12 @@ spare_begin
 # waits for the job's pid (every 50 ms; the queue state every second, printed as
 # "p-state QUEUED:REASON" when it changes), then reports p-start and streams; a job ended
 # or taken out of the queue before it ran gets the stream of its log and the trailer.
-if [ -n "$slots$after" ]; then
+if [ -n "$slots$after$group" ]; then
 	reset_with
 	printf "%s\n" "job=$J" "workdir=$W" "timeout=$timeout" "grace=$grace" "runner=$runner" \
 		"umask=$m" "reset=$G" >"$J/start" || fail 91
 	if [ -n "$after" ]; then printf "%s\n" "$after" >"$J/after" || fail 91; fi
+	if [ -n "$group" ]; then printf "%s\n" "$group" >"$J/group" || fail 91; fi
 	# shellcheck disable=SC2015 # any failure fails
 	mkdir -p "$R/queue" && printf "%s\n" "$kick" >"$R/kick.$id" && mv -f "$R/kick.$id" "$R/kick" || fail 91
 	if [ -n "$slots" ]; then

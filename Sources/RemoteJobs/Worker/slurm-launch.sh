@@ -4,8 +4,8 @@
 # `sbatch --parsable`, reports "p-slurm ID" on stderr and, with follow=1, the queue state
 # while the job waits, then streams its output as follow.sh does.
 #
-# Arguments: those of launch.sh (slots, after, kick, gpus and the spare copy's unused: Slurm
-# does the first four, and its jobs get no spare copy), then "--" and the sbatch options.
+# Arguments: those of launch.sh (slots, after, kick, gpus, group and the spare copy's unused: Slurm
+# does the first four, arrays are not handed to it yet, and its jobs get no spare copy), then "--" and the sbatch options.
 #
 # The job is named p-<first 8 characters of its id>, runs in the work directory, and
 # Slurm's own messages ("slurmstepd: error: *** JOB ... CANCELLED ...") go to slurm.log
@@ -19,7 +19,7 @@
 # then "p-start SLURM_ID STARTED_AT -" and the stream. A job Slurm ends before it ran
 # (cancelled while pending) gets the trailer at once.
 # The arguments (lib/args.sh).
-: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}" "${spare=}" "${spare_drop=}" "${spare_need=}"
+: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}" "${group=}" "${spare=}" "${spare_drop=}" "${spare_need=}"
 . lib/job.sh
 . lib/signals.sh
 . lib/job-files.sh

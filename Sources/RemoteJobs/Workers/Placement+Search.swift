@@ -24,9 +24,13 @@ extension Placement {
     /// once over different samples, and no worker is favoured for its place in the file;
     /// except that the `preferred` workers (those holding the directory's last sync) are in
     /// the first wave.
-    /// - Parameter probe: asks one worker for its load; a failure skips that worker.
+    /// - Parameters:
+    ///   - probeAll: probe every candidate, in waves, whatever the first waves found (a
+    ///     job array spreads over all of them).
+    ///   - probe: asks one worker for its load; a failure skips that worker.
     static func search(
         _ candidates: [Worker], gpus: Int, wave: Int = Placement.wave, preferred: Set<String> = [],
+        probeAll: Bool = false,
         shuffle: ([Worker]) -> [Worker] = { $0.shuffled() },
         probe: @escaping @Sendable (Worker) async throws -> WorkerLoad
     ) async -> Search {
@@ -70,7 +74,7 @@ extension Placement {
                 case nil: break
                 }
             }
-            if search.answered.contains(where: { canStartNow($0.worker, $0.load, gpus: gpus) }) { break }
+            if !probeAll, search.answered.contains(where: { canStartNow($0.worker, $0.load, gpus: gpus) }) { break }
         }
         return search
     }

@@ -44,6 +44,13 @@ struct LaunchScript: WorkerScript {
     var maxLog: UInt64? = nil
     /// The spare copy to make of the work directory just synced, if any.
     var spare: SpareCopy? = nil
+    /// For an element of a job array: the array's id and the most of its elements this
+    /// worker runs at once (nil: only its slots limit them). Such a job always goes through
+    /// the worker's queue.
+    var group: (array: String, cap: Int?)? = nil
+    /// How the wrapper runs the command, when not as `runner(for:)` decides for this one
+    /// (the elements of an array share the runner their longest command needs).
+    var runnerOverride: String? = nil
 
     var arguments: KeyValuePairs<String, String> {
         [
@@ -53,9 +60,11 @@ struct LaunchScript: WorkerScript {
             "cwd_length": "\(cwd.utf8.count)", "worker_length": "\(workerName.utf8.count)",
             "env_length": "\(environmentFile.count)", "on_end_length": "\((onEnd ?? "").utf8.count)",
             "command_length": "\(command.utf8.count)", "timeout": "\(timeoutSeconds ?? 0)", "grace": "\(graceSeconds)",
-            "follow": follow ? "1" : "0", "runner": Self.runner(for: command), "slots": slots.map(String.init) ?? "",
+            "follow": follow ? "1" : "0", "runner": runnerOverride ?? Self.runner(for: command),
+            "slots": slots.map(String.init) ?? "",
             "after": after.map { ($0.anyOutcome ? "any " : "ok ") + $0.ids.joined(separator: ",") } ?? "",
             "kick": queues ? WorkerQueue.kick : "", "gpus": "\(gpus)",
+            "group": group.map { "\($0.array) \($0.cap ?? 0)" } ?? "",
             "spare": spare == nil ? "" : SpareCopy.maker, "spare_drop": spare?.replacing ?? "",
             "spare_need": spare.map { "\($0.sizeKB)" } ?? "",
         ]
@@ -63,7 +72,7 @@ struct LaunchScript: WorkerScript {
 
     /// Whether the job goes through the worker's queue (`kick.sh`, sent only then: 5 KB
     /// a launch that starts at once need not carry).
-    var queues: Bool { slots != nil || after != nil }
+    var queues: Bool { slots != nil || after != nil || group != nil }
 
     var input: [UInt8] {
         Array(cwd.utf8) + Array(workerName.utf8) + environmentFile + Array((onEnd ?? "").utf8) + Array(command.utf8)

@@ -1,0 +1,61 @@
+# shellcheck shell=sh
+# Starts the elements of a job array that one worker runs (LaunchArrayScript), in one
+# exec: each element is a job that launch.sh starts, as for any job, through the worker's
+# queue (its J/group holds the array and its cap here), so each starts as the slots and the
+# cap allow and no client is needed from here on.
+#
+# Arguments: root, ids (the elements' job ids, in the order they start, separated by
+# blanks), base (the name under R/workdirs of the work directory the array's directory was
+# synced into, the first element's; empty when nothing was synced), links (1: the other
+# elements' work directories hard-link its files instead of copying them), launch (the
+# text of launch.sh with its start, lib/begin.sh), then "--" and the words launch.sh gets
+# for every element. Stdin holds, for each element in order, a line "LENGTH ENV_LENGTH
+# COMMAND_LENGTH" and LENGTH bytes: launch.sh's stdin for that element.
+#
+# The other elements' work directories are copies of the base made before any element is
+# queued, so none is a copy of a directory an element already ran in. Prints a line
+# "p-element ID CODE MESSAGE" per element: CODE is launch.sh's exit code (0: queued), or 90
+# when its work directory could not be made; MESSAGE what it said, on one line. Exit codes:
+# 90 (the root cannot be made), 91 (stdin ended early).
+# The arguments (lib/args.sh).
+: "${root=}" "${ids=}" "${base=}" "${links=}" "${launch=}"
+umask 077
+R=$root
+mkdir -p "$R/jobs" || exit 90
+F=$R/.array-input.$$
+B=$R/workdirs/$base
+o="-pRP --reflink=auto"
+if [ "$links" = 1 ]; then o=-pRPl; fi
+
+# A work directory per element: made (copied from the base) before any element starts;
+# X lists the elements whose copy failed.
+X=
+for i in $ids; do
+	if [ -n "$base" ] && [ "$i" != "$base" ]; then
+		# shellcheck disable=SC2086 # $o holds the copy's options, as words
+		if mkdir -p "$R/jobs/$i" "$R/workdirs/$i" &&
+			{ cp $o "$B/." "$R/workdirs/$i/" 2>/dev/null || cp -pRP "$B/." "$R/workdirs/$i/"; }; then
+			:
+		else
+			rm -rf "$R/jobs/$i" "$R/workdirs/$i"
+			X="$X $i "
+		fi
+	fi
+done
+
+if [ -n "$base" ]; then q=1; else q=0; fi
+for i in $ids; do
+	read -r Z E C || exit 91
+	dd ibs=1 count="$Z" of="$F" 2>/dev/null || exit 91
+	case $X in
+	*" $i "*)
+		echo "p-element $i 90 its work directory could not be copied from the first element (is the disk full?)"
+		continue
+		;;
+	esac
+	c=0
+	e=$(sh -c "$launch" sh - "$@" id="$i" workdir="$i" prepared=$q env_length="$E" command_length="$C" <"$F" 2>&1 >/dev/null) || c=$?
+	e=$(printf "%s\n" "$e" | grep -v "^p-" | tr "\n" " ")
+	echo "p-element $i $c $e"
+done
+rm -f "$F"
