@@ -130,6 +130,22 @@ struct WorkerScriptTests {
         #expect(facts.jobs["b"] == JobFacts(exists: false))
     }
 
+    /// A job the queue has just started (its entry renamed to `launched`, `queued` gone)
+    /// whose wrapper has not written its pid yet is alive, not a job whose files are gone;
+    /// a `launched` marker over a minute old without a pid is a wrapper that died.
+    @Test(arguments: LocalShell.all)
+    func reconcileSeesAJobJustTakenFromTheQueueAsAlive(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        _ = try root.job("f", files: ["launched": "", "start": "job=x\n"])
+        let stale = try root.job("s", files: ["launched": "", "start": "job=x\n"])
+        let old = Date().addingTimeInterval(-120)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: stale + "/launched")
+        let facts = try await shell.ask(ReconcileScript(root: root.path, jobs: [("f", nil), ("s", nil)]))
+        #expect(facts.jobs["f"]?.processAlive == true)
+        #expect(facts.jobs["s"]?.processAlive == false)
+    }
+
     /// A job whose process is a zombie (ended, not yet reaped) is not alive; the process
     /// check is one `stat` of `/proc/PID/exe`, which a zombie no longer has.
     @Test(arguments: LocalShell.all)

@@ -6,6 +6,7 @@
 
 . lib/proc.sh
 . lib/slurm.sh
+. lib/queue.sh
 
 # The log measured: output.log unless the script chose stderr.log (lib/begin.sh sets it).
 : "${pL:=output.log}"
@@ -86,7 +87,8 @@ qr() {
 # (`qr`); PAUSED for a job `p pause` stopped (its paused marker, and its leader's state T
 # where /proc tells); else "-". The process is checked before the exit code is read, so a
 # job that ends in between is seen with its code. $P falls back to the slurm_id file, then
-# the pid file.
+# the pid file; a job the queue has just started, whose wrapper has no pid file yet
+# (`launching`), is alive.
 facts() {
 	a=0
 	p=$P
@@ -102,6 +104,10 @@ facts() {
 	if [ -f "$J/queued" ]; then
 		a=1
 		qr
+	elif [ -z "$p" ] && launching "$J"; then
+		# Just taken from the queue, its wrapper yet to write its pid: it runs (seen as
+		# neither queued nor alive, it was once taken for a job whose files are gone).
+		a=1
 	elif up; then
 		a=1
 		if [ -f "$J/paused" ]; then
