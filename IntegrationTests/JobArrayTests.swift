@@ -178,6 +178,18 @@ struct MCPJobArrayTests {
             }
             #expect(poll.string("output_chunk") == expected, "\(poll.values) \(poll.error ?? "")")
         }
+        // Results back through MCP: pull at submit, the pull action once it ended.
+        let results = world.directory + "/mcp-results"
+        let withResults = try await session.job(
+            "submit", ["command": "echo r > r.txt", "pull": ["*.txt"], "pull_to": .string(results)])
+        let resultsID = try #require(withResults.string("job_id"), "\(withResults.error ?? "")")
+        var polled = try await session.job("poll", ["job_id": .string(resultsID), "since": 0, "wait_s": 10])
+        for _ in 0..<20 where polled.string("status") != "done" {
+            polled = try await session.job("poll", ["job_id": .string(resultsID), "since": 0, "wait_s": 5])
+        }
+        let pulled = try await session.job("pull", ["job_id": .string(resultsID)])
+        #expect(pulled.error == nil, "\(pulled.error ?? "")")
+        #expect(try String(contentsOfFile: results + "/\(resultsID)/r.txt", encoding: .utf8) == "r\n")
         let both = try await session.job("submit", ["command": "true", "each": ["a"], "array": "1-2"])
         #expect(both.error?.contains("not both") == true, "\(both.values)")
     }

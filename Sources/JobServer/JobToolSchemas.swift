@@ -21,7 +21,12 @@ enum JobToolSchemas {
             array ("1-50%4": indices, ranges, an optional cap on how many run at once) or each (a \
             list of words) starts one job per element instead, {} in the command being the element \
             and P_ARRAY_INDEX set, spread over the pool; it returns {array_id, elements: [{job_id, \
-            index, host}], not_started}, and job_id may then be ARRAY_ID:INDEX.
+            index, host}], not_started}, and job_id may then be ARRAY_ID:INDEX; pull (globs \
+            relative to the work directory, results/*.csv) names results to bring back once the \
+            job ended, into pull_to (absolute; default p-results in sync_dir, or the server's \
+            directory), under the job's id.
+            - pull: bring back an ended job's results (job_id), byte-exact; links that leave \
+            the work directory are refused. Returns {job_id, directory, pulled, refused}.
             - poll: new output since byte offset `since` (start at 0, then pass back new_offset), at \
             most max_bytes (default 65536), or the last `tail` lines. wait_s (0-30) holds the call \
             until new output or the end of the job arrives. Returns {status, exit_code, output_chunk, \
@@ -42,7 +47,7 @@ enum JobToolSchemas {
             "type": "object",
             "properties": .object([
                 "action": .object([
-                    "type": "string", "enum": .array(["submit", "poll", "cancel", "pause", "resume", "list"]),
+                    "type": "string", "enum": .array(["submit", "poll", "cancel", "pause", "resume", "list", "pull"]),
                     "description": "What to do.",
                 ]),
                 "command": .object([
@@ -97,6 +102,15 @@ enum JobToolSchemas {
                     "description":
                         "submit: run once per word, as a job array; {} in the command is the word (quoted), P_ARRAY_INDEX its position from 1.",
                 ]),
+                "pull": .object([
+                    "type": "array", "items": .object(["type": "string"]),
+                    "description":
+                        "submit: globs relative to the work directory (results/*.csv, model.pt) whose matches the pull action brings back once the job ended.",
+                ]),
+                "pull_to": .object([
+                    "type": "string",
+                    "description": "submit: with pull, the absolute local directory results go under.",
+                ]),
                 "client_key": .object([
                     "type": "string",
                     "description":
@@ -107,7 +121,8 @@ enum JobToolSchemas {
                 ]),
                 "job_id": .object([
                     "type": "string",
-                    "description": "poll, cancel: the job's id (or a unique prefix of 4+ characters).",
+                    "description":
+                        "poll, cancel, pause, resume, pull: the job's id (or a unique prefix of 4+ characters, or ARRAY_ID:INDEX).",
                 ]),
                 "since": .object([
                     "description":

@@ -43,7 +43,8 @@ final class JobTools: Sendable {
         case "cancel": return try output(try await cancel(arguments))
         case "pause", "resume": return try output(try await pause(arguments, pausing: action == "pause"))
         case "list": return try output(ListOutput(jobs: try await list(arguments)))
-        default: throw ToolError("unknown action '\(action)'; use submit, poll, cancel, pause, resume or list")
+        case "pull": return try output(try await pullResults(arguments))
+        default: throw ToolError("unknown action '\(action)'; use submit, poll, cancel, pause, resume, list or pull")
         }
     }
 
@@ -98,6 +99,11 @@ final class JobTools: Sendable {
             after: try arguments.string("after").map { try JobRequest.parseDependencies($0) } ?? [],
             afterAnyOutcome: try arguments.bool("after_any") ?? false, clientKey: clientKey)
         request.onEnd = try arguments.string("on_end")
+        request.pull = try arguments.stringList("pull") ?? []
+        if let directory = try arguments.string("pull_to") {
+            guard directory.hasPrefix("/") else { throw ToolError("'pull_to' must be an absolute path: \(directory)") }
+            request.pullTo = directory
+        }
         request.separateStderr = try arguments.bool("separate_stderr") ?? false
         if let cap = arguments.values["max_log"] {
             if let bytes = cap.intValue, bytes > 0 {
@@ -224,6 +230,14 @@ final class JobTools: Sendable {
         return CancelOutput(job_id: record.id, signal_sent: signal.rawValue, status_after: record.status.name)
     }
 
+    /// Brings back an ended job's results (`pull` at submit), into its results directory.
+    private func pullResults(_ arguments: ToolArguments) async throws -> PullOutput {
+        let pulled = try await engine.pullResults(try arguments.requiredString("job_id"))
+        return PullOutput(
+            job_id: pulled.job.id, directory: pulled.directory, pulled: pulled.pulled,
+            refused: pulled.refused.map { "\($0.path): \($0.reason)" })
+    }
+
     private func pause(_ arguments: ToolArguments, pausing: Bool) async throws -> CancelOutput {
         let id = try arguments.requiredString("job_id")
         let record = pausing ? try await engine.pause(id) : try await engine.resume(id)
@@ -333,6 +347,13 @@ struct SubmitOutput: Codable {
     var array_id: String? = nil
     var elements: [ArrayElementOutput]? = nil
     var not_started: [String]? = nil
+}
+
+struct PullOutput: Codable {
+    var job_id: String
+    var directory: String
+    var pulled: [String]
+    var refused: [String]
 }
 
 struct ArrayElementOutput: Codable {

@@ -93,3 +93,20 @@ struct JobArraySpecTests {
         #expect(spread.shares.map(\.elements.count) == [2, 6])
     }
 }
+
+/// Result patterns (`--pull`): what is refused, and which matches are copied.
+@Suite("Result patterns")
+struct ResultPatternTests {
+    @Test(arguments: ["/etc/*", "../x", "a/../../b", "~/x", "", "a\nb", "a/.."])
+    func patternsThatCouldLeaveTheWorkDirectoryAreRefused(pattern: String) {
+        #expect(throws: RemoteJobsError.self) { try JobRequest.checkPullPatterns([pattern]) }
+    }
+
+    @Test func ordinaryPatternsAreTaken() throws {
+        try JobRequest.checkPullPatterns(["results/*.csv", "model.pt", "out", ".hidden*", "a..b"])
+    }
+
+    @Test func aDirectoryBringsWhatItHoldsSoItsMatchesAreNotCopiedTwice() {
+        #expect(JobEngine.outermost(["out", "out/a.txt", "outer", "x/y", "x"]) == ["out", "outer", "x"])
+    }
+}

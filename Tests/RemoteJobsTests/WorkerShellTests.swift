@@ -22,6 +22,7 @@ struct WorkerShellTests {
         return [
             names(launch), names(SlurmLaunchScript(launch: launch, sbatchOptions: [])),
             names(LaunchArrayScript(root: "r", elements: [], base: nil, hardLinks: false)),
+            names(MatchResultsScript(workdir: "w", patterns: ["*"])),
             names(ClaimJobScript(root: "r", jobID: "j", request: KeyedRequest(JobRequest(command: "true")))),
             names(ClaimWorkdirScript(root: "r", name: "n", jobID: "j", takeover: nil)),
             names(CopyFromBaseScript(base: "b", workdir: "w", jobDirectory: "j", lines: [], hardLinks: false)),

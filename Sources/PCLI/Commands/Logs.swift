@@ -70,7 +70,7 @@ struct Logs: AsyncParsableCommand {
                         }
                 }
                 Report.note(JobFormatting.endLine(ended))
-                return 0
+                return await ResultsReport.pullDue([ended], engine: engine) ? 0 : 1
             } catch is CancellationError {
                 Report.note(
                     "\n[Stopped following job \(record.shortID); it keeps running]\n"

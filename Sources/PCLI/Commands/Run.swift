@@ -177,6 +177,18 @@ struct Run: AsyncParsableCommand {
             "With --each or --each-from: the most elements running at once across the workers.", valueName: "n"))
     var cap: Int?
 
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "When the job ends, copy what these globs match in its work directory (results/*.csv, model.pt, out) into ./p-results/<id>/ (an array's elements into <array>/<index>/): at once when attached, else with the next p wait, p logs -f or p pull <id>.",
+            valueName: "pattern"))
+    var pull: [String] = []
+
+    @Option(
+        name: .customLong("pull-to"),
+        help: ArgumentHelp("With --pull: the directory to put results under instead of ./p-results.", valueName: "dir"))
+    var pullTo: String?
+
     @Argument(parsing: .postTerminator, help: "The command, after `--`.")
     var command: [String] = []
 
@@ -199,6 +211,12 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("Give one of --array, --each and --each-from.")
         }
         if let cap, cap < 1 { throw ValidationError("--cap must be at least 1.") }
+        if pullTo != nil && pull.isEmpty { throw ValidationError("--pull-to goes with --pull.") }
+        do {
+            try JobRequest.checkPullPatterns(pull)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         if cap != nil && each.isEmpty && eachFrom == nil {
             throw ValidationError("--cap goes with --each or --each-from (with --array, write 1-50%4).")
         }
@@ -237,6 +255,8 @@ struct Run: AsyncParsableCommand {
         asked.onEnd = onEnd
         asked.separateStderr = separateStderr
         asked.maxLog = maxLog
+        asked.pull = pull
+        asked.pullTo = try pullTo.map { try Self.absoluteDirectory($0, mustExist: false) }
         let jobArray = try readArray()
         return try await EngineFactory.withEngine(onRoute: Report.route(verbose)) { engine in
             // The engine places a job for a label (`@gpu`) as it starts it, and says where.
@@ -273,6 +293,7 @@ struct Run: AsyncParsableCommand {
                     let record = try await InterruptWatcher.run { try await engine.submit(request, sync: observer) }
                     progress.finish()
                     print(record.id)
+                    if let note = ResultsReport.laterNote(record.id, patterns: request.pull) { Report.note(note) }
                     if notify { await EndNotifier.notifyInBackground(record.id) }
                     return 0
                 } catch is CancellationError {
@@ -304,8 +325,10 @@ struct Run: AsyncParsableCommand {
                     }
                 }
                 Report.note(JobFormatting.endLine(record))
+                let pulled = await ResultsReport.pullDue([record], engine: engine)
                 if notify { await EndNotifier.notify(record) }
-                return JobFormatting.exitCode(record)
+                let code = JobFormatting.exitCode(record)
+                return code == 0 && !pulled ? 1 : code
             } catch is CancellationError {
                 progress.finish()
                 guard let record = started.get() else {
@@ -331,12 +354,14 @@ extension Run {
         return "\n[Interrupted while the job was being started: it may run; `p ls -a` shows it once the worker answers]"
     }
 
-    /// `path` made absolute and checked to be a directory; the current one when nil.
-    static func absoluteDirectory(_ path: String?) throws -> String {
+    /// `path` made absolute and checked to be a directory (unless it need not exist yet);
+    /// the current one when nil.
+    static func absoluteDirectory(_ path: String?, mustExist: Bool = true) throws -> String {
         let current = FileManager.default.currentDirectoryPath
         guard let path else { return current }
         let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: current + "/")).standardizedFileURL
             .path
+        if !mustExist && access(absolute, F_OK) != 0 { return absolute }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RemoteJobsError.invalidArgument("\(path) is not a directory.")

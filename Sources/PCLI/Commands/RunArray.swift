@@ -46,6 +46,7 @@ extension Run {
         }
         if detach {
             print(submission.id)
+            if let note = ResultsReport.laterNote(submission.id, patterns: request.pull) { Report.note(note) }
             return submission.failures.isEmpty ? 0 : 1
         }
         Report.note(
@@ -57,6 +58,7 @@ extension Run {
                     print("\(JobFormatting.name(record))  \(record.status.display)")
                 }
             }
+            let pulled = await ResultsReport.pullDue(outcome.ended, engine: engine)
             let failed = outcome.ended.filter { ($0.status.reportedExitCode ?? 0) != 0 }
             if !failed.isEmpty {
                 Report.note(
@@ -64,7 +66,7 @@ extension Run {
                         + failed.prefix(20).map { "\(JobFormatting.name($0)) (\($0.status.display))" }.joined(
                             separator: ", ") + (failed.count > 20 ? ", ..." : ""))
             }
-            return submission.failures.isEmpty || outcome.exitCode != 0 ? outcome.exitCode : 1
+            return (submission.failures.isEmpty && pulled) || outcome.exitCode != 0 ? outcome.exitCode : 1
         } catch is CancellationError {
             Report.note("\n[Detached from array \(shortID); its elements keep running: `p wait \(shortID)`]")
             return 130

@@ -10,7 +10,8 @@ struct Wait: AsyncParsableCommand {
             Prints each job's id and status as it ends. Exits 0 when all succeeded, else with \
             the exit code of the first job (in the order given) that did not: its own code, \
             128+N for a job stopped by signal N, 124 for one stopped by its --timeout, 1 for one \
-            whose end is unknown. With \
+            whose end is unknown. Jobs started with --pull bring their results back as they \
+            end (a failed pull makes the exit code 1 when the jobs succeeded). With \
             --timeout, the wait ends (the jobs do not) with exit code 124 when they are not \
             all done in time, as timeout(1) does.
 
@@ -46,6 +47,7 @@ struct Wait: AsyncParsableCommand {
                 if notify { notifications.add(Task { await EndNotifier.notify(record) }) }
             }
             await notifications.finish()
+            let pulled = await ResultsReport.pullDue(outcome.ended, engine: engine)
             let failed = outcome.ended.filter { ($0.status.reportedExitCode ?? 0) != 0 }
             if !failed.isEmpty, outcome.ended.count > 1 {
                 Report.note(
@@ -58,7 +60,7 @@ struct Wait: AsyncParsableCommand {
                     "p: the timeout ended the wait; still running: "
                         + outcome.stillRunning.map { String($0.prefix(8)) }.joined(separator: ", "))
             }
-            return outcome.exitCode
+            return outcome.exitCode == 0 && !pulled ? 1 : outcome.exitCode
         }
     }
 }

@@ -37,6 +37,7 @@ extension JobEngine {
             throw RemoteJobsError.invalidEnvironment(key: entry.key)
         }
         try Self.checkArrayRequest(request)
+        try JobRequest.checkPullPatterns(request.pull)
         let arrayID = request.id?.lowercased() ?? UUID().uuidString.lowercased()
         let workers = try await arrayWorkers(request, observer: observer)
         for (worker, _) in workers where !worker.kind.queuesItself {
@@ -131,6 +132,8 @@ extension JobEngine {
             record.separateStderr = request.separateStderr
             record.maxLog = maxLog
             record.array = ArrayMembership(id: arrayID, index: element.index, command: request.command)
+            record.pull = request.pull
+            record.resultsDirectory = Self.resultsDirectory(for: record, request: request)
             var elementRequest = request
             elementRequest.environment += JobArray.environment(for: element, arrayID: arrayID)
             var script = LaunchScript(

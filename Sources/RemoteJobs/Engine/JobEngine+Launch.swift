@@ -75,6 +75,7 @@ extension JobEngine {
         for entry in request.environment where !JobRequest.isValidKey(entry.key) {
             throw RemoteJobsError.invalidEnvironment(key: entry.key)
         }
+        try JobRequest.checkPullPatterns(request.pull)
         var request = request
         var keyed: KeyedRequest?
         var abandoned: JobRecord?
@@ -131,6 +132,8 @@ extension JobEngine {
         record.separateStderr = request.separateStderr
         record.maxLog = request.maxLog ?? worker.maxLog
         if let cap = record.maxLog { try JobRequest.checkMaxLog(cap) }
+        record.pull = request.pull
+        record.resultsDirectory = Self.resultsDirectory(for: record, request: request)
         var script = LaunchScript(
             root: worker.remoteRoot, jobID: record.id, cwd: request.cwd, workerName: worker.name,
             environmentFile: request.environmentFile, timeoutSeconds: record.timeoutSeconds,

@@ -62,6 +62,14 @@ public struct JobRequest: Sendable, Equatable {
     /// With `after`: start whatever their outcome (`--after-any`); otherwise only when all
     /// succeeded, and a failure ends this job as failed without running it.
     public var afterAnyOutcome: Bool
+    /// What to bring back when the job ends (`--pull`): shell globs relative to the work
+    /// directory (`results/*.csv`, `model.pt`, `out`), matched on the worker; see
+    /// `JobEngine.pullResults`.
+    public var pull: [String] = []
+    /// Where the results go (`--pull-to`): an absolute local directory under which each
+    /// job's results land in a directory named by its id (an array's element's in
+    /// `ARRAY/INDEX`); nil: `p-results` in `cwd`.
+    public var pullTo: String?
 
     /// A request.
     public init(
@@ -100,7 +108,7 @@ public struct JobRequest: Sendable, Equatable {
             && lhs.waitForWorkdir == rhs.waitForWorkdir && lhs.hardLinks == rhs.hardLinks
             && lhs.submitter == rhs.submitter && lhs.id == rhs.id && lhs.slurm == rhs.slurm
             && lhs.after == rhs.after && lhs.afterAnyOutcome == rhs.afterAnyOutcome
-            && lhs.clientKey == rhs.clientKey
+            && lhs.clientKey == rhs.clientKey && lhs.pull == rhs.pull && lhs.pullTo == rhs.pullTo
             && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 
@@ -203,6 +211,21 @@ public struct JobRequest: Sendable, Equatable {
         }
         guard !command.utf8.contains(0) else {
             throw .invalidArgument("The command holds a NUL byte, which no shell command can hold.")
+        }
+    }
+
+    /// Refuses result patterns that could leave the work directory: absolute ones, ones with
+    /// a `..` part, empty ones, ones with a newline.
+    public static func checkPullPatterns(_ patterns: [String]) throws(RemoteJobsError) {
+        for pattern in patterns {
+            let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+            guard !pattern.isEmpty, !pattern.hasPrefix("/"), !pattern.hasPrefix("~"), !parts.contains(".."),
+                !pattern.contains("\n"), !pattern.utf8.contains(0)
+            else {
+                throw .invalidArgument(
+                    "--pull '\(pattern)': give a path or a glob inside the work directory (results/*.csv, model.pt), not an absolute path or one with '..'."
+                )
+            }
         }
     }
 

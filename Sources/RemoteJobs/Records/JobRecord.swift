@@ -70,6 +70,13 @@ public struct JobRecord: Sendable, Equatable {
     public var after: [String] = []
     /// For an element of a job array: the array it belongs to.
     public var array: ArrayMembership?
+    /// The result patterns (`JobRequest.pull`), if any.
+    public var pull: [String] = []
+    /// The local directory the job's results go into (its own, `.../ID` or
+    /// `.../ARRAY/INDEX`), when it has result patterns.
+    public var resultsDirectory: String?
+    /// Whether its results were brought back once it ended (`JobEngine.pullResults`).
+    public var resultsPulled = false
 
     /// A record.
     public init(
@@ -155,6 +162,9 @@ extension JobRecord: Codable {
         case arrayID = "array_id"
         case arrayIndex = "array_index"
         case arrayCommand = "array_command"
+        case pull
+        case resultsDirectory = "results_directory"
+        case resultsPulled = "results_pulled"
     }
 
     /// Reads a record; the status and its data are checked (a failed job needs its code).
@@ -181,6 +191,9 @@ extension JobRecord: Codable {
         maxLog = try c.decodeIfPresent(UInt64.self, forKey: .maxLog)
         keyedRequest = try c.decodeIfPresent(String.self, forKey: .keyedRequest)
         after = try c.decodeIfPresent([String].self, forKey: .after) ?? []
+        pull = try c.decodeIfPresent([String].self, forKey: .pull) ?? []
+        resultsDirectory = try c.decodeIfPresent(String.self, forKey: .resultsDirectory)
+        resultsPulled = try c.decodeIfPresent(Bool.self, forKey: .resultsPulled) ?? false
         if let arrayID = try c.decodeIfPresent(String.self, forKey: .arrayID) {
             array = ArrayMembership(
                 id: arrayID, index: try c.decode(Int.self, forKey: .arrayIndex),
@@ -250,6 +263,9 @@ extension JobRecord: Codable {
         try c.encodeIfPresent(maxLog, forKey: .maxLog)
         try c.encodeIfPresent(keyedRequest, forKey: .keyedRequest)
         if !after.isEmpty { try c.encode(after, forKey: .after) }
+        if !pull.isEmpty { try c.encode(pull, forKey: .pull) }
+        try c.encodeIfPresent(resultsDirectory, forKey: .resultsDirectory)
+        if resultsPulled { try c.encode(true, forKey: .resultsPulled) }
         if let array {
             try c.encode(array.id, forKey: .arrayID)
             try c.encode(array.index, forKey: .arrayIndex)

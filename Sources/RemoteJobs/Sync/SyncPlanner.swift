@@ -4,8 +4,13 @@ import SSHTransport
 /// Walks a directory the way git sees it: what `.gitignore` files (at any depth) and
 /// `.git/info/exclude` ignore is left out, `.git/` itself is kept whole, symbolic links are
 /// entries of their own (never followed), and sockets, FIFOs and devices are skipped and
-/// reported. Needs no git.
+/// reported; a top-level `p-results/` (where `--pull` brings results back) is left out.
+/// Needs no git.
 public enum SyncPlanner {
+    /// The directory results come back into (`JobRequest.pull`), in the directory a job
+    /// was started from; never synced.
+    public static let resultsDirectoryName = "p-results"
+
     /// `bytes` as text, with each byte that is not part of valid UTF-8 shown as `\xNN`.
     static func escaped(_ bytes: [UInt8]) -> String {
         var text = ""
@@ -102,6 +107,8 @@ public enum SyncPlanner {
             if !insideGit && !isGitDirectory && rules.isIgnored(path: path, name: name, isDirectory: isDirectory) {
                 continue
             }
+            // Where results come back (`--pull`) is never sent up again.
+            if relative.isEmpty && isDirectory && name == Array(Self.resultsDirectoryName.utf8) { continue }
             guard let text = String(validating: path, as: UTF8.self) else {
                 throw .unsupportedName(path: SyncPlanner.escaped(fullBytes))
             }
