@@ -107,6 +107,21 @@ enum JobToolSchemas {
                     "description":
                         "submit: globs relative to the work directory (results/*.csv, model.pt) whose matches the pull action brings back once the job ended.",
                 ]),
+                "retry": .object([
+                    "type": "integer", "minimum": 1, "maximum": 100,
+                    "description":
+                        "submit: run the job again up to this many more times when it ends as retry_on says (exit codes are retried on the worker).",
+                ]),
+                "retry_on": .object([
+                    "type": "string",
+                    "description":
+                        "submit: with retry, comma-separated: failed, exit codes (1,137), lost. Default: lost.",
+                ]),
+                "lost_after_s": .object([
+                    "type": "integer", "minimum": 1,
+                    "description":
+                        "submit: with retry (on lost), count the job lost once its worker is out of reach this many seconds while a wait waits for it, and start it again on another worker of its pool.",
+                ]),
                 "pull_to": .object([
                     "type": "string",
                     "description": "submit: with pull, the absolute local directory results go under.",

@@ -100,6 +100,12 @@ final class JobTools: Sendable {
             afterAnyOutcome: try arguments.bool("after_any") ?? false, clientKey: clientKey)
         request.onEnd = try arguments.string("on_end")
         request.pull = try arguments.stringList("pull") ?? []
+        if let retries = try arguments.integer("retry", in: 1...100) {
+            request.retry = try RetryPolicy.parse(count: retries, on: try arguments.string("retry_on"))
+            request.retry?.lostAfter = try arguments.integer("lost_after_s", in: 1...(30 * 86_400))
+        } else if try arguments.string("retry_on") != nil || arguments.values["lost_after_s"] != nil {
+            throw ToolError("'retry_on' and 'lost_after_s' go with 'retry'")
+        }
         if let directory = try arguments.string("pull_to") {
             guard directory.hasPrefix("/") else { throw ToolError("'pull_to' must be an absolute path: \(directory)") }
             request.pullTo = directory

@@ -122,13 +122,13 @@ struct CappedLogScriptTests {
         #expect(gap.notice(cap: 10 << 20).hasPrefix("[p: 1000 bytes dropped here"))
         #expect(gap.noticeBytes(cap: nil, after: UInt8(ascii: "x")).first == 0x0A)
         #expect(gap.noticeBytes(cap: nil, after: 0x0A).first == UInt8(ascii: "["))
-        #expect(EndLine.parse("p-end 5000/10/1010 1 - - - - - -")?.gap == gap)
-        #expect(EndLine.parse("p-end 5000/1010/10 1 - - - - - -")?.gap == nil, "a gap must go forward")
+        #expect(EndLine.parse("p-end 5000/10/1010 1 - - - - - - -")?.gap == gap)
+        #expect(EndLine.parse("p-end 5000/1010/10 1 - - - - - - -")?.gap == nil, "a gap must go forward")
         // The capper dropped more after the size was measured (the log grew meanwhile): the
         // gap stands, and the log is at least that long. Dropping it made a reader sitting
         // at the old gap's end stop with "no byte past N could be read" (seen in CI).
-        let grown = EndLine.parse("p-end 5000/10/9000 1 - - - - - -")
+        let grown = EndLine.parse("p-end 5000/10/9000 1 - - - - - - -")
         #expect(grown?.gap == LogGap(from: 10, to: 9000) && grown?.logSize == 9000)
-        #expect(EndLine.parse("p-end 500/x/1010 1 - - - - - -")?.logSize == 500)
+        #expect(EndLine.parse("p-end 500/x/1010 1 - - - - - - -")?.logSize == 500)
     }
 }

@@ -110,3 +110,61 @@ struct ResultPatternTests {
         #expect(JobEngine.outermost(["out", "out/a.txt", "outer", "x/y", "x"]) == ["out", "outer", "x"])
     }
 }
+
+/// Retry policies as `--retry-on` writes them, and attempts as the wrapper records them.
+@Suite("Retry policies")
+struct RetryPolicyTests {
+    @Test func retryOnReadsLostFailedAndCodes() throws {
+        #expect(try RetryPolicy.parse(count: 2, on: nil) == RetryPolicy(count: 2, onLost: true))
+        let mixed = try RetryPolicy.parse(count: 3, on: "lost,137,failed")
+        #expect(mixed.onLost && mixed.onAnyFailure && mixed.onCodes == [137])
+        #expect(mixed.workerLine == "3 failed")
+        #expect(try RetryPolicy.parse(count: 1, on: "1, 3").workerLine == "1 1,3")
+        #expect(try RetryPolicy.parse(count: 1, on: "lost").workerLine == nil, "lost is the client's")
+        for (count, on) in [(0, "failed"), (101, "failed"), (1, "x"), (1, "0"), (1, "256"), (1, "")] {
+            #expect(throws: RemoteJobsError.self) { try RetryPolicy.parse(count: count, on: on) }
+        }
+    }
+
+    @Test func attemptsReadAsTheWrapperWritesThemAndNothingElse() {
+        let attempts = JobAttempt.parse("1:1700000000:1700000002:1:0,2:1700000003:1700000004:137:17,bad,3:x:1:1:1")
+        #expect(attempts.map(\.number) == [1, 2])
+        #expect(attempts.map(\.exitCode) == [1, 137])
+        #expect(attempts.map(\.logOffset) == [0, 17])
+        #expect(FactsFields.parse(["0", "0", "-", "-", "-", "-", "-", "1:1:2:3:0"]).attempts.count == 1)
+        #expect(FactsFields.parse(["0", "0", "-", "-", "-", "-", "-", "?"]).attempts.isEmpty)
+    }
+}
+
+/// When a waiting client starts a lost job again.
+@Suite("Lost jobs")
+struct LostJobTests {
+    static func record(_ status: JobStatus, retry: RetryPolicy?) -> JobRecord {
+        var record = JobRecord(id: "a", worker: "w", connection: "w", root: ".p", command: "true", cwd: "/")
+        record.status = status
+        record.retry = retry
+        return record
+    }
+
+    @Test func aLostJobWithRetriesLeftStartsAgainAndNoOtherDoes() {
+        let now = Date()
+        let policy = RetryPolicy(count: 1, onLost: true, lostAfter: 10)
+        #expect(JobEngine.shouldRelaunch(Self.record(.unknown(reason: "gone"), retry: policy), outOfReachSince: nil))
+        #expect(!JobEngine.shouldRelaunch(Self.record(.unknown(reason: "gone"), retry: nil), outOfReachSince: nil))
+        let failedOnly = RetryPolicy(count: 1, onLost: false, onAnyFailure: true)
+        #expect(
+            !JobEngine.shouldRelaunch(Self.record(.unknown(reason: "gone"), retry: failedOnly), outOfReachSince: nil))
+        var used = Self.record(.unknown(reason: "gone"), retry: policy)
+        used.attempts = [JobAttempt(number: 1, startedAt: now, endedAt: now, exitCode: 0, logOffset: 0)]
+        #expect(!JobEngine.shouldRelaunch(used, outOfReachSince: nil), "no retry left")
+        var replaced = Self.record(.unknown(reason: "gone"), retry: policy)
+        replaced.supersededBy = "b"
+        #expect(!JobEngine.shouldRelaunch(replaced, outOfReachSince: nil), "started again already")
+        let running = Self.record(.running, retry: policy)
+        #expect(!JobEngine.shouldRelaunch(running, outOfReachSince: now.addingTimeInterval(-5), now: now))
+        #expect(JobEngine.shouldRelaunch(running, outOfReachSince: now.addingTimeInterval(-11), now: now))
+        let patient = Self.record(.running, retry: RetryPolicy(count: 1))
+        #expect(!JobEngine.shouldRelaunch(patient, outOfReachSince: now.addingTimeInterval(-3600), now: now))
+        #expect(!JobEngine.shouldRelaunch(Self.record(.done(endedAt: now), retry: policy), outOfReachSince: nil))
+    }
+}

@@ -7,7 +7,7 @@ import Testing
 struct RemoteProtocolTests {
     @Test func controlLinesSurviveAnySplit() {
         let text =
-            "noise\np-end 1 1 - - - - - -\np-begin t0k\np-start 123 1700000000 abc-def\nerror\np-end 42 0 3 TERM 1700000005 - - -\n"
+            "noise\np-end 1 1 - - - - - - -\np-begin t0k\np-start 123 1700000000 abc-def\nerror\np-end 42 0 3 TERM 1700000005 - - - -\n"
         for split in 0...text.utf8.count {
             var lines = ControlLines(token: "t0k")
             let bytes = Array(text.utf8)
@@ -57,12 +57,12 @@ struct RemoteProtocolTests {
         }
         let garbageClock = StartLine.parse("p-start 42 garbage b")
         #expect(garbageClock?.pid == 42 && garbageClock?.startedAt == nil, "a job that started keeps its record")
-        #expect(EndLine.parse("p-end 1e9 0 0 - - - - -") == nil)
+        #expect(EndLine.parse("p-end 1e9 0 0 - - - - - -") == nil)
         #expect(EndLine.parse("p-end 10 0  - ") == nil)
     }
 
     @Test func reconcileAnswerParses() {
-        let facts = ReconcileScript.parse("boot b1\njob a 1 - - - - - -\njob b missing\njob c 0 0 - 17 - - -\n")
+        let facts = ReconcileScript.parse("boot b1\njob a 1 - - - - - - -\njob b missing\njob c 0 0 - 17 - - - -\n")
         #expect(facts?.bootID == "b1")
         #expect(facts?.jobs["a"] == JobFacts(exists: true, processAlive: true))
         #expect(facts?.jobs["b"] == JobFacts(exists: false))

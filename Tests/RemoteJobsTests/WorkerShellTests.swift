@@ -149,9 +149,9 @@ extension WorkerShellTests {
             var arguments: KeyValuePairs<String, String> { [:] }
             static let source = [
                 #"say_start 4242 1700000000 0c1d2e3f-aaaa-bbbb-cccc-0123456789ab"#, #"say_start 4243 "" """#,
-                #"end_line 10 "" "1 - - - - - -" >&2"#,
-                #"end_line 5000 /4096/8192 "0 3 TERM 1700000001 full - 1700000000" >&2"#,
-                #"end_line 0 "" "1 - - - - $(printf "PENDING:Priority\037x") -" >&2"#, #"missing_line >&2"#,
+                #"end_line 10 "" "1 - - - - - - -" >&2"#,
+                #"end_line 5000 /4096/8192 "0 3 TERM 1700000001 full - 1700000000 -" >&2"#,
+                #"end_line 0 "" "1 - - - - $(printf "PENDING:Priority\037x") - -" >&2"#, #"missing_line >&2"#,
                 #"say_slurm 123_4"#, "say_queued", #"say_state "$(printf "QUEUED:position\0371")""#,
                 "say_alive",
             ].joined(separator: "; ")
@@ -163,7 +163,7 @@ extension WorkerShellTests {
         #expect(run.control.jobMissing)
         var control = ControlLines(token: nil)
         let lines: [String] = [
-            "p-start 4242 1700000000 b", "p-end 5000/4096/8192 0 3 TERM 1700000001 full - 1700000000",
+            "p-start 4242 1700000000 b", "p-end 5000/4096/8192 0 3 TERM 1700000001 full - 1700000000 -",
             "p-slurm 123_4", "p-queued", "p-state PENDING:Priority", "p-alive", "p-end missing",
         ]
         let events = control.feed(Array(lines.joined(separator: "\n").utf8) + [0x0A])

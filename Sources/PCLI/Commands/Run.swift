@@ -189,6 +189,26 @@ struct Run: AsyncParsableCommand {
         help: ArgumentHelp("With --pull: the directory to put results under instead of ./p-results.", valueName: "dir"))
     var pullTo: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Run the job again, up to N more times, when it ends as --retry-on says (1 s, then doubling, at most 30 s apart). Exit codes are retried on the worker, with no client; each attempt's times, exit code and log offset are in `p ls --json`.",
+            valueName: "n"))
+    var retry: Int?
+
+    @Option(
+        name: .customLong("retry-on"),
+        help: ArgumentHelp(
+            "What is retried, comma-separated: failed (any non-zero exit code), exit codes (1,137), lost (the job vanished: its worker rebooted, its files are gone). Default: lost.",
+            valueName: "when"))
+    var retryOn: String?
+
+    @Option(
+        name: .customLong("lost-after"),
+        help: ArgumentHelp(
+            "With --retry-on lost: count the job lost when its worker stays out of reach this long (90s, 5m) while p wait waits for it, and start it again (on another worker of its @label). It may then run twice, should the worker come back. Default: only a job its worker says is gone counts.",
+            valueName: "duration"))
+    var lostAfter: DurationArgument?
+
     @Argument(parsing: .postTerminator, help: "The command, after `--`.")
     var command: [String] = []
 
@@ -212,6 +232,16 @@ struct Run: AsyncParsableCommand {
         }
         if let cap, cap < 1 { throw ValidationError("--cap must be at least 1.") }
         if pullTo != nil && pull.isEmpty { throw ValidationError("--pull-to goes with --pull.") }
+        if retryOn != nil && retry == nil { throw ValidationError("--retry-on goes with --retry N.") }
+        if lostAfter != nil {
+            let onLost = retry != nil && (retryOn.map { $0.split(separator: ",").contains("lost") } ?? true)
+            if !onLost { throw ValidationError("--lost-after goes with --retry N (and lost among --retry-on).") }
+        }
+        do {
+            _ = try retry.map { try RetryPolicy.parse(count: $0, on: retryOn) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
         do {
             try JobRequest.checkPullPatterns(pull)
         } catch {
@@ -256,6 +286,8 @@ struct Run: AsyncParsableCommand {
         asked.separateStderr = separateStderr
         asked.maxLog = maxLog
         asked.pull = pull
+        asked.retry = try retry.map { try RetryPolicy.parse(count: $0, on: retryOn) }
+        asked.retry?.lostAfter = lostAfter.map { max(1, $0.duration.wholeSecondsRoundedUp) }
         asked.pullTo = try pullTo.map { try Self.absoluteDirectory($0, mustExist: false) }
         let jobArray = try readArray()
         return try await EngineFactory.withEngine(onRoute: Report.route(verbose)) { engine in

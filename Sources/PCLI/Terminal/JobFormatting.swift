@@ -54,8 +54,9 @@ enum JobFormatting {
                 continue
             }
             let status =
-                record.status.isRunning && unreachable.contains(record.worker)
-                ? "unreachable" : record.status.display
+                (record.status.isRunning && unreachable.contains(record.worker)
+                    ? "unreachable" : record.status.display)
+                + (record.attempts.isEmpty ? "" : " (attempt \(record.attempts.count + 1))")
             rows.append([
                 name(record), record.worker, abbreviate(record.cwd, home: home),
                 oneLine(String(record.command.prefix(commandWidth + 1))), status,

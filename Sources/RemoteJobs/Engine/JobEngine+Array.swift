@@ -121,6 +121,7 @@ extension JobEngine {
         if let maxLog { try JobRequest.checkMaxLog(maxLog) }
         var records: [JobRecord] = []
         var launches: [LaunchArrayScript.Element] = []
+        var environments: [(String, [[String]])] = []
         for element in elements {
             let command = JobArray.command(request.command, for: element)
             try JobRequest.checkCommand(command)
@@ -134,6 +135,9 @@ extension JobEngine {
             record.array = ArrayMembership(id: arrayID, index: element.index, command: request.command)
             record.pull = request.pull
             record.resultsDirectory = Self.resultsDirectory(for: record, request: request)
+            record.retry = request.retry
+            record.synced = plan != nil
+            record.placement = request.worker.flatMap { $0.hasPrefix("@") ? $0 : nil }
             var elementRequest = request
             elementRequest.environment += JobArray.environment(for: element, arrayID: arrayID)
             var script = LaunchScript(
@@ -143,8 +147,12 @@ extension JobEngine {
                 prepared: plan != nil, command: command, slots: worker.slots, once: false,
                 separateStderr: request.separateStderr, onEnd: request.onEnd, maxLog: maxLog)
             script.group = (arrayID, cap)
+            script.retry = request.retry?.workerLine
             records.append(record)
             launches.append(LaunchArrayScript.Element(id: record.id, launch: script))
+            if let retry = request.retry, retry.onLost {
+                environments.append((record.id, elementRequest.environment.map { [$0.key, $0.value] }))
+            }
         }
         // Every element's runner is the same, the one the longest command needs.
         if let longest = launches.map(\.launch.command).max(by: { $0.utf8.count < $1.utf8.count }) {
@@ -153,7 +161,14 @@ extension JobEngine {
         }
         let store = self.records
         let made = records
-        try await BlockingWork.run { for record in made { try store.save(record) } }
+        let kept = environments
+        try await BlockingWork.run {
+            for record in made { try store.save(record) }
+            // A relaunch on another worker needs the variables again: kept here, 0600.
+            for (id, environment) in kept {
+                try store.saveEnvironment(Array(try JSONEncoder().encode(environment)), of: id)
+            }
+        }
         let link = try link(worker)
         let first = records[0]
         do {
@@ -237,7 +252,8 @@ extension JobEngine {
         let wanted = prefix.lowercased()
         let store = records
         let all = await BlockingWork.run { store.loadAll().records }
-        let matching = all.filter { $0.array?.id.hasPrefix(wanted) ?? false }
+        // A lost element started again counts as the job that replaced it.
+        let matching = all.filter { ($0.array?.id.hasPrefix(wanted) ?? false) && $0.supersededBy == nil }
         let arrays = Set(matching.compactMap { $0.array?.id })
         guard arrays.count <= 1 else {
             throw RemoteJobsError.ambiguousJob(prefix: prefix, candidates: arrays.sorted())
@@ -262,31 +278,54 @@ extension JobEngine {
     /// Waits until every job in `records` (an array's elements, say) has ended, asking each
     /// worker about its jobs in one exec every `interval` (which also moves its queue), not
     /// one exec per job; `onEnd` is called as each ends. A job whose end is unknown is asked
-    /// about once more, as `wait(_:)` does.
-    /// - Returns: the records, ended, in the order given.
+    /// about once more, as `wait(_:)` does. A lost job with retries left for it
+    /// (`RetryPolicy.onLost`) is started again (`relaunch`) and the wait follows the new job
+    /// in its place; a worker out of reach ends the wait (its jobs run on), unless every job
+    /// of it may be counted lost after a while (`lostAfter`), until then.
+    /// - Returns: the records, ended, in the order given (a relaunched job's in its place).
     public func waitForAll(
         _ records: [JobRecord], interval: Duration = .milliseconds(500),
         onEnd: @escaping @Sendable (JobRecord) -> Void = { _ in }
     ) async throws -> [JobRecord] {
+        // Each job of `records` by its id, and the id of the job that stands for it now.
         var current = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var standsFor = Dictionary(records.map { ($0.id, $0.id) }, uniquingKeysWith: { first, _ in first })
         var pending = records.filter(\.status.mayChange)
         for record in records where !record.status.mayChange { onEnd(record) }
         var firstLook = true
+        var outOfReach: [String: Date] = [:]
         while !pending.isEmpty {
             var settled: [JobRecord] = []
             for record in pending { settled.append(try await waitForPreparation(record)) }
             let (updated, unreachable) = await reconcileRunning(settled.filter(\.status.isOnWorker))
-            // As `wait(_:)`: a worker out of reach ends the wait (its jobs run on).
-            if let (_, failure) = unreachable.min(by: { $0.key < $1.key }) { throw failure }
+            let now = Date()
+            for worker in unreachable.keys where outOfReach[worker] == nil { outOfReach[worker] = now }
+            for worker in outOfReach.keys where unreachable[worker] == nil { outOfReach[worker] = nil }
             var still: [JobRecord] = []
             for record in updated + settled.filter({ !$0.status.isOnWorker }) {
-                current[record.id] = record
+                let original = standsFor[record.id] ?? record.id
+                if Self.shouldRelaunch(record, outOfReachSince: outOfReach[record.worker], now: now) {
+                    let replacement = try await relaunch(record, now: now)
+                    standsFor[replacement.id] = original
+                    current[original] = replacement
+                    still.append(replacement)
+                    continue
+                }
+                current[original] = record
                 // Unknown after a first look: as good as ended (an unreachable worker keeps
                 // its jobs running, not unknown).
                 if record.status.isActive || (firstLook && record.status.mayChange) {
                     still.append(record)
                 } else {
                     onEnd(record)
+                }
+            }
+            // As `wait(_:)`: a worker out of reach ends the wait (its jobs run on), unless
+            // each of its jobs still waiting may be counted lost after a while.
+            for (worker, failure) in unreachable.sorted(by: { $0.key < $1.key }) {
+                let waiting = still.filter { $0.worker == worker && $0.status.isRunning }
+                if waiting.contains(where: { !($0.retry?.onLost ?? false) || $0.retry?.lostAfter == nil }) {
+                    throw failure
                 }
             }
             firstLook = false

@@ -134,6 +134,10 @@ extension JobEngine {
         if let cap = record.maxLog { try JobRequest.checkMaxLog(cap) }
         record.pull = request.pull
         record.resultsDirectory = Self.resultsDirectory(for: record, request: request)
+        record.retry = request.retry
+        record.synced = request.syncDirectory != nil
+        record.placement = request.worker.flatMap { $0.hasPrefix("@") ? $0 : nil }
+        if let lost = request.relaunchOf { Self.carryOver(from: lost, to: &record) }
         var script = LaunchScript(
             root: worker.remoteRoot, jobID: record.id, cwd: request.cwd, workerName: worker.name,
             environmentFile: request.environmentFile, timeoutSeconds: record.timeoutSeconds,
@@ -143,6 +147,11 @@ extension JobEngine {
             slots: worker.kind.queuesItself ? worker.slots : nil,
             gpus: worker.kind.queuesItself ? try request.gpuCount : 0, once: request.clientKey != nil,
             separateStderr: request.separateStderr, onEnd: request.onEnd, maxLog: record.maxLog)
+        script.retry = request.retry.flatMap { policy in
+            var left = policy
+            left.count -= record.priorAttempts
+            return left.count > 0 ? left.workerLine : nil
+        }
         let link = try link(worker)
         // Plan the copy before touching the network: an unreadable file stops the job here.
         var plan: SyncPlanner.Plan?
@@ -172,6 +181,11 @@ extension JobEngine {
             }
         } else {
             try await createRecord(record)
+        }
+        if let retry = request.retry, retry.onLost {
+            // A relaunch on another worker needs the variables again: kept here, 0600.
+            let environment = try JSONEncoder().encode(request.environment.map { [$0.key, $0.value] })
+            try records.saveEnvironment(Array(environment), of: record.id)
         }
         if !dependencies.isEmpty {
             // Read again now that this job's record names them, so a prune from here on

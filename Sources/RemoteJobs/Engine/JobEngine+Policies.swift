@@ -27,18 +27,29 @@ extension JobEngine {
     ) async throws -> JobWaitOutcome {
         var loaded: [JobRecord] = []
         for id in ids {
-            for record in try await jobs(named: id) where !loaded.contains(where: { $0.id == record.id }) {
-                loaded.append(record)
+            for var record in try await jobs(named: id) {
+                // A lost job started again: the job in its place.
+                var hops = 0
+                while let next = record.supersededBy, hops < 100, let replacement = try? await loadRecord(next) {
+                    record = replacement
+                    hops += 1
+                }
+                if !loaded.contains(where: { $0.id == record.id }) { loaded.append(record) }
             }
         }
         let records = loaded
         let seen = EndedJobs()
-        if records.count > Self.separateWaitsUpTo {
-            _ = try await withTimeLimit(timeout) {
+        // Lost jobs are started again from the wait that asks each worker about its jobs.
+        if records.count > Self.separateWaitsUpTo || records.contains(where: { $0.retry?.onLost ?? false }) {
+            let finals = try await withTimeLimit(timeout) {
                 try await self.waitForAll(records) { record in
                     seen.add(record)
                     onEnd(record)
                 }
+            }
+            if let finals {
+                let failure = finals.lazy.compactMap(\.status.reportedExitCode).first { $0 != 0 }
+                return JobWaitOutcome(ended: finals, stillRunning: [], exitCode: failure ?? 0)
             }
             return Self.outcome(of: records, ended: seen.byID)
         }

@@ -70,6 +70,12 @@ public struct JobRequest: Sendable, Equatable {
     /// job's results land in a directory named by its id (an array's element's in
     /// `ARRAY/INDEX`); nil: `p-results` in `cwd`.
     public var pullTo: String?
+    /// When the job runs again (`--retry`, `--retry-on`): exit codes are retried on the
+    /// worker by the job's wrapper; see `RetryPolicy`.
+    public var retry: RetryPolicy?
+    /// The lost job this request starts again (`JobEngine.relaunch`): its array membership,
+    /// results, retry policy and attempts carry over.
+    var relaunchOf: JobRecord?
 
     /// A request.
     public init(
@@ -109,6 +115,7 @@ public struct JobRequest: Sendable, Equatable {
             && lhs.submitter == rhs.submitter && lhs.id == rhs.id && lhs.slurm == rhs.slurm
             && lhs.after == rhs.after && lhs.afterAnyOutcome == rhs.afterAnyOutcome
             && lhs.clientKey == rhs.clientKey && lhs.pull == rhs.pull && lhs.pullTo == rhs.pullTo
+            && lhs.retry == rhs.retry
             && lhs.environment.map { [$0.key, $0.value] } == rhs.environment.map { [$0.key, $0.value] }
     }
 

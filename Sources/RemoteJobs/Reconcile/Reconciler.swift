@@ -45,6 +45,20 @@ enum Reconciler {
             // Queued jobs start when the worker's queue or Slurm says: the wrapper notes it.
             updated.startedAt = record.clientTime(ofWorkerTime: started)
         }
+        if let attempts = facts.jobs[record.id]?.attempts, !attempts.isEmpty {
+            // Retried by its wrapper: the worker's times on the client's clock, after the
+            // attempts of the jobs this one replaced.
+            let prior = record.priorAttempts
+            updated.attempts =
+                Array(record.attempts.prefix(prior))
+                + attempts.map { attempt in
+                    var shifted = attempt
+                    shifted.number += prior
+                    shifted.startedAt = record.clientTime(ofWorkerTime: attempt.startedAt)
+                    shifted.endedAt = record.clientTime(ofWorkerTime: attempt.endedAt)
+                    return shifted
+                }
+        }
         return updated
     }
 

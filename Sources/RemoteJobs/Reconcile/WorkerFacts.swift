@@ -72,14 +72,17 @@ struct JobFacts: Sendable, Equatable {
     var scheduler: SchedulerFacts?
     /// For a Slurm job: when it started on its node (the worker's clock); nil while queued.
     var startedAt: Date?
+    /// For a job with `--retry`: its ended attempts before the last (`J/attempts`).
+    var attempts: [JobAttempt] = []
 
     /// Facts of a job.
     init(
         exists: Bool, exitCode: Int32? = nil, stoppedBy: String? = nil, endedAt: Date? = nil,
         processAlive: Bool = false,
         exitCodeUnreadable: Bool = false, diskFull: Bool = false, scheduler: SchedulerFacts? = nil,
-        startedAt: Date? = nil
+        startedAt: Date? = nil, attempts: [JobAttempt] = []
     ) {
+        self.attempts = attempts
         self.startedAt = startedAt
         self.scheduler = scheduler
         self.exitCodeUnreadable = exitCodeUnreadable

@@ -77,6 +77,21 @@ public struct JobRecord: Sendable, Equatable {
     public var resultsDirectory: String?
     /// Whether its results were brought back once it ended (`JobEngine.pullResults`).
     public var resultsPulled = false
+    /// When it runs again (`JobRequest.retry`), if it does.
+    public var retry: RetryPolicy?
+    /// Its ended attempts before the last, for a job that was retried (the last attempt is
+    /// the job's own status, times and exit code).
+    public var attempts: [JobAttempt] = []
+    /// The label it was placed by (`@gpu`), so a relaunch of a lost job is placed again.
+    public var placement: String?
+    /// Whether its directory (`cwd`) was synced into its work directory.
+    public var synced = false
+    /// For a job found lost and started again (`RetryPolicy.onLost`): the job that runs in
+    /// its place (which `p wait` follows, and an array counts instead).
+    public var supersededBy: String?
+    /// How many of `attempts` were made before this job (attempts of jobs it replaced); the
+    /// rest are its own wrapper's retries.
+    public var priorAttempts = 0
 
     /// A record.
     public init(
@@ -165,6 +180,9 @@ extension JobRecord: Codable {
         case pull
         case resultsDirectory = "results_directory"
         case resultsPulled = "results_pulled"
+        case retry, attempts, placement, synced
+        case supersededBy = "superseded_by"
+        case priorAttempts = "prior_attempts"
     }
 
     /// Reads a record; the status and its data are checked (a failed job needs its code).
@@ -194,6 +212,12 @@ extension JobRecord: Codable {
         pull = try c.decodeIfPresent([String].self, forKey: .pull) ?? []
         resultsDirectory = try c.decodeIfPresent(String.self, forKey: .resultsDirectory)
         resultsPulled = try c.decodeIfPresent(Bool.self, forKey: .resultsPulled) ?? false
+        retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry)
+        attempts = try c.decodeIfPresent([JobAttempt].self, forKey: .attempts) ?? []
+        placement = try c.decodeIfPresent(String.self, forKey: .placement)
+        synced = try c.decodeIfPresent(Bool.self, forKey: .synced) ?? false
+        supersededBy = try c.decodeIfPresent(String.self, forKey: .supersededBy)
+        priorAttempts = try c.decodeIfPresent(Int.self, forKey: .priorAttempts) ?? 0
         if let arrayID = try c.decodeIfPresent(String.self, forKey: .arrayID) {
             array = ArrayMembership(
                 id: arrayID, index: try c.decode(Int.self, forKey: .arrayIndex),
@@ -266,6 +290,12 @@ extension JobRecord: Codable {
         if !pull.isEmpty { try c.encode(pull, forKey: .pull) }
         try c.encodeIfPresent(resultsDirectory, forKey: .resultsDirectory)
         if resultsPulled { try c.encode(true, forKey: .resultsPulled) }
+        try c.encodeIfPresent(retry, forKey: .retry)
+        if !attempts.isEmpty { try c.encode(attempts, forKey: .attempts) }
+        try c.encodeIfPresent(placement, forKey: .placement)
+        if synced { try c.encode(true, forKey: .synced) }
+        try c.encodeIfPresent(supersededBy, forKey: .supersededBy)
+        if priorAttempts > 0 { try c.encode(priorAttempts, forKey: .priorAttempts) }
         if let array {
             try c.encode(array.id, forKey: .arrayID)
             try c.encode(array.index, forKey: .arrayIndex)

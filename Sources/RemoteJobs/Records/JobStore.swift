@@ -107,7 +107,22 @@ struct JobStore: Sendable {
         if unlink(path(of: id)) != 0 && errno != ENOENT {
             throw .localFile(path: path(of: id), action: "remove", errno: errno)
         }
+        unlink(environmentPath(of: id))
     }
+
+    /// Keeps the variables of a job that may be launched again (`--retry-on lost`), in
+    /// `<id>.env`, mode 0600 as the record's directory is 0700: a relaunch on another worker
+    /// needs them, and they never go on a command line. Removed with the record.
+    func saveEnvironment(_ bytes: [UInt8], of id: String) throws(RemoteJobsError) {
+        try AtomicFile.write(bytes, to: environmentPath(of: id))
+    }
+
+    /// The variables `saveEnvironment` kept for `id` (the `env` file's lines), if any.
+    func environment(of id: String) -> [UInt8]? {
+        (try? LocalFile.contents(of: environmentPath(of: id))) ?? nil
+    }
+
+    private func environmentPath(of id: String) -> String { directory + "/" + id + ".env" }
 
     /// Removes the record of a job that ran, leaving, for a job submitted with a client
     /// key, a tombstone (`<id>.removed`, the request it was submitted with): a key names
@@ -174,7 +189,7 @@ struct JobStore: Sendable {
         guard array.count >= 4, array.allSatisfy({ $0.isHexDigit || $0 == "-" }), let number = Int(index) else {
             throw .invalidJobID(written)
         }
-        let members = loadAll().records.filter { $0.array?.id.hasPrefix(array) ?? false }
+        let members = loadAll().records.filter { ($0.array?.id.hasPrefix(array) ?? false) && $0.supersededBy == nil }
         let arrays = Set(members.compactMap { $0.array?.id })
         guard arrays.count <= 1 else { throw .ambiguousJob(prefix: array, candidates: arrays.sorted()) }
         guard let element = members.first(where: { $0.array?.index == number }) else {

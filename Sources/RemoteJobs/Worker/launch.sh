@@ -21,7 +21,7 @@
 # then gone). Exit codes: those of lib/job-files.sh; 92 (neither setsid nor perl), 93
 # (the job did not start), 96 (too few free GPUs).
 # The arguments (lib/args.sh).
-: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}" "${group=}" "${spare=}" "${spare_drop=}" "${spare_need=}"
+: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${retry=}" "${wrapper=}" "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}" "${timeout=}" "${grace=}" "${follow=}" "${runner=}" "${slots=}" "${after=}" "${kick=}" "${gpus=}" "${group=}" "${spare=}" "${spare_drop=}" "${spare_need=}"
 . lib/job.sh
 . lib/queue.sh
 . lib/gpus.sh

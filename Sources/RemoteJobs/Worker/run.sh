@@ -23,7 +23,8 @@
 # how p's own steps run. SHLVL is unset for the command, as under sshd, so bash counts
 # itself a first-level shell and reads ~/.bashrc as it does for ssh.
 #
-# The command's output is appended to the log, and its exact status (128+N for signal N)
+# The command's output is appended to the log (every attempt's, with --retry: below), and
+# its exact status (128+N for signal N)
 # recorded atomically; when the disk is too full to write it, an empty marker exit.N
 # carries it in its name. The wrapper's own stdout and stderr go nowhere, and the log
 # redirection is made in a subshell that execs the command (dash prints "Killed" on the
@@ -153,27 +154,56 @@ perl)
 env) set -- "$(command -v env)" --default-signal "$S" "$@" ;;
 *) set -- "$S" "$@" ;;
 esac
-if [ -f "$J/stderr.log" ]; then
-	(
-		umask "$U"
-		unset SHLVL
-		# shellcheck source=/dev/null # the job's variables
-		if [ $L = 1 ] && [ -f "$J/env" ]; then . "$J/env"; fi
-		exec "$@" </dev/null >>"$J/output.log" 2>>"$J/stderr.log"
-	)
-	c=$?
-else
-	(
-		umask "$U"
-		unset SHLVL
-		# shellcheck source=/dev/null # the job's variables
-		if [ $L = 1 ] && [ -f "$J/env" ]; then . "$J/env"; fi
-		exec "$@" </dev/null >>"$J/output.log" 2>&1
-	)
-	c=$?
-fi
+# Retries (J/retry: "MAX failed" or "MAX CODE,CODE,..."): while the command ends as the
+# policy says (any failure, or one of the codes), was not stopped, and fewer than MAX
+# retries ran, it runs again after a backoff (1 s, doubling, at most 30 s), appending to
+# the same log. Each ended attempt is added to J/attempts, one line of
+# "N:STARTED:ENDED:CODE:OFFSET" entries separated by commas (OFFSET: where its output
+# begins in the log); the last attempt is the job's own (its exit code, its end).
+M=0
+Y=
+if [ -f "$J/retry" ]; then read -r M Y <"$J/retry"; fi
+case $M in "" | *[!0-9]*) M=0 ;; esac
+A=1
+while :; do
+	K=$(date +%s)
+	fsize "$J/output.log"
+	O=$fz
+	if [ -f "$J/stderr.log" ]; then
+		(
+			umask "$U"
+			unset SHLVL
+			# shellcheck source=/dev/null # the job's variables
+			if [ $L = 1 ] && [ -f "$J/env" ]; then . "$J/env"; fi
+			exec "$@" </dev/null >>"$J/output.log" 2>>"$J/stderr.log"
+		)
+		c=$?
+	else
+		(
+			umask "$U"
+			unset SHLVL
+			# shellcheck source=/dev/null # the job's variables
+			if [ $L = 1 ] && [ -f "$J/env" ]; then . "$J/env"; fi
+			exec "$@" </dev/null >>"$J/output.log" 2>&1
+		)
+		c=$?
+	fi
+	if [ $A -gt "$M" ] || [ -f "$J/stopped" ]; then break; fi
+	case $Y in
+	failed) if [ "$c" = 0 ]; then break; fi ;;
+	*) case ",$Y," in *",$c,"*) ;; *) break ;; esac ;;
+	esac
+	V=$A:$K:$(date +%s):$c:$O
+	if [ -f "$J/attempts" ]; then read -r Z <"$J/attempts" && V=$Z,$V; fi
+	echo "$V" >"$J/attempts.tmp" && mv -f "$J/attempts.tmp" "$J/attempts"
+	Z=$((1 << (A - 1)))
+	if [ $Z -gt 30 ]; then Z=30; fi
+	sleep $Z
+	if [ -f "$J/stopped" ]; then break; fi
+	A=$((A + 1))
+done
 date +%s >"$J/ended_at"
-if echo $c >"$J/exitcode.tmp" && [ -s "$J/exitcode.tmp" ] && mv -f "$J/exitcode.tmp" "$J/exitcode"; then
+if echo "$c" >"$J/exitcode.tmp" && [ -s "$J/exitcode.tmp" ] && mv -f "$J/exitcode.tmp" "$J/exitcode"; then
 	:
 else
 	rm -f "$J/exitcode.tmp"

@@ -51,12 +51,15 @@ struct LaunchScript: WorkerScript {
     /// How the wrapper runs the command, when not as `runner(for:)` decides for this one
     /// (the elements of an array share the runner their longest command needs).
     var runnerOverride: String? = nil
+    /// What the job's wrapper retries (`RetryPolicy.workerLine`), if anything.
+    var retry: String? = nil
 
     var arguments: KeyValuePairs<String, String> {
         [
             "root": root, "id": jobID, "workdir": workdirName, "prepared": prepared ? "1" : "0",
             "once": once ? "1" : "0",
-            "separate_stderr": separateStderr ? "1" : "0", "max_log": "\(maxLog ?? 0)", "wrapper": Self.wrapper,
+            "separate_stderr": separateStderr ? "1" : "0", "max_log": "\(maxLog ?? 0)", "retry": retry ?? "",
+            "wrapper": Self.wrapper,
             "cwd_length": "\(cwd.utf8.count)", "worker_length": "\(workerName.utf8.count)",
             "env_length": "\(environmentFile.count)", "on_end_length": "\((onEnd ?? "").utf8.count)",
             "command_length": "\(command.utf8.count)", "timeout": "\(timeoutSeconds ?? 0)", "grace": "\(graceSeconds)",

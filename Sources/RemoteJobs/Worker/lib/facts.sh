@@ -79,8 +79,9 @@ qr() {
 	fi
 }
 
-# facts: prints the job's facts (JobFacts), seven fields: "alive exitcode stopped ended_at
-# disk slurm started_at". "-" is an absent file, "?" content that is not what p writes
+# facts: prints the job's facts (JobFacts), eight fields: "alive exitcode stopped ended_at
+# disk slurm started_at attempts" (attempts: the ended attempts of a job with --retry,
+# as J/attempts holds them). "-" is an absent file, "?" content that is not what p writes
 # there. The exit code comes from the wrapper's exit.N marker, with "full" as the disk
 # field, when the disk was full as the job ended. The Slurm field is Q for a Slurm job; for
 # a job waiting in the worker's queue (which is alive) QUEUED:position N[, after IDS]
@@ -151,5 +152,10 @@ facts() {
 		read -r b <"$J/started_at"
 		case $b in "" | *[!0-9]*) b="?" ;; esac
 	fi
-	printf "%s %s %s %s %s %s %s" $a "$x" "$s" "$e" $d "$Q" "$b"
+	Y=-
+	if [ -f "$J/attempts" ]; then
+		read -r Y <"$J/attempts"
+		case $Y in "" | *[!0-9:,]*) Y="?" ;; esac
+	fi
+	printf "%s %s %s %s %s %s %s %s" $a "$x" "$s" "$e" $d "$Q" "$b" "$Y"
 }

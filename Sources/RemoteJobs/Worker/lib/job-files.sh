@@ -9,7 +9,9 @@
 # Arguments: root, id, workdir (the work directory's name under R/workdirs), prepared (1:
 # synced or claimed before, so its directories must still exist), once (1: a client
 # key's job, which must never start twice), separate_stderr (1: the command's stderr
-# goes to stderr.log), max_log (the cap in bytes, 0 for none), wrapper (the text of
+# goes to stderr.log), max_log (the cap in bytes, 0 for none), retry ("MAX failed" or
+# "MAX CODE,CODE...": the retries the wrapper makes, written to J/retry; empty for none),
+# wrapper (the text of
 # run.sh), and the lengths of what stdin holds, in this order: cwd_length, worker_length,
 # env_length, on_end_length, command_length (the command is what remains).
 #
@@ -23,7 +25,7 @@
 . lib/capped.sh
 
 # Its arguments (lib/args.sh), those of the programs that include it.
-: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${wrapper=}"
+: "${root=}" "${id=}" "${workdir=}" "${prepared=}" "${once=}" "${separate_stderr=}" "${max_log=}" "${retry=}" "${wrapper=}"
 : "${cwd_length=}" "${worker_length=}" "${env_length=}" "${on_end_length=}" "${command_length=}"
 trap "" PIPE
 m=$(umask)
@@ -98,6 +100,7 @@ else
 	mv -f "$J/cmd.new" "$J/cmd" || fail 91
 fi
 printf "#!/bin/sh\n%s\n" "$wrapper" >"$J/run" || fail 91
+if [ -n "$retry" ]; then echo "$retry" >"$J/retry" || fail 91; fi
 : >"$J/output.log" || fail 91
 if [ "$separate_stderr" = 1 ]; then : >"$J/stderr.log" || fail 91; fi
 cat /proc/sys/kernel/random/boot_id >"$J/boot_id" 2>/dev/null || rm -f "$J/boot_id"
