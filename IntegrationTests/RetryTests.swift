@@ -106,13 +106,38 @@ struct RetryTests {
             #expect(element.worker == "box", "finished on the worker that answers")
         }
         let moved = elements.filter { !$0.attempts.isEmpty }
-        #expect(!moved.isEmpty && moved.allSatisfy { $0.attempts.first?.lostWorker == "far" }, "\(moved)")
+        #expect(
+            !moved.isEmpty
+                && moved.allSatisfy { $0.attempts.first?.worker == "far" && $0.attempts.first?.lost == true },
+            "\(moved)")
         let superseded = world.records.loadAll().records.filter { $0.supersededBy != nil }
         #expect(superseded.count == moved.count)
         #expect(superseded.allSatisfy { $0.worker == "far" })
         // Every element's record is one: `ARRAY:INDEX` names the one that ran to the end.
         let logs = try await world.p("logs", "\(arrayID.prefix(8)):2")
         #expect(logs.stdoutText.hasPrefix("ran 3 on "), "\(logs.stdoutText)")
+    }
+
+    @Test func anArraysFailedElementsRunAgainAloneWithRetryFailed() async throws {
+        let world = try await JobWorld.make()
+        let flag = world.directory + "/flag"
+        let first = try await world.p("-n", "--each", "a", "b", "c", "--", "[ {} != b ] || [ -f '\(flag)' ]")
+        #expect(first.status == 1, "\(first.stderr)")
+        let arrayID = try #require(world.records.loadAll().records.first?.array?.id)
+        let before = world.records.loadAll().records.filter { $0.array?.id == arrayID }
+        FileManager.default.createFile(atPath: flag, contents: nil)
+        let again = try await world.p("-n", "--retry-failed", String(arrayID.prefix(8)))
+        #expect(again.status == 0, "\(again.stdoutText) \(again.stderr)")
+        #expect(again.stdoutText.split(separator: "\n") == ["\(arrayID.prefix(8)):2  done"], "\(again.stdoutText)")
+        let after = world.records.loadAll().records.filter { $0.array?.id == arrayID }
+        #expect(after.count == 4, "the three and the one run again")
+        let b = try #require(after.first { $0.array?.index == 2 && $0.supersededBy == nil })
+        let oldB = try #require(before.first { $0.array?.index == 2 })
+        #expect(b.attempts.first?.job == oldB.id && b.attempts.first?.exitCode == 1, "\(b.attempts)")
+        let listed = try await world.p("ls", "-a")
+        #expect(listed.stdoutText.contains("[3]") && listed.stdoutText.contains("3 done"), "\(listed.stdoutText)")
+        let none = try await world.p("-n", "--retry-failed", String(arrayID.prefix(8)))
+        #expect(none.status == 1 && none.stderr.contains("No element of array"), "\(none.stderr)")
     }
 
     @Test func badRetryOptionsAreRefused() async throws {

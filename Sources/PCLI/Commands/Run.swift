@@ -168,6 +168,13 @@ struct Run: AsyncParsableCommand {
     var each: [String] = []
 
     @Option(
+        name: .customLong("retry-failed"),
+        help: ArgumentHelp(
+            "Run again the elements of this array that failed, were stopped or were lost, as elements of the same array (its command; give its variables, directory and options again). On the label it was placed by unless you name workers.",
+            valueName: "array"))
+    var retryFailed: String?
+
+    @Option(
         name: .customLong("each-from"),
         help: ArgumentHelp("As --each, with the words read from a file, one per line.", valueName: "file"))
     var eachFrom: String?
@@ -213,8 +220,15 @@ struct Run: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        guard !command.isEmpty, !command.joined().trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw ValidationError("Give the command to run after `--`, for example: p -- make test")
+        if retryFailed != nil {
+            if !command.isEmpty { throw ValidationError("--retry-failed runs the array's own command: give none.") }
+            if array != nil || !each.isEmpty || eachFrom != nil {
+                throw ValidationError("--retry-failed takes the array's elements: no --array, --each or --each-from.")
+            }
+        } else {
+            guard !command.isEmpty, !command.joined().trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("Give the command to run after `--`, for example: p -- make test")
+            }
         }
         if wait && !reuseWorkdir {
             throw ValidationError("--wait only applies with --reuse-workdir.")
@@ -247,7 +261,7 @@ struct Run: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        if cap != nil && each.isEmpty && eachFrom == nil {
+        if cap != nil && each.isEmpty && eachFrom == nil && retryFailed == nil {
             throw ValidationError("--cap goes with --each or --each-from (with --array, write 1-50%4).")
         }
         if after != nil && afterAny != nil { throw ValidationError("Give --after or --after-any, not both.") }
@@ -319,6 +333,10 @@ struct Run: AsyncParsableCommand {
             if let jobArray {
                 return try await runArray(
                     jobArray, request: request, engine: engine, observer: observer, progress: progress)
+            }
+            if let retryFailed {
+                return try await runArray(
+                    retrying: retryFailed, request: request, engine: engine, observer: observer, progress: progress)
             }
             if detach {
                 do {

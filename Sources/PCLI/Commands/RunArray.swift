@@ -21,12 +21,18 @@ extension Run {
     /// a line per element as it ends, exit 0 only when all succeeded, else the first
     /// failure's code (by index) with the failed elements named. Ctrl+C detaches.
     func runArray(
-        _ array: JobArray, request: JobRequest, engine: JobEngine, observer: SyncObserver, progress: ProgressLine
+        _ array: JobArray? = nil, retrying failedOf: String? = nil, request: JobRequest, engine: JobEngine,
+        observer: SyncObserver, progress: ProgressLine
     ) async throws -> Int32 {
         let submission: ArraySubmission
         do {
+            let cap = self.cap
             submission = try await InterruptWatcher.run {
-                try await engine.submitArray(request, array: array, sync: observer)
+                if let failedOf {
+                    return try await engine.retryFailed(failedOf, request: request, cap: cap, sync: observer)
+                }
+                guard let array else { throw RemoteJobsError.invalidArgument("no array to start") }
+                return try await engine.submitArray(request, array: array, sync: observer)
             }
         } catch is CancellationError {
             progress.finish()
@@ -54,7 +60,7 @@ extension Run {
         )
         do {
             let outcome = try await InterruptWatcher.run {
-                try await engine.wait(for: [submission.id]) { record in
+                try await engine.wait(for: submission.records.map(\.id)) { record in
                     print("\(JobFormatting.name(record))  \(record.status.display)")
                 }
             }

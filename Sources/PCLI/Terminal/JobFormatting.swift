@@ -44,6 +44,8 @@ enum JobFormatting {
     {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
         var rows: [[String]] = []
+        // An element run again (lost, or --retry-failed) is shown as the job that replaced it.
+        let records = records.filter { $0.array == nil || $0.supersededBy == nil }
         var arrays: [String: [JobRecord]] = [:]
         for record in records { if let array = record.array { arrays[array.id, default: []].append(record) } }
         var shown: Set<String> = []

@@ -132,7 +132,8 @@ extension JobEngine {
             record.status = .syncing(by: .current)
             record.separateStderr = request.separateStderr
             record.maxLog = maxLog
-            record.array = ArrayMembership(id: arrayID, index: element.index, command: request.command)
+            record.array = ArrayMembership(
+                id: arrayID, index: element.index, command: request.command, value: element.value)
             record.pull = request.pull
             record.resultsDirectory = Self.resultsDirectory(for: record, request: request)
             record.retry = request.retry

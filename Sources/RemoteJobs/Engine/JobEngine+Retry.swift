@@ -65,8 +65,77 @@ extension JobEngine {
         record.synced = lost.synced
         let lostAttempt = JobAttempt(
             number: lost.attempts.count + 1, startedAt: lost.startedAt ?? lost.submittedAt, endedAt: Date(),
-            exitCode: 0, logOffset: 0, lostJob: lost.id, lostWorker: lost.worker)
+            exitCode: 0, logOffset: 0, job: lost.id, worker: lost.worker, lost: true)
         record.attempts = lost.attempts + [lostAttempt]
         record.priorAttempts = record.attempts.count
+    }
+}
+
+extension JobEngine {
+    /// Runs again the elements of an array that ended without success (failed, stopped, or
+    /// lost: `unknown`), as elements of the same array (`JobArray`'s indices and values kept,
+    /// its command, `request.command` ignored): spread over `request.worker` (by default the
+    /// label the array was placed by, else its one worker), with `request`'s other settings
+    /// (variables, directory, results, retries are given again, as they are not kept) and `cap`.
+    /// Each earlier element's record names the one that replaced it (`supersededBy`), which
+    /// lists it among its attempts; elements still running or that succeeded are left alone.
+    /// GNU parallel's `--resume-failed`, over a job log p keeps itself.
+    /// - Throws: `RemoteJobsError.unknownJob` for no such array; `.invalidArgument` when none
+    ///   of its elements failed, or the workers cannot be told.
+    public func retryFailed(
+        _ arrayPrefix: String, request: JobRequest, cap: Int? = nil, sync observer: SyncObserver = SyncObserver()
+    ) async throws -> ArraySubmission {
+        let elements = try await arrayElements(arrayPrefix)
+        guard let array = elements.first?.array else { throw RemoteJobsError.unknownJob(prefix: arrayPrefix) }
+        let failed = elements.filter { element in
+            switch element.status.removal {
+            case .ended: return (element.status.reportedExitCode ?? 1) != 0
+            case .lost: return true
+            case .live, .preparing: return false
+            }
+        }
+        guard !failed.isEmpty else {
+            throw RemoteJobsError.invalidArgument(
+                "No element of array \(array.shortID) failed (\(elements.count) elements; those still running are left alone)."
+            )
+        }
+        var again = request
+        again.id = array.id
+        again.command = array.command
+        if again.worker == nil {
+            let workers = Set(failed.map(\.worker))
+            guard let placement = failed.first?.placement ?? (workers.count == 1 ? workers.first : nil) else {
+                throw RemoteJobsError.invalidArgument(
+                    "The failed elements of array \(array.shortID) ran on \(workers.sorted().joined(separator: ", ")): give the workers (p @label --retry-failed \(array.shortID))."
+                )
+            }
+            again.worker = placement
+        }
+        let values = try JobArray(
+            elements: failed.compactMap { $0.array.map { JobArray.Element(index: $0.index, value: $0.value) } },
+            cap: cap)
+        var submission = try await submitArray(again, array: values, sync: observer)
+        let earlier = Dictionary(
+            failed.compactMap { element in element.array.map { ($0.index, element) } },
+            uniquingKeysWith: { first, _ in first })
+        for (position, record) in submission.records.enumerated() {
+            guard let index = record.array?.index, var old = earlier[index] else { continue }
+            var updated = record
+            updated.attempts =
+                old.attempts
+                + [
+                    JobAttempt(
+                        number: old.attempts.count + 1, startedAt: old.startedAt ?? old.submittedAt,
+                        endedAt: old.status.endedAt ?? Date(), exitCode: old.status.reportedExitCode ?? 0,
+                        logOffset: 0, job: old.id, worker: old.worker,
+                        lost: old.status.removal == .lost ? true : nil)
+                ]
+            updated.priorAttempts = updated.attempts.count
+            try await saveRecord(updated)
+            submission.records[position] = updated
+            old.supersededBy = record.id
+            try await saveRecord(old)
+        }
+        return submission
     }
 }

@@ -77,7 +77,9 @@ public struct RetryPolicy: Sendable, Equatable, Codable {
 }
 
 /// One ended attempt of a job that was retried: its times, its exit code and where its
-/// output begins in the job's log; or an attempt that was lost, as the job it was.
+/// output begins in the job's log. An attempt that was a job of its own (one found lost and
+/// started again, or an array's failed element run again with `--retry-failed`) names that
+/// job and its worker instead, whose record and log tell the rest.
 public struct JobAttempt: Sendable, Equatable, Codable {
     /// 1 for the first.
     public var number: Int
@@ -85,14 +87,16 @@ public struct JobAttempt: Sendable, Equatable, Codable {
     public var startedAt: Date
     /// When it ended (for a lost attempt: when it was found lost).
     public var endedAt: Date
-    /// Its exit code (0 for a lost attempt, which has none: see `lostJob`).
+    /// Its exit code (0 for a lost attempt, which has none).
     public var exitCode: Int32
-    /// The byte of the job's log where its output begins.
+    /// The byte of the job's log where its output begins (0 in another job's log).
     public var logOffset: UInt64
-    /// For a lost attempt: the job it was (its record says why it was lost) and its worker.
-    public var lostJob: String? = nil
-    /// The worker a lost attempt ran on.
-    public var lostWorker: String? = nil
+    /// The job the attempt was, when not this one.
+    public var job: String? = nil
+    /// That job's worker.
+    public var worker: String? = nil
+    /// Whether that job was lost (no exit code: `exitCode` means nothing then).
+    public var lost: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case number
@@ -100,8 +104,8 @@ public struct JobAttempt: Sendable, Equatable, Codable {
         case endedAt = "ended_at"
         case exitCode = "exit_code"
         case logOffset = "log_offset"
-        case lostJob = "lost_job"
-        case lostWorker = "lost_worker"
+        case job = "job_id"
+        case worker, lost
     }
 
     /// The attempts in `J/attempts` (`N:STARTED:ENDED:CODE:OFFSET,...`); entries that do

@@ -177,6 +177,7 @@ extension JobRecord: Codable {
         case arrayID = "array_id"
         case arrayIndex = "array_index"
         case arrayCommand = "array_command"
+        case arrayValue = "array_value"
         case pull
         case resultsDirectory = "results_directory"
         case resultsPulled = "results_pulled"
@@ -221,7 +222,8 @@ extension JobRecord: Codable {
         if let arrayID = try c.decodeIfPresent(String.self, forKey: .arrayID) {
             array = ArrayMembership(
                 id: arrayID, index: try c.decode(Int.self, forKey: .arrayIndex),
-                command: try c.decodeIfPresent(String.self, forKey: .arrayCommand) ?? "")
+                command: try c.decodeIfPresent(String.self, forKey: .arrayCommand) ?? "",
+                value: try c.decodeIfPresent(String.self, forKey: .arrayValue))
         }
         workerClockOffset = try c.decodeIfPresent(Double.self, forKey: .workerClockOffset).flatMap {
             $0.isFinite && abs($0) < 1e10 ? $0 : nil
@@ -300,6 +302,7 @@ extension JobRecord: Codable {
             try c.encode(array.id, forKey: .arrayID)
             try c.encode(array.index, forKey: .arrayIndex)
             try c.encode(array.command, forKey: .arrayCommand)
+            try c.encode(array.value, forKey: .arrayValue)
         }
         try c.encodeIfPresent(workerClockOffset, forKey: .workerClockOffset)
     }
@@ -314,12 +317,15 @@ public struct ArrayMembership: Sendable, Equatable {
     public var index: Int
     /// The array's command, `{}` not yet replaced.
     public var command: String
+    /// The element's value (what `{}` became).
+    public var value: String
 
     /// A membership.
-    public init(id: String, index: Int, command: String) {
+    public init(id: String, index: Int, command: String, value: String? = nil) {
         self.id = id
         self.index = index
         self.command = command
+        self.value = value ?? String(index)
     }
 
     /// The first 8 characters of the array's id.
