@@ -34,6 +34,43 @@ struct SlurmWorkerTests {
     /// p's own options keep their meaning on a Slurm worker: `--timeout` (counted from the
     /// start on the node) stops the job with 124, and `--reuse-workdir` runs in the
     /// directory's persistent work directory, where what a job left survives.
+    /// An array on a Slurm worker is one Slurm job array: one sbatch, each element a task
+    /// of it (`ID_K`), the cap Slurm's `%N`, each exit code exact, a synced directory.
+    @Test func anArrayIsOneSlurmArray() async throws {
+        let cluster = try await SlurmCluster.shared()
+        let world = try await cluster.world()
+        let project = world.directory + "/project"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        try "data\n".write(toFile: project + "/in.txt", atomically: true, encoding: .utf8)
+        let run = try await world.p(
+            "-C", project, "--array", "1-4%2", "--", "echo {} $SLURM_ARRAY_TASK_ID $(cat in.txt); exit $(({} % 3))",
+            timeout: .seconds(120))
+        #expect(run.status == 1, "element 1's code, the first failure: \(run.stdoutText) \(run.stderr)")
+        let elements = world.records.loadAll().records.filter { $0.array != nil }.sorted {
+            $0.array!.index < $1.array!.index
+        }
+        #expect(elements.count == 4)
+        let slurmIDs = elements.compactMap(\.slurmJobID)
+        #expect(slurmIDs.count == 4)
+        let arrayJob = Set(slurmIDs.map { $0.split(separator: "_").first.map(String.init) ?? "" })
+        #expect(arrayJob.count == 1, "one sbatch: \(slurmIDs)")
+        #expect(slurmIDs.map { $0.split(separator: "_").last.map(String.init) ?? "" } == ["0", "1", "2", "3"])
+        for element in elements {
+            let index = try #require(element.array?.index)
+            #expect(element.status.reportedExitCode == Int32(index % 3), "\(index): \(element.status)")
+            let logs = try await world.p("logs", element.id)
+            #expect(logs.stdoutText == "\(index) \(index - 1) data\n", "\(logs.stdoutText)")
+        }
+        // The cap is Slurm's own throttle on the array.
+        let held = try await world.p("-n", "-d", "--array", "1-3%2", "--", "sleep 30")
+        let heldID = held.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let task = try #require(world.records.loadAll().records.first { $0.array?.id == heldID }?.slurmJobID)
+        let shown = try await world.workerText("scontrol show job \(task.split(separator: "_")[0])")
+        #expect(shown.contains("ArrayTaskThrottle=2"), "\(shown)")
+        let stopped = try await world.p("stop", heldID)
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+    }
+
     @Test func timeoutAndPersistentWorkDirectoriesWorkAsOnAnyWorker() async throws {
         let cluster = try await SlurmCluster.shared()
         let world = try await cluster.world()

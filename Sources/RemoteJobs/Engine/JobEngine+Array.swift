@@ -40,11 +40,11 @@ extension JobEngine {
         try JobRequest.checkPullPatterns(request.pull)
         let arrayID = request.id?.lowercased() ?? UUID().uuidString.lowercased()
         let workers = try await arrayWorkers(request, observer: observer)
-        for (worker, _) in workers where !worker.kind.queuesItself {
-            throw RemoteJobsError.invalidArgument(
-                "Worker '\(worker.name)' hands its jobs to Slurm: arrays run on SSH and local workers only, for now.")
+        var spread = ArraySpread.spread(count: array.elements.count, over: workers, cap: array.cap)
+        if workers.count == 1, let only = workers.first?.worker, !only.kind.queuesItself, !spread.shares.isEmpty {
+            // One Slurm cluster: Slurm keeps the whole cap (`sbatch --array=...%N`).
+            spread.shares[0].cap = array.cap
         }
-        let spread = ArraySpread.spread(count: array.elements.count, over: workers, cap: array.cap)
         var planned: SyncPlanner.Plan?
         if let directory = request.syncDirectory {
             planned = try await BlockingWork.run { try SyncPlanner.plan(root: directory) }
@@ -117,6 +117,7 @@ extension JobEngine {
         _ elements: [JobArray.Element], of array: JobArray, id arrayID: String, cap: Int?, on worker: Worker,
         request: JobRequest, plan: SyncPlanner.Plan?, observer: SyncObserver
     ) async throws -> ([JobRecord], [(Int, String, String)]) {
+        try worker.kind.check(request, dependencies: [], on: worker)
         let maxLog = request.maxLog ?? worker.maxLog
         if let maxLog { try JobRequest.checkMaxLog(maxLog) }
         var records: [JobRecord] = []
@@ -145,7 +146,8 @@ extension JobEngine {
                 root: worker.remoteRoot, jobID: record.id, cwd: request.cwd, workerName: worker.name,
                 environmentFile: elementRequest.environmentFile, timeoutSeconds: record.timeoutSeconds,
                 graceSeconds: request.grace.wholeSecondsRoundedUp, follow: false, workdirName: record.id,
-                prepared: plan != nil, command: command, slots: worker.slots, once: false,
+                prepared: plan != nil, command: command, slots: worker.kind.queuesItself ? worker.slots : nil,
+                once: false,
                 separateStderr: request.separateStderr, onEnd: request.onEnd, maxLog: maxLog)
             script.group = (arrayID, cap)
             script.retry = request.retry?.workerLine
@@ -196,10 +198,16 @@ extension JobEngine {
         for start in stride(from: 0, to: launches.count, by: Self.elementsPerExec) {
             let batch = Array(launches[start..<min(start + Self.elementsPerExec, launches.count)])
             let batchRecords = Array(records[start..<start + batch.count])
-            let script = LaunchArrayScript(
+            var script = LaunchArrayScript(
                 root: worker.remoteRoot, elements: batch, base: plan == nil ? nil : first.id,
                 hardLinks: request.hardLinks)
-            let outcome: [String: String?]
+            if !worker.kind.queuesItself {
+                // One `sbatch --array` per batch: the first keeps the array's id, the others
+                // get theirs from it (each batch is a Slurm array of its own).
+                let name = start == 0 ? arrayID : arrayID + "-\(start / Self.elementsPerExec)"
+                script.slurm = (name, cap, worker.sbatchOptions + request.slurm.sbatchArguments)
+            }
+            let outcome: [String: LaunchArrayScript.Outcome]
             do {
                 outcome = try await link.ask(script)
             } catch {
@@ -223,11 +231,12 @@ extension JobEngine {
             }
             for var record in batchRecords {
                 switch outcome[record.id] {
-                case .some(.none):
+                case .started(let slurmJobID):
                     record.status = .queued(reason: nil)
+                    record.slurmJobID = slurmJobID
                     try await saveRecord(record)
                     started.append(record)
-                case .some(.some(let reason)):
+                case .refused(let reason):
                     refused.append(record)
                     failed.append((record.array?.index ?? 0, worker.name, reason))
                 case .none:

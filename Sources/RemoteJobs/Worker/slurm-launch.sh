@@ -4,8 +4,11 @@
 # `sbatch --parsable`, reports "p-slurm ID" on stderr and, with follow=1, the queue state
 # while the job waits, then streams its output as follow.sh does.
 #
-# Arguments: those of launch.sh (slots, after, kick, gpus, group and the spare copy's unused: Slurm
-# does the first four, arrays are not handed to it yet, and its jobs get no spare copy), then "--" and the sbatch options.
+# Arguments: those of launch.sh (slots, after, kick, gpus and the spare copy's unused: Slurm
+# does the first four, and its jobs get no spare copy), then "--" and the sbatch options.
+# With group (an element of a job array, launch-array.sh): only the job's files are made,
+# and its wrapper's arguments left in J/start; the array is submitted once, by the caller,
+# with sbatch --array (slurm-array-task.sh runs each element's wrapper).
 #
 # The job is named p-<first 8 characters of its id>, runs in the work directory, and
 # Slurm's own messages ("slurmstepd: error: *** JOB ... CANCELLED ...") go to slurm.log
@@ -24,6 +27,12 @@
 . lib/signals.sh
 . lib/job-files.sh
 reset_with
+if [ -n "$group" ]; then
+	printf "%s\n" "job=$J" "workdir=$W" "timeout=$timeout" "grace=$grace" "runner=$runner" \
+		"umask=$m" "reset=$G" >"$J/start" || fail 91
+	rm -f "$J/preparing"
+	exit 0
+fi
 if ! command -v sbatch >/dev/null 2>&1; then
 	echo "p: sbatch is not on the PATH of the login shell of the worker (is it a Slurm login node?)" >&2
 	fail 95

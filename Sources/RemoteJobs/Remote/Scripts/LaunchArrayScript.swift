@@ -16,13 +16,30 @@ struct LaunchArrayScript: AnsweringScript {
     var base: String?
     /// Whether the other elements' work directories hard-link the base's files.
     var hardLinks: Bool
+    /// On a Slurm worker: the array's id, the `%N` cap, and the `sbatch` options of its one
+    /// `sbatch --array`; nil on a worker whose own queue runs the elements.
+    var slurm: (array: String, cap: Int?, sbatchOptions: [String])? = nil
+
+    /// What became of an element.
+    enum Outcome: Equatable {
+        /// On its worker: queued there, or handed to Slurm as this task of the array.
+        case started(slurmJobID: String?)
+        /// Not started, and why.
+        case refused(String)
+    }
 
     var arguments: KeyValuePairs<String, String> {
         [
             "root": root, "ids": elements.map(\.id).joined(separator: " "), "base": base ?? "",
-            "links": hardLinks ? "1" : "0", "launch": RemoteScripts.invocation(LaunchScript.source),
+            "links": hardLinks ? "1" : "0",
+            "launch": RemoteScripts.invocation(slurm == nil ? LaunchScript.source : SlurmLaunchScript.source),
+            "array": slurm?.array ?? "", "cap": slurm?.cap.map(String.init) ?? "",
+            "task": slurm == nil ? "" : Self.slurmTask, "sbatch": slurm?.sbatchOptions.joined(separator: "\n") ?? "",
         ]
     }
+
+    /// The batch script of a Slurm job array, `Worker/slurm-array-task.sh`.
+    static let slurmTask = WorkerShell.program("slurm-array-task.sh")
 
     /// The words every element's launch gets (its own id, work directory, lengths and
     /// `prepared` follow them, and win).
@@ -40,15 +57,19 @@ struct LaunchArrayScript: AnsweringScript {
         }
     }
 
-    /// What became of each element: nil when it is in the worker's queue, else why not.
-    func answer(stdout: [UInt8], result: ScriptResult, worker: String) throws(RemoteJobsError) -> [String: String?] {
-        var outcome: [String: String?] = [:]
+    /// What became of each element, by id.
+    func answer(stdout: [UInt8], result: ScriptResult, worker: String) throws(RemoteJobsError) -> [String: Outcome] {
+        var outcome: [String: Outcome] = [:]
         for line in String(decoding: stdout, as: UTF8.self).split(separator: "\n") {
             let words = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
             guard words.count >= 3, words[0] == "p-element" else { continue }
             let message = words.count > 3 ? words[3].trimmingCharacters(in: .whitespaces) : ""
-            outcome[String(words[1])] =
-                words[2] == "0" ? String?.none : (message.isEmpty ? "the launch ended with \(words[2])" : message)
+            if words[2] == "0" {
+                let slurmID = slurm != nil && !message.isEmpty && message.allSatisfy { $0.isNumber || $0 == "_" }
+                outcome[String(words[1])] = .started(slurmJobID: slurmID ? message : nil)
+            } else {
+                outcome[String(words[1])] = .refused(message.isEmpty ? "the launch ended with \(words[2])" : message)
+            }
         }
         guard outcome.count == elements.count || result.status == .exited(0) else {
             throw .remoteFailure(worker: worker, action: "start the array's elements", detail: result.failureDetail)
