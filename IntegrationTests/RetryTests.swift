@@ -138,6 +138,10 @@ struct RetryTests {
         #expect(listed.stdoutText.contains("[3]") && listed.stdoutText.contains("3 done"), "\(listed.stdoutText)")
         let none = try await world.p("-n", "--retry-failed", String(arrayID.prefix(8)))
         #expect(none.status == 1 && none.stderr.contains("No element of array"), "\(none.stderr)")
+        // `p rm ARRAY` removes the earlier elements as well.
+        let removed = try await world.p("rm", String(arrayID.prefix(8)))
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(world.records.loadAll().records.isEmpty)
     }
 
     @Test func badRetryOptionsAreRefused() async throws {

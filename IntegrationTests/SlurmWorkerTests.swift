@@ -39,6 +39,17 @@ struct SlurmWorkerTests {
     @Test func anArrayIsOneSlurmArray() async throws {
         let cluster = try await SlurmCluster.shared()
         let world = try await cluster.world()
+        // Its root relative to the login's home, as the default `~/.p` is: a task starts
+        // in another directory and must still find it.
+        let home = try #require(try JobWorld.workerAccount(cluster.sshd).home)
+        #expect(world.root.hasPrefix(home + "/"))
+        try await world.store.update { config throws(RemoteJobsError) in
+            try config.remove("hpc")
+            try config.register(
+                Worker(
+                    name: "hpc", connection: "worker", root: String(world.root.dropFirst(home.count + 1)), kind: .slurm)
+            )
+        }
         let project = world.directory + "/project"
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
         try "data\n".write(toFile: project + "/in.txt", atomically: true, encoding: .utf8)

@@ -26,7 +26,7 @@ struct Remove: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             return try await EngineFactory.withEngine { engine in
-                return try await forEachJob(ids, in: engine) { id in
+                return try await forEachJob(ids, in: engine, includingReplaced: true) { id in
                     "removed \(try await engine.remove(id, force: force).shortID)"
                 }
             }

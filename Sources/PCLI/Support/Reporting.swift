@@ -56,13 +56,14 @@ func describe(_ error: RemoteJobsError) -> String {
 /// `JobEngine.jobs(named:)` reads them. A state error (an unknown id, a job that is not
 /// running) is reported and the other jobs still go (exit 1); a connection failure ends the
 /// command (exit 255, through `reportingErrors`).
-func forEachJob(_ references: [String], in engine: JobEngine, _ body: (String) async throws -> String)
-    async throws -> Int32
-{
+func forEachJob(
+    _ references: [String], in engine: JobEngine, includingReplaced: Bool = false,
+    _ body: (String) async throws -> String
+) async throws -> Int32 {
     var status: Int32 = 0
     for reference in references {
         do {
-            for record in try await engine.jobs(named: reference) {
+            for record in try await engine.jobs(named: reference, includingReplaced: includingReplaced) {
                 do {
                     print(try await body(record.id))
                 } catch let error as RemoteJobsError where !error.isConnectionFailure {

@@ -29,8 +29,9 @@
 # The arguments (lib/args.sh).
 : "${root=}" "${ids=}" "${base=}" "${links=}" "${launch=}" "${array=}" "${cap=}" "${task=}" "${sbatch=}"
 umask 077
-R=$root
-mkdir -p "$R/jobs" || exit 90
+mkdir -p "$root/jobs" || exit 90
+# Absolute: a Slurm task starts elsewhere, and reads the paths it is given.
+R=$(cd "$root" && pwd) || exit 90
 F=$R/.array-input.$$
 B=$R/workdirs/$base
 o="-pRP --reflink=auto"
