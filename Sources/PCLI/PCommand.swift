@@ -12,6 +12,7 @@ public struct PCommand: AsyncParsableCommand {
               p -- make test                run a job, stream its output
               p beefy -d -- ./train.py      start a job on a named worker, print its id
               p ls -a                       list jobs; p logs -f <id> follows one
+              p @gpu --array 1-20 -- ./train.py --seed {}   a sweep over the gpu workers
             """,
         version: PVersion.current,
         subcommands: [

@@ -18,6 +18,8 @@ struct Run: AsyncParsableCommand {
               p -d -e SEED=42 --timeout 2h -- ./train.py
               p @gpu -v -- ./train.py                              (the least busy worker labelled gpu)
               p hpc --gpus 1 --time 2:00:00 -- python train.py     (a Slurm worker)
+              p @gpu --array 1-50%4 -- python train.py --seed {}   (50 jobs, 4 at a time across the gpu workers)
+              p @pool -d --retry 2 --retry-on failed --pull 'out/*' -- ./sim.sh
 
             On a Slurm worker the job is submitted with sbatch: it shows as queued (with \
             Slurm's reason) until Slurm starts it, then streams as on any worker. --gpus, \
