@@ -77,7 +77,9 @@ struct HeldOutputTests {
         #expect(reader >= 0)
         defer { close(reader) }
         let process = try PProcess(["logs", "-f", id], environment: world.environment, stdout: fifo)
-        try await JobWorld.eventually("the pipe is full") {
+        // Up to a minute: under CI's load (every suite at once), a megabyte through a
+        // follow and a full pipe once took longer than the usual 20 s.
+        try await JobWorld.eventually("the pipe is full", timeout: .seconds(60)) {
             var available: Int32 = 0
             return ioctl(reader, UInt(FIONREAD), &available) == 0 && available >= 65536
         }
