@@ -2,6 +2,8 @@ import Foundation
 import SSHTransport
 import Testing
 
+@testable import RemoteJobs
+
 /// p's keeper against a real sshd: commands share its one login, only this user's processes
 /// reach it, a keeper killed mid-stream or mid-upload loses nothing, a stale socket and an
 /// idle keeper clean up after themselves, host keys are checked as without it, and with it
@@ -146,8 +148,20 @@ struct KeeperTests {
     }
 
     @Test(arguments: ["tar", "sftp"]) func aKeeperKilledDuringAnUploadLeavesTheFileExact(via: String) async throws {
-        let (world, sshd) = try await Self.world()
+        // Through a proxy passing 32 MB/s from the client, so the upload lasts seconds and
+        // the test sees it in its middle however busy the machine is.
+        let sshd = try TestSSHD.start()
         defer { sshd.stop() }
+        let proxy = try FaultProxy(targetPort: sshd.port, clientBytesPerSecond: 32 << 20)
+        defer { proxy.stop() }
+        var world = try await JobWorld.make(
+            sshd: sshd, extraHosts: JobWorld.hostBlock(name: "slow", sshd: sshd, port: proxy.port))
+        world.extraEnvironment["P_KEEPER_IDLE"] = "60"
+        let root = world.root
+        try await world.store.update { config throws(RemoteJobsError) in
+            try config.remove("box")
+            try config.register(Worker(name: "box", connection: "slow", root: root))
+        }
         let project = world.directory + "/project"
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
         _ = try Shell.run("sh", ["-c", "head -c 256M /dev/urandom > '\(project)/blob'"])

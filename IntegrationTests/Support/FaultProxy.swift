@@ -3,7 +3,9 @@ import Foundation
 /// A TCP proxy in front of a test sshd that can silently hold all traffic ("blackhole"),
 /// as when a network path dies without a reset, or cut each connection off after a number
 /// of bytes from the client (`cutOffAfter`), so a long transfer stalls at a known point,
-/// or reset every open connection (`resetAll`). Each connection is served by a thread.
+/// or reset every open connection (`resetAll`), or pass the client's bytes at a capped rate
+/// (`clientBytesPerSecond`), so an upload lasts long enough to be interrupted in its
+/// middle. Each connection is served by a thread.
 final class FaultProxy: @unchecked Sendable {
     let port: Int
     private let listener: Int32
@@ -20,10 +22,13 @@ final class FaultProxy: @unchecked Sendable {
     /// Client bytes each connection forwards before it goes silent (both ways) for good,
     /// still closing its upstream side when the client closes.
     private let cutOffAfter: Int?
+    /// The most bytes a second each connection forwards from the client.
+    private let clientBytesPerSecond: Int?
 
-    init(targetPort: Int, cutOffAfter: Int? = nil) throws {
+    init(targetPort: Int, cutOffAfter: Int? = nil, clientBytesPerSecond: Int? = nil) throws {
         self.targetPort = targetPort
         self.cutOffAfter = cutOffAfter
+        self.clientBytesPerSecond = clientBytesPerSecond
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -135,6 +140,9 @@ final class FaultProxy: @unchecked Sendable {
                     let written = buffer.withUnsafeBytes { write(to, $0.baseAddress! + offset, count - offset) }
                     if written <= 0 { return }
                     offset += written
+                }
+                if index == 0, let clientBytesPerSecond {
+                    Thread.sleep(forTimeInterval: Double(count) / Double(clientBytesPerSecond))
                 }
             }
         }
