@@ -13,6 +13,15 @@ struct ResultsBackTests {
         FileManager.default.contents(atPath: path).map(Array.init)
     }
 
+    /// Whether a local file holds exactly what a file on the worker holds (SHA-256 of both;
+    /// the worker may be another machine).
+    static func same(_ local: String, asWorkerFile remote: String, in world: JobWorld) async throws -> Bool {
+        guard FileManager.default.fileExists(atPath: local) else { return false }
+        let here = try Shell.run("sha256sum", [local]).prefix(64)
+        let there = try await world.workerText("sha256sum '\(remote)'").prefix(64)
+        return here.count == 64 && here == there
+    }
+
     @Test func anAttachedJobsResultsComeBackByteExactAndAreNeverSyncedUp() async throws {
         let world = try await JobWorld.make()
         let source = world.directory + "/project"
@@ -28,8 +37,9 @@ struct ResultsBackTests {
         let results = source + "/p-results/" + id
         let workdir = world.root + "/workdirs/" + id
         for path in ["out/1.csv", "out/2.csv", "model.bin", "logs/deep/l.txt"] {
-            let local = Self.bytes(results + "/" + path)
-            #expect(local != nil && local == Self.bytes(workdir + "/" + path), "\(path) byte-exact")
+            #expect(
+                try await Self.same(results + "/" + path, asWorkerFile: workdir + "/" + path, in: world),
+                "\(path) byte-exact")
         }
         #expect(!FileManager.default.fileExists(atPath: results + "/out/x.txt"), "only what matched")
         #expect(!FileManager.default.fileExists(atPath: results + "/in.txt"))
@@ -41,7 +51,7 @@ struct ResultsBackTests {
         let again = try await world.p("pull", String(id.prefix(8)))
         #expect(again.status == 0, "\(again.stderr)")
         #expect(!FileManager.default.fileExists(atPath: results + "/stale"))
-        #expect(Self.bytes(results + "/model.bin") == Self.bytes(workdir + "/model.bin"))
+        #expect(try await Self.same(results + "/model.bin", asWorkerFile: workdir + "/model.bin", in: world))
     }
 
     @Test func aDetachedArraysResultsComeBackWithWaitUnderEachIndex() async throws {
@@ -66,14 +76,17 @@ struct ResultsBackTests {
     @Test func linksAJobPlantsNeverMakePWriteOutsideTheResults() async throws {
         let world = try await JobWorld.make()
         let destination = world.directory + "/collected"
-        let outside = world.directory + "/outside"
-        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
-        // The job plants: a link to a directory outside its work directory (on the worker,
-        // which is this machine: the same path), a link to a file outside, a directory
-        // holding a link up and out, and a link inside that names another result.
+        // A directory outside the work directory on the worker; on this machine the same
+        // path, where a write through a link would land, is watched too (when the worker is
+        // this machine, they are one).
+        let outside = world.root + "-outside"
+        _ = try await world.onWorker("mkdir -p '\(outside)'")
+        // The job plants: a link to a directory outside its work directory, a link to a
+        // file outside, a directory holding a link up and out, a dangling link, and a link
+        // inside that names another result.
         let run = try await world.p(
             "-n", "--pull", "*", "--pull-to", destination, "--",
-            "ln -s '\(outside)' evil && ln -s /etc/hostname host && mkdir d && ln -s ../../.. d/up && echo fine > ok.txt && ln -s ok.txt alias"
+            "ln -s '\(outside)' evil && ln -s /etc/hostname host && mkdir d && ln -s ../../.. d/up && ln -s /nonexistent/x dangling && echo fine > ok.txt && ln -s ok.txt alias"
         )
         #expect(run.status == 0, "\(run.stderr)")
         let id = try #require(world.records.loadAll().records.first?.id)
@@ -81,7 +94,10 @@ struct ResultsBackTests {
         #expect(try String(contentsOfFile: results + "/ok.txt", encoding: .utf8) == "fine\n")
         #expect(run.stderr.contains("not pulled: evil"), "\(run.stderr)")
         #expect(run.stderr.contains("not pulled: host"), "\(run.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty, "nothing written outside")
+        #expect(run.stderr.contains("not pulled: dangling"), "\(run.stderr)")
+        #expect(try await world.workerText("ls -A '\(outside)'").isEmpty, "nothing written outside, there")
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: outside))?.isEmpty ?? true, "nor here")
         var info = stat()
         #expect(lstat(results + "/evil", &info) != 0, "no link to the outside made")
         // What p made below the results directory stays below it.

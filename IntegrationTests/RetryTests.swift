@@ -82,8 +82,11 @@ struct RetryTests {
         var farStopped = false
         defer { if !farStopped { far.stop() } }
         let world = try await JobWorld.make(extraHosts: JobWorld.hostBlock(name: "far", sshd: far, port: far.port))
+        // `far` is this machine (`box` may be a container): a root in its login's home.
+        let farHome = try JobWorld.workerAccount(far).home ?? world.directory
+        let farRoot = farHome + "/p-tests/far-root-" + UUID().uuidString.prefix(8)
         try await world.store.update { config throws(RemoteJobsError) in
-            try config.register(Worker(name: "far", connection: "far", root: world.root + "-far"))
+            try config.register(Worker(name: "far", connection: "far", root: farRoot))
             for name in ["box", "far"] { try config.change(name, addLabels: ["pool"], slots: .some(2)) }
         }
         let submitted = try await world.p(
@@ -120,12 +123,13 @@ struct RetryTests {
 
     @Test func anArraysFailedElementsRunAgainAloneWithRetryFailed() async throws {
         let world = try await JobWorld.make()
-        let flag = world.directory + "/flag"
+        // The flag is on the worker (which may be another machine).
+        let flag = world.root + "-flag"
         let first = try await world.p("-n", "--each", "a", "b", "c", "--", "[ {} != b ] || [ -f '\(flag)' ]")
         #expect(first.status == 1, "\(first.stderr)")
         let arrayID = try #require(world.records.loadAll().records.first?.array?.id)
         let before = world.records.loadAll().records.filter { $0.array?.id == arrayID }
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        _ = try await world.onWorker("touch '\(flag)'")
         let again = try await world.p("-n", "--retry-failed", String(arrayID.prefix(8)))
         #expect(again.status == 0, "\(again.stdoutText) \(again.stderr)")
         #expect(again.stdoutText.split(separator: "\n") == ["\(arrayID.prefix(8)):2  done"], "\(again.stdoutText)")

@@ -54,6 +54,12 @@ extension JobEngine {
                 throw RemoteJobsError.remoteFailure(
                     worker: worker.name, action: "pull '\(remotePath)' of job \(record.shortID)",
                     detail: "there is no such file in the job's work directory")
+            case .sftpFailure(_, let operation, let path, _, let message):
+                // The server answered (a dangling link it cannot resolve, a file it cannot
+                // read): no connection failed.
+                throw RemoteJobsError.remoteFailure(
+                    worker: worker.name, action: "pull '\(remotePath)' of job \(record.shortID)",
+                    detail: "\(operation) \(path): \(message)")
             case .symbolicLinkInDestination(let path):
                 throw RemoteJobsError.linkInDestination(path: path)
             case .localFileFailure:
