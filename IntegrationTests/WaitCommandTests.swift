@@ -36,3 +36,30 @@ struct WaitCommandTests {
         #expect(unknown.stderr.contains("no job has an id starting with 'ffffffff'"))
     }
 }
+
+/// `p watch` against a real sshd: a line per change, JSON Lines, ending when the jobs end.
+@Suite("p watch", .timeLimit(.minutes(10)), .throttled)
+struct WatchCommandTests {
+    @Test func watchPrintsEachChangeAndEndsWhenTheJobsEnd() async throws {
+        let world = try await JobWorld.make()
+        let id = try JobWorld.id(try await world.p("-n", "-d", "--", "sleep 1; exit 3"))
+        let watched = try await world.p("watch", "--json", id, timeout: .seconds(60))
+        #expect(watched.status == 0, "\(watched.stderr)")
+        let lines = try watched.stdoutText.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        #expect(lines.first?["event"] as? String == "status" && lines.first?["status"] as? String == "running")
+        #expect(lines.last?["event"] as? String == "changed" && lines.last?["status"] as? String == "failed")
+        #expect(lines.last?["exit_code"] as? Int == 3, "\(watched.stdoutText)")
+        #expect(lines.allSatisfy { $0["job_id"] as? String == id })
+
+        let array = try await world.p("-n", "-d", "--each", "a", "b", "--", "sleep 0.5")
+        let arrayID = array.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let human = try await world.p("watch", String(arrayID.prefix(8)), timeout: .seconds(60))
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.stdoutText.contains("\(arrayID.prefix(8)):1  done"), "\(human.stdoutText)")
+        #expect(human.stdoutText.contains("\(arrayID.prefix(8)):2  done"), "\(human.stdoutText)")
+        let none = try await world.p("watch")
+        #expect(none.status != 0 && none.stderr.contains("or --all"), "\(none.stderr)")
+    }
+}

@@ -16,7 +16,8 @@ public struct PCommand: AsyncParsableCommand {
             """,
         version: PVersion.current,
         subcommands: [
-            Run.self, List.self, Logs.self, Stop.self, Pause.self, Resume.self, Wait.self, Pull.self, Remove.self,
+            Run.self, List.self, Logs.self, Watch.self, Stop.self, Pause.self, Resume.self, Wait.self, Pull.self,
+            Remove.self,
             Prune.self,
             WorkerCommand.self, KeeperCommand.self, MCPServe.self,
             RemoteShell.self, KeeperServe.self, FileTransfer.self, RunMany.self, Plan.self, Place.self,
