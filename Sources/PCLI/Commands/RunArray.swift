@@ -65,13 +65,7 @@ extension Run {
                 }
             }
             let pulled = await ResultsReport.pullDue(outcome.ended, engine: engine)
-            let failed = outcome.ended.filter { ($0.status.reportedExitCode ?? 0) != 0 }
-            if !failed.isEmpty {
-                Report.note(
-                    "p: \(failed.count) of \(outcome.ended.count) elements did not succeed: "
-                        + failed.prefix(20).map { "\(JobFormatting.name($0)) (\($0.status.display))" }.joined(
-                            separator: ", ") + (failed.count > 20 ? ", ..." : ""))
-            }
+            if let line = JobFormatting.failureLine(outcome.ended, counting: "elements") { Report.note(line) }
             return (submission.failures.isEmpty && pulled) || outcome.exitCode != 0 ? outcome.exitCode : 1
         } catch is CancellationError {
             Report.note("\n[Detached from array \(shortID); its elements keep running: `p wait \(shortID)`]")

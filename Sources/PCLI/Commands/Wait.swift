@@ -48,13 +48,7 @@ struct Wait: AsyncParsableCommand {
             }
             await notifications.finish()
             let pulled = await ResultsReport.pullDue(outcome.ended, engine: engine)
-            let failed = outcome.ended.filter { ($0.status.reportedExitCode ?? 0) != 0 }
-            if !failed.isEmpty, outcome.ended.count > 1 {
-                Report.note(
-                    "p: \(failed.count) of \(outcome.ended.count) did not succeed: "
-                        + failed.prefix(20).map { "\(JobFormatting.name($0)) (\($0.status.display))" }.joined(
-                            separator: ", ") + (failed.count > 20 ? ", ..." : ""))
-            }
+            if outcome.ended.count > 1, let line = JobFormatting.failureLine(outcome.ended) { Report.note(line) }
             if !outcome.stillRunning.isEmpty {
                 Report.note(
                     "p: the timeout ended the wait; still running: "

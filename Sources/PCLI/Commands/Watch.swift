@@ -48,16 +48,14 @@ struct Watch: AsyncParsableCommand {
                 for reference in ids {
                     for record in try await engine.jobs(named: reference) {
                         let now = try await watch.watch(record.id)
-                        emit(now, event: "status")
+                        Self.print(now, event: "status", json: json)
                         if now.status.isActive { pending.insert(now.id) }
                     }
                 }
                 if !all && pending.isEmpty { return 0 }
-                let json = self.json
-                let all = self.all
                 let first = pending
                 do {
-                    return try await watchUntilDone(first: first, watch: watch, engine: engine, json: json, all: all)
+                    return try await watchUntilDone(first: first, watch: watch, engine: engine)
                 } catch is CancellationError {
                     return 130
                 }
@@ -66,9 +64,9 @@ struct Watch: AsyncParsableCommand {
     }
 
     /// Prints each change until the watched jobs ended (or, with `all`, until interrupted).
-    private func watchUntilDone(first: Set<String>, watch: JobStatusWatch, engine: JobEngine, json: Bool, all: Bool)
-        async throws -> Int32
-    {
+    private func watchUntilDone(first: Set<String>, watch: JobStatusWatch, engine: JobEngine) async throws -> Int32 {
+        let json = self.json
+        let all = self.all
         return try await InterruptWatcher.run {
             var pending = first
             var known = first
@@ -95,10 +93,6 @@ struct Watch: AsyncParsableCommand {
                 }
             }
         }
-    }
-
-    private func emit(_ record: JobRecord, event: String) {
-        Self.print(record, event: event, json: json)
     }
 
     /// One line about `record`, flushed at once.

@@ -37,6 +37,16 @@ enum JobFormatting {
         record.array.map { "\($0.shortID):\($0.index)" } ?? record.shortID
     }
 
+    /// The line naming those of `ended` that did not succeed (`p: 2 of 100 elements did not
+    /// succeed: 9c1e2f3a:7 (failed [3]), ...`, at most 20 named); nil when all did.
+    static func failureLine(_ ended: [JobRecord], counting noun: String = "") -> String? {
+        let failed = ended.filter { ($0.status.reportedExitCode ?? 0) != 0 }
+        guard !failed.isEmpty else { return nil }
+        return "p: \(failed.count) of \(ended.count) \(noun.isEmpty ? "" : noun + " ")did not succeed: "
+            + failed.prefix(20).map { "\(name($0)) (\($0.status.display))" }.joined(separator: ", ")
+            + (failed.count > 20 ? ", ..." : "")
+    }
+
     /// The `p ls` table: a line per job, and per array (its elements counted by status)
     /// unless `expand`, which lists every element (`ARRAY:INDEX`).
     static func table(_ records: [JobRecord], unreachable: Set<String>, expand: Bool = false, now: Date = Date())

@@ -31,13 +31,8 @@ extension JobEngine {
     public func submitArray(_ request: JobRequest, array: JobArray, sync observer: SyncObserver = SyncObserver())
         async throws -> ArraySubmission
     {
-        try JobRequest.checkCommand(request.command)
-        if let onEnd = request.onEnd { try JobRequest.checkCommand(onEnd) }
-        for entry in request.environment where !JobRequest.isValidKey(entry.key) {
-            throw RemoteJobsError.invalidEnvironment(key: entry.key)
-        }
+        try request.checkFields()
         try Self.checkArrayRequest(request)
-        try JobRequest.checkPullPatterns(request.pull)
         let arrayID = request.id?.lowercased() ?? UUID().uuidString.lowercased()
         let workers = try await arrayWorkers(request, observer: observer)
         var spread = ArraySpread.spread(count: array.elements.count, over: workers, cap: array.cap)
@@ -119,10 +114,9 @@ extension JobEngine {
     ) async throws -> ([JobRecord], [(Int, String, String)]) {
         try worker.kind.check(request, dependencies: [], on: worker)
         let maxLog = request.maxLog ?? worker.maxLog
-        if let maxLog { try JobRequest.checkMaxLog(maxLog) }
         var records: [JobRecord] = []
         var launches: [LaunchArrayScript.Element] = []
-        var environments: [(String, [[String]])] = []
+        var environments: [(id: String, variables: [(key: String, value: String)])] = []
         for element in elements {
             let command = JobArray.command(request.command, for: element)
             try JobRequest.checkCommand(command)
@@ -131,15 +125,9 @@ extension JobEngine {
                 root: worker.remoteRoot, command: command, cwd: request.cwd, timeoutSeconds: request.timeoutSeconds,
                 submitter: request.submitter)
             record.status = .syncing(by: .current)
-            record.separateStderr = request.separateStderr
-            record.maxLog = maxLog
             record.array = ArrayMembership(
                 id: arrayID, index: element.index, command: request.command, value: element.value)
-            record.pull = request.pull
-            record.resultsDirectory = Self.resultsDirectory(for: record, request: request)
-            record.retry = request.retry
-            record.synced = plan != nil
-            record.placement = request.worker.flatMap { $0.hasPrefix("@") ? $0 : nil }
+            try Self.keep(request, in: &record, maxLog: maxLog, synced: plan != nil)
             var elementRequest = request
             elementRequest.environment += JobArray.environment(for: element, arrayID: arrayID)
             var script = LaunchScript(
@@ -154,7 +142,7 @@ extension JobEngine {
             records.append(record)
             launches.append(LaunchArrayScript.Element(id: record.id, launch: script))
             if let retry = request.retry, retry.onLost {
-                environments.append((record.id, elementRequest.environment.map { [$0.key, $0.value] }))
+                environments.append((record.id, elementRequest.environment))
             }
         }
         // Every element's runner is the same, the one the longest command needs.
@@ -168,9 +156,7 @@ extension JobEngine {
         try await BlockingWork.run {
             for record in made { try store.save(record) }
             // A relaunch on another worker needs the variables again: kept here, 0600.
-            for (id, environment) in kept {
-                try store.saveEnvironment(Array(try JSONEncoder().encode(environment)), of: id)
-            }
+            for (id, variables) in kept { try store.saveEnvironment(variables, of: id) }
         }
         let link = try link(worker)
         let first = records[0]

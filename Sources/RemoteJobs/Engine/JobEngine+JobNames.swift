@@ -7,17 +7,8 @@ extension JobEngine {
     /// replaced it, unless `includingReplaced` (what `p rm` removes: the earlier ones too).
     /// - Throws: `RemoteJobsError.ambiguousJob` when two arrays' ids start with it.
     public func arrayElements(_ prefix: String, includingReplaced: Bool = false) async throws -> [JobRecord] {
-        let wanted = prefix.lowercased()
         let store = records
-        let all = await BlockingWork.run { store.loadAll().records }
-        let matching = all.filter {
-            ($0.array?.id.hasPrefix(wanted) ?? false) && (includingReplaced || $0.supersededBy == nil)
-        }
-        let arrays = Set(matching.compactMap { $0.array?.id })
-        guard arrays.count <= 1 else {
-            throw RemoteJobsError.ambiguousJob(prefix: prefix, candidates: arrays.sorted())
-        }
-        return matching.sorted { ($0.array?.index ?? 0) < ($1.array?.index ?? 0) }
+        return try await BlockingWork.run { try store.arrayElements(prefix, includingReplaced: includingReplaced) }
     }
 
     /// The jobs a reference names, as `p wait`, `p stop`, `p rm`, `p logs` take them: a job

@@ -70,12 +70,7 @@ extension JobEngine {
         _ request: JobRequest, follow: Bool, observer: SyncObserver, onStart: (JobRecord) -> Void,
         onStatus: (JobRecord) -> Void, output: ([UInt8]) async -> Void
     ) async throws -> JobRecord {
-        try JobRequest.checkCommand(request.command)
-        if let onEnd = request.onEnd { try JobRequest.checkCommand(onEnd) }
-        for entry in request.environment where !JobRequest.isValidKey(entry.key) {
-            throw RemoteJobsError.invalidEnvironment(key: entry.key)
-        }
-        try JobRequest.checkPullPatterns(request.pull)
+        try request.checkFields()
         var request = request
         var keyed: KeyedRequest?
         var abandoned: JobRecord?
@@ -129,14 +124,8 @@ extension JobEngine {
             submitter: request.submitter, clientKey: request.clientKey)
         record.status = .syncing(by: .current)
         record.after = dependencies.map(\.id)
-        record.separateStderr = request.separateStderr
-        record.maxLog = request.maxLog ?? worker.maxLog
-        if let cap = record.maxLog { try JobRequest.checkMaxLog(cap) }
-        record.pull = request.pull
-        record.resultsDirectory = Self.resultsDirectory(for: record, request: request)
-        record.retry = request.retry
-        record.synced = request.syncDirectory != nil
-        record.placement = request.worker.flatMap { $0.hasPrefix("@") ? $0 : nil }
+        try Self.keep(
+            request, in: &record, maxLog: request.maxLog ?? worker.maxLog, synced: request.syncDirectory != nil)
         if let lost = request.relaunchOf { Self.carryOver(from: lost, to: &record) }
         var script = LaunchScript(
             root: worker.remoteRoot, jobID: record.id, cwd: request.cwd, workerName: worker.name,
@@ -184,8 +173,7 @@ extension JobEngine {
         }
         if let retry = request.retry, retry.onLost {
             // A relaunch on another worker needs the variables again: kept here, 0600.
-            let environment = try JSONEncoder().encode(request.environment.map { [$0.key, $0.value] })
-            try records.saveEnvironment(Array(environment), of: record.id)
+            try records.saveEnvironment(request.environment, of: record.id)
         }
         if !dependencies.isEmpty {
             // Read again now that this job's record names them, so a prune from here on
@@ -422,6 +410,23 @@ extension JobEngine {
         let reconciled = (await reconcileRunning([found])).0.first ?? found
         try await saveRecord(reconciled)
         return reconciled
+    }
+
+    /// What a new job's record keeps of its request beyond its command and place: how its
+    /// logs are kept, its results, its retry policy, whether its directory was synced, the
+    /// label it was placed by.
+    /// - Throws: `RemoteJobsError.invalidArgument` for a log cap too small.
+    static func keep(_ request: JobRequest, in record: inout JobRecord, maxLog: UInt64?, synced: Bool)
+        throws(RemoteJobsError)
+    {
+        if let maxLog { try JobRequest.checkMaxLog(maxLog) }
+        record.separateStderr = request.separateStderr
+        record.maxLog = maxLog
+        record.pull = request.pull
+        record.resultsDirectory = resultsDirectory(for: record, request: request)
+        record.retry = request.retry
+        record.synced = synced
+        record.placement = request.worker.flatMap { $0.hasPrefix("@") ? $0 : nil }
     }
 
     /// Takes the persistent work directory when the request reuses one, and copies the

@@ -17,8 +17,17 @@ extension JobEngine {
     public func pull(
         _ idPrefix: String, remotePath: String, to localPath: String? = nil, progress: TransferProgressHandler? = nil
     ) async throws -> String {
-        let record = try await loadRecord(idPrefix)
-        let relative = try Self.normalizedRelativePath(remotePath)
+        try await pull(
+            try await loadRecord(idPrefix), relative: try Self.normalizedRelativePath(remotePath),
+            as: remotePath, to: localPath, progress: progress)
+    }
+
+    /// `pull(_:remotePath:to:progress:)` of a loaded record, `relative` being the path
+    /// normalized (`normalizedRelativePath`) and `remotePath` as the caller wrote it.
+    func pull(
+        _ record: JobRecord, relative: String, as remotePath: String, to localPath: String?,
+        progress: TransferProgressHandler? = nil
+    ) async throws -> String {
         let worker = worker(of: record)
         let base = record.workdirPath
         let remote = relative.isEmpty ? base : base + "/" + relative

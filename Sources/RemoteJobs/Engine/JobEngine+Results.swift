@@ -52,7 +52,7 @@ extension JobEngine {
                 let parent = try await BlockingWork.run {
                     try Self.localParent(of: path, in: directory)
                 }
-                try await pull(record.id, remotePath: path, to: parent)
+                _ = try await pull(record, relative: path, as: path, to: parent)
                 pulled.append(path)
             } catch let error as RemoteJobsError {
                 switch error {

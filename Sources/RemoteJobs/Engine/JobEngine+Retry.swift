@@ -24,14 +24,9 @@ extension JobEngine {
     /// job. The lost record then names it (`supersededBy`), and the wait follows it.
     /// - Returns: the new job's record.
     func relaunch(_ lost: JobRecord, now: Date = Date()) async throws -> JobRecord {
-        var environment: [(key: String, value: String)] = []
-        if let bytes = records.environment(of: lost.id),
-            let pairs = try? JSONDecoder().decode([[String]].self, from: Data(bytes))
-        {
-            environment = pairs.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
-        }
         var request = JobRequest(
-            command: lost.command, worker: lost.placement ?? lost.worker, environment: environment, cwd: lost.cwd,
+            command: lost.command, worker: lost.placement ?? lost.worker, environment: records.environment(of: lost.id),
+            cwd: lost.cwd,
             timeout: lost.timeoutSeconds.map { .seconds($0) }, syncDirectory: lost.synced ? lost.cwd : nil,
             submitter: lost.submitter, clientKey: "p-relaunch:" + lost.id)
         request.retry = lost.retry
@@ -48,7 +43,6 @@ extension JobEngine {
             why = reason
         } else {
             why = "its worker was out of reach for longer than \(lost.retry?.lostAfter ?? 0) s"
-            superseded.status = .unknown(reason: why)
         }
         superseded.status = .unknown(reason: why + "; started again as job \(started.shortID) on \(started.worker)")
         try await saveRecord(superseded)

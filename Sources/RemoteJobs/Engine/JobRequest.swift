@@ -221,6 +221,16 @@ public struct JobRequest: Sendable, Equatable {
         }
     }
 
+    /// Refuses a request whose fields no worker could take: a command or `--on-end` command
+    /// p does not run (`checkCommand`), a variable name that is none, result patterns that
+    /// could leave the work directory.
+    func checkFields() throws(RemoteJobsError) {
+        try Self.checkCommand(command)
+        if let onEnd { try Self.checkCommand(onEnd) }
+        for entry in environment where !Self.isValidKey(entry.key) { throw .invalidEnvironment(key: entry.key) }
+        try Self.checkPullPatterns(pull)
+    }
+
     /// Refuses result patterns that could leave the work directory: absolute ones, ones with
     /// a `..` part, empty ones, ones with a newline.
     public static func checkPullPatterns(_ patterns: [String]) throws(RemoteJobsError) {

@@ -111,15 +111,21 @@ struct JobStore: Sendable {
     }
 
     /// Keeps the variables of a job that may be launched again (`--retry-on lost`), in
-    /// `<id>.env`, mode 0600 as the record's directory is 0700: a relaunch on another worker
-    /// needs them, and they never go on a command line. Removed with the record.
-    func saveEnvironment(_ bytes: [UInt8], of id: String) throws(RemoteJobsError) {
-        try AtomicFile.write(bytes, to: environmentPath(of: id))
+    /// `<id>.env` (JSON pairs), mode 0600 as the record's directory is 0700: a relaunch on
+    /// another worker needs them, and they never go on a command line. Removed with the
+    /// record.
+    func saveEnvironment(_ variables: [(key: String, value: String)], of id: String) throws(RemoteJobsError) {
+        let bytes = (try? JSONEncoder().encode(variables.map { [$0.key, $0.value] })) ?? Data("[]".utf8)
+        try AtomicFile.write(Array(bytes), to: environmentPath(of: id))
     }
 
-    /// The variables `saveEnvironment` kept for `id` (the `env` file's lines), if any.
-    func environment(of id: String) -> [UInt8]? {
-        (try? LocalFile.contents(of: environmentPath(of: id))) ?? nil
+    /// The variables `saveEnvironment` kept for `id`; none when there are none, or they do
+    /// not read.
+    func environment(of id: String) -> [(key: String, value: String)] {
+        guard let bytes = (try? LocalFile.contents(of: environmentPath(of: id))) ?? nil,
+            let pairs = try? JSONDecoder().decode([[String]].self, from: Data(bytes))
+        else { return [] }
+        return pairs.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
     }
 
     private func environmentPath(of id: String) -> String { directory + "/" + id + ".env" }
@@ -189,17 +195,28 @@ struct JobStore: Sendable {
         guard array.count >= 4, array.allSatisfy({ $0.isHexDigit || $0 == "-" }), let number = Int(index) else {
             throw .invalidJobID(written)
         }
-        let members = loadAll().records.filter { ($0.array?.id.hasPrefix(array) ?? false) && $0.supersededBy == nil }
-        let arrays = Set(members.compactMap { $0.array?.id })
-        guard arrays.count <= 1 else { throw .ambiguousJob(prefix: array, candidates: arrays.sorted()) }
+        let members = try arrayElements(array)
         guard let element = members.first(where: { $0.array?.index == number }) else {
             guard let first = members.first?.array else { throw .unknownJob(prefix: written) }
-            let indices = members.compactMap { $0.array?.index }.sorted()
             throw .invalidArgument(
-                "Array \(first.shortID) has no element \(number) (its indices: \(indices.first ?? 0) to \(indices.last ?? 0))."
+                "Array \(first.shortID) has no element \(number) (its indices: \(members.first?.array?.index ?? 0) to \(members.last?.array?.index ?? 0))."
             )
         }
         return element.id
+    }
+
+    /// The elements of the array whose id starts with `prefix`, by index; empty when no
+    /// array's id does. An element run again (lost, or `--retry-failed`) is the job that
+    /// replaced it, unless `includingReplaced`.
+    /// - Throws: `.ambiguousJob` when two arrays' ids start with it.
+    func arrayElements(_ prefix: String, includingReplaced: Bool = false) throws(RemoteJobsError) -> [JobRecord] {
+        let wanted = prefix.lowercased()
+        let members = loadAll().records.filter {
+            ($0.array?.id.hasPrefix(wanted) ?? false) && (includingReplaced || $0.supersededBy == nil)
+        }
+        let arrays = Set(members.compactMap { $0.array?.id })
+        guard arrays.count <= 1 else { throw .ambiguousJob(prefix: prefix, candidates: arrays.sorted()) }
+        return members.sorted { ($0.array?.index ?? 0) < ($1.array?.index ?? 0) }
     }
 
     /// The file of `id`'s record.
