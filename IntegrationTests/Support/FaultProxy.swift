@@ -137,7 +137,11 @@ final class FaultProxy: @unchecked Sendable {
                 if let cutOffAfter, fromClient > cutOffAfter { continue }
                 var offset = 0
                 while offset < count {
-                    let written = buffer.withUnsafeBytes { write(to, $0.baseAddress! + offset, count - offset) }
+                    // `send` with MSG_NOSIGNAL: a peer gone (a keeper killed mid-upload) is an
+                    // error here, never a SIGPIPE that ends the whole test process.
+                    let written = buffer.withUnsafeBytes {
+                        send(to, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL))
+                    }
                     if written <= 0 { return }
                     offset += written
                 }
