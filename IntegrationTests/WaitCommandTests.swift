@@ -62,4 +62,73 @@ struct WatchCommandTests {
         let none = try await world.p("watch")
         #expect(none.status != 0 && none.stderr.contains("or --all"), "\(none.stderr)")
     }
+
+    static func jsonLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+        }
+    }
+
+    /// `--output`: each line tagged with its job and its offset, the end after the last line
+    /// (also the last line without a newline), and for a job that had ended already.
+    @Test func outputLinesComeTaggedAndBeforeTheEnd() async throws {
+        let world = try await JobWorld.make()
+        let id = try JobWorld.id(
+            try await world.p("-n", "-d", "--", "echo one; sleep 0.3; printf 'two\\nthree'; sleep 0.3; exit 2"))
+        let watched = try await world.p("watch", "--json", "--output", id, timeout: .seconds(60))
+        #expect(watched.status == 0, "\(watched.stderr)")
+        let lines = try Self.jsonLines(watched.stdoutText)
+        let output = lines.filter { $0["event"] as? String == "output" }
+        #expect(output.map { $0["line"] as? String } == ["one", "two", "three"], "\(watched.stdoutText)")
+        #expect(output.map { $0["offset"] as? Int } == [0, 4, 8])
+        #expect(lines.last?["status"] as? String == "failed" && lines.last?["exit_code"] as? Int == 2)
+        #expect(lines.filter { $0["exit_code"] != nil }.count == 1, "the end once: \(watched.stdoutText)")
+
+        // Ended before the watch began: its output, then its status, once.
+        let again = try await world.p("watch", "--output", id, timeout: .seconds(60))
+        let short = String(id.prefix(8))
+        #expect(again.stdoutText == "\(short)| one\n\(short)| two\n\(short)| three\n\(short)  failed [2]\n")
+    }
+
+    /// `@LABEL --until-done`: the jobs on the label's workers, ended when none runs.
+    @Test func aLabelWatchesItsWorkersJobs() async throws {
+        let world = try await JobWorld.make()
+        let labelled = try await world.p("worker", "set", "box", "--label", "gpu")
+        #expect(labelled.status == 0, "\(labelled.stderr)")
+        let id = try JobWorld.id(try await world.p("-n", "-d", "--", "sleep 1"))
+        let watched = try await world.p("watch", "--json", "--until-done", "@gpu", timeout: .seconds(60))
+        #expect(watched.status == 0, "\(watched.stderr)")
+        let lines = try Self.jsonLines(watched.stdoutText)
+        #expect(lines.first?["job_id"] as? String == id && lines.first?["status"] as? String == "running")
+        #expect(lines.last?["status"] as? String == "done", "\(watched.stdoutText)")
+        let unknown = try await world.p("watch", "@nothing")
+        #expect(unknown.status != 0 && unknown.stderr.contains("No worker carries the label"), "\(unknown.stderr)")
+    }
+
+    /// A reset of the watch's connection mid-job: it reconnects, and every line of output and
+    /// the end come exactly once.
+    @Test func aResetConnectionLosesAndRepeatsNothing() async throws {
+        let sshd = try await TestSSHD.shared()
+        let proxy = try FaultProxy(targetPort: sshd.port)
+        defer { proxy.stop() }
+        let world = try await JobWorld.make(
+            extraHosts: JobWorld.hostBlock(name: "flaky", sshd: sshd, port: proxy.port))
+        try await world.store.update { config throws(RemoteJobsError) in
+            try config.register(Worker(name: "flaky", connection: "flaky", root: world.root))
+        }
+        let id = try JobWorld.id(try await world.p("flaky", "-n", "-d", "--", JobFaultTests.counting + "; exit 5"))
+        let watch = try world.start("watch", "--json", "--output", id)
+        try await watch.waitForOutput("\"line 3\"", timeout: .seconds(60))
+        let before = proxy.accepted
+        proxy.resetAll()
+        try await world.letGo(id)
+        let watched = try await watch.wait(timeout: .seconds(90))
+        #expect(watched.status == 0, "\(watched.stderr)")
+        #expect(proxy.accepted > before, "the watch connected again")
+        let lines = try Self.jsonLines(watched.stdoutText)
+        let output = lines.filter { $0["event"] as? String == "output" }.compactMap { $0["line"] as? String }
+        #expect(output.map { $0 + "\n" }.joined() == JobFaultTests.expected, "\(watched.stdoutText)")
+        #expect(lines.filter { $0["exit_code"] != nil }.count == 1)
+        #expect(lines.last?["status"] as? String == "failed" && lines.last?["exit_code"] as? Int == 5)
+    }
 }

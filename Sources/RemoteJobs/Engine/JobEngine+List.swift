@@ -36,6 +36,13 @@ extension JobEngine {
             records: all ? merged : merged.filter(\.status.isActive), unreachable: unreachable, problems: problems)
     }
 
+    /// The records as saved on this machine, in no order, without asking any worker: for a
+    /// watch that looks for jobs started since it last looked (`p watch --all`).
+    public func localRecords() async -> [JobRecord] {
+        let records = self.records
+        return await BlockingWork.run { records.loadAll() }.0
+    }
+
     /// Asks each worker about its running (and unknown) jobs, in parallel, and applies the
     /// rules of `Reconciler`; records that changed are saved.
     func reconcileRunning(_ running: [JobRecord]) async -> ([JobRecord], [String: RemoteJobsError]) {

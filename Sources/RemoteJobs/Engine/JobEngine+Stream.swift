@@ -339,6 +339,12 @@ extension JobEngine {
                     jobDirectory: Self.jobDirectory(record), offset: since, extent: .bytes(maxBytes), stream: stream),
                 jobID: record.id, stdout: { chunk += $0 })
         }
+        return try await jobPoll(record, since: since, chunk: chunk, result: result)
+    }
+
+    /// The poll answer for `record` from what a poll from `since` read: the record settled
+    /// with the trailer's facts, and where to read next.
+    func jobPoll(_ record: JobRecord, since: UInt64, chunk: [UInt8], result: ScriptResult) async throws -> JobPoll {
         let settled = try await settle(record, with: result)
         let size = result.control.end?.logSize ?? 0
         let gap = chunk.isEmpty ? result.control.end?.gap?.remaining(from: since) : nil

@@ -31,6 +31,25 @@ actor PollChannels {
         _ jobDirectory: String, offset: UInt64, maxBytes: Int, stream: LogStream = .stdout, target: SSHTarget,
         pool: SSHSessionPool
     ) async throws -> (ControlLines, [UInt8]) {
+        let request = Request(jobDirectory: jobDirectory, offset: offset, maxBytes: maxBytes, stream: stream)
+        return try await pollMany([request], target: target, pool: pool)[0]
+    }
+
+    /// One poll of a job's log.
+    struct Request: Sendable {
+        var jobDirectory: String
+        var offset: UInt64
+        var maxBytes: Int
+        var stream: LogStream = .stdout
+    }
+
+    /// Asks the worker about several jobs at once: the requests are written together and the
+    /// answers read in order, so many jobs cost the server's work, not a round trip each.
+    /// - Returns: per request, in order, the control line and the bytes.
+    func pollMany(_ requests: [Request], target: SSHTarget, pool: SSHSessionPool) async throws -> [(
+        ControlLines, [UInt8]
+    )] {
+        guard !requests.isEmpty else { return [] }
         while busy.contains(target) { try await waiters.wait(for: target) }
         busy.insert(target)
         defer {
@@ -39,15 +58,23 @@ actor PollChannels {
         }
         let channel = try await channel(for: target, pool: pool)
         do {
-            try await channel.exec.write(
-                PollServerScript.request(
-                    jobDirectory: jobDirectory, offset: offset, maxBytes: maxBytes, stream: stream))
-            let header = try await line(from: channel, host: target.host)
-            guard let (count, control) = PollServerScript.parseAnswerHeader(header) else {
-                throw SSHError.connectionLost(host: target.host, reason: "the poll server answered '\(header)'")
+            var lines: [UInt8] = []
+            for request in requests {
+                lines += PollServerScript.request(
+                    jobDirectory: request.jobDirectory, offset: request.offset, maxBytes: request.maxBytes,
+                    stream: request.stream)
             }
-            let bytes = try await bytes(count, from: channel, host: target.host)
-            return (control, bytes)
+            try await channel.exec.write(lines)
+            var answers: [(ControlLines, [UInt8])] = []
+            answers.reserveCapacity(requests.count)
+            for _ in requests {
+                let header = try await line(from: channel, host: target.host)
+                guard let (count, control) = PollServerScript.parseAnswerHeader(header) else {
+                    throw SSHError.connectionLost(host: target.host, reason: "the poll server answered '\(header)'")
+                }
+                answers.append((control, try await bytes(count, from: channel, host: target.host)))
+            }
+            return answers
         } catch {
             channel.exec.close()
             channels[target] = nil
