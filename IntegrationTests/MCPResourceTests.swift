@@ -157,15 +157,7 @@ struct MCPResourceTests {
 struct MCPPythonClientTests {
     @Test func thePythonClientSubmitsSubscribesAndPolls() async throws {
         let world = try await JobWorld.make()
-        let venv = try TestSSHD.makeTemporaryDirectory() + "/venv"
-        try Shell.run("python3", ["-m", "venv", venv])
-        try Shell.run(venv + "/bin/pip", ["install", "-q", "--disable-pip-version-check", "mcp"])
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Support/python/mcp_client.py").path
-        let output = try Shell.runWithEnvironment(
-            venv + "/bin/python", [script, try Shell.pExecutable, world.root], world.environment)
-        let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(output)")
-        let seen = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let seen = try Self.runPython("mcp_client.py", sdk: "mcp", arguments: [world.root], world: world)
         #expect(seen["tools"] as? [String] == ["exec", "job", "job_list", "job_poll"])
         #expect(seen["read_only"] as? [String] == ["job_list", "job_poll"])
         #expect(seen["same_job"] as? Bool == true)
@@ -178,5 +170,129 @@ struct MCPPythonClientTests {
         #expect(seen["listed"] as? Int == 1)
         #expect((seen["resource"] as? [String: Any])?["exit_code"] as? Int == 4)
         #expect(seen["bad_is_error"] as? Bool == true)
+    }
+
+    /// Runs `Support/python/<script>` with `p` and `arguments` in a new virtual environment
+    /// holding `sdk` (a pip requirement); the JSON object it printed last.
+    static func runPython(
+        _ script: String, sdk: String, arguments: [String] = [], world: JobWorld
+    ) throws -> [String: Any] {
+        let venv = try TestSSHD.makeTemporaryDirectory() + "/venv"
+        try Shell.run("python3", ["-m", "venv", venv])
+        try Shell.run(venv + "/bin/pip", ["install", "-q", "--disable-pip-version-check", sdk])
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Support/python/" + script).path
+        let output = try Shell.runWithEnvironment(
+            venv + "/bin/python", [path, try Shell.pExecutable] + arguments, world.environment)
+        let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(output)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+}
+
+/// MCP 2025-11-25 tasks, driven by the Python SDK's experimental tasks client (its 1.x line;
+/// 2.x dropped it), and SEP-2663's tasks extension, driven by raw JSON-RPC (no SDK has it
+/// in a release this machine can install).
+@Suite("MCP tasks", .timeLimit(.minutes(10)), .throttled)
+struct MCPTaskTests {
+    @Test func thePythonTasksClientRunsPollsAndCancelsTasks() async throws {
+        let world = try await JobWorld.make()
+        let seen = try MCPPythonClientTests.runPython("mcp_tasks_client.py", sdk: "mcp==1.30.0", world: world)
+        #expect(seen["capability"] as? Bool == true, "\(seen)")
+        let support = try #require(seen["task_support"] as? [String: Any])
+        #expect(support["exec"] as? String == "optional" && support["job"] as? String == "optional", "\(support)")
+        #expect(support["job_poll"] is NSNull && support["job_list"] is NSNull)
+
+        let execTask = try #require(seen["exec_task"] as? String)
+        #expect(seen["first_status"] as? String == "working")
+        #expect((seen["created_after_s"] as? Double ?? 99) < 1, "created before the 1 s command ended: \(seen)")
+        #expect(seen["ttl"] as? Int == 3_600_000 && seen["poll_interval"] as? Int == 500)
+        #expect((seen["polled"] as? [String])?.last == "completed", "\(seen)")
+        let result = try #require(seen["exec_result"] as? [String: Any])
+        #expect(result["stdout"] as? String == "out\n" && result["stderr"] as? String == "err\n", "\(result)")
+        #expect(result["exit_code"] as? Int == 3)
+        #expect((seen["related"] as? [String: Any])?["taskId"] as? String == execTask)
+        #expect(try await world.existsOnWorker(world.jobDirectory(execTask)) == false, "an exec leaves nothing")
+
+        let submitted = try #require(seen["submit_result"] as? [String: Any])
+        #expect(submitted["status"] as? String == "done" && submitted["exit_code"] as? Int == 0, "\(submitted)")
+        #expect(submitted["output_chunk"] as? String == "submitted\n", "\(submitted)")
+        #expect(seen["submit_final"] as? String == "completed")
+
+        #expect(seen["cancelled"] as? String == "cancelled")
+        #expect(seen["second_cancel"] as? Int == -32602)
+        #expect(seen["unknown_task"] as? Int == -32602)
+        #expect(seen["list_as_task"] as? Int == -32601)
+        #expect((seen["listed"] as? [String])?.count == 3)
+        #expect((seen["plain"] as? [String: Any])?["stdout"] as? String == "echo plain".dropFirst(5) + "\n")
+        let statuses = try #require(seen["statuses"] as? [[String: Any]])
+        #expect(statuses.contains { $0["taskId"] as? String == execTask && $0["status"] as? String == "completed" })
+        let logs = try #require(seen["logs"] as? [[String: Any]])
+        let submitTask = try #require(seen["submit_task"] as? String)
+        #expect(logs.contains { ($0["data"] as? String ?? "").hasPrefix("job \(submitTask) started on box") })
+        #expect(
+            logs.contains {
+                $0["level"] as? String == "info" && $0["data"] as? String == "job \(submitTask) ended: exit 0"
+            }, "\(logs)")
+        #expect(
+            logs.contains {
+                $0["level"] as? String == "warning" && $0["data"] as? String == "job \(execTask) ended: exit 3"
+            }, "\(logs)")
+        #expect(
+            logs.contains {
+                $0["level"] as? String == "warning" && ($0["data"] as? String ?? "").hasSuffix("ended: stopped")
+            }, "\(logs)")
+    }
+
+    /// SEP-2663: a client offers the extension per request; a short exec is answered as
+    /// usual, a long one becomes a task whose tasks/get carries the result once completed.
+    @Test func theTasksExtensionMakesALongExecATask() async throws {
+        let world = try await JobWorld.make()
+        let client = try RawMCPClient(world)
+        defer { client.stop() }
+        let initialized = try client.initialize()
+        let capabilities = try #require(initialized["capabilities"] as? [String: Any])
+        #expect((capabilities["extensions"] as? [String: Any])?["io.modelcontextprotocol/tasks"] != nil)
+        let offer: [String: Any] = [
+            "io.modelcontextprotocol/clientCapabilities": ["extensions": ["io.modelcontextprotocol/tasks": [:]]]
+        ]
+        func exec(_ command: String) throws -> [String: Any] {
+            let answer = try client.request(
+                "tools/call", ["name": "exec", "arguments": ["command": command], "_meta": offer])
+            return try #require(answer["result"] as? [String: Any], "\(answer)")
+        }
+        let quick = try exec("echo quick")
+        #expect(quick["resultType"] as? String == "complete", "\(quick)")
+        #expect((quick["structuredContent"] as? [String: Any])?["stdout"] as? String == "quick\n")
+
+        let slow = try exec("sleep 2; echo slow; exit 4")
+        #expect(slow["resultType"] as? String == "task", "\(slow)")
+        #expect(slow["status"] as? String == "working" && slow["ttlSeconds"] as? Int == 3600)
+        #expect(slow["pollIntervalMilliseconds"] as? Int == 500 && slow["result"] == nil)
+        let id = try #require(slow["taskId"] as? String)
+        var task: [String: Any] = [:]
+        for _ in 0..<300 {
+            task = try #require(try client.request("tasks/get", ["taskId": id])["result"] as? [String: Any])
+            if task["status"] as? String != "working" { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(task["status"] as? String == "completed" && task["resultType"] as? String == "complete", "\(task)")
+        let result = try #require((task["result"] as? [String: Any])?["structuredContent"] as? [String: Any])
+        #expect(result["stdout"] as? String == "slow\n" && result["exit_code"] as? Int == 4, "\(result)")
+        let acknowledged = try client.request("tasks/cancel", ["taskId": id])
+        #expect((acknowledged["result"] as? [String: Any])?["resultType"] as? String == "complete")
+        let updated = try client.request("tasks/update", ["taskId": id, "inputResponses": [:]])
+        #expect((updated["result"] as? [String: Any])?["resultType"] as? String == "complete")
+
+        let long = try exec("sleep 300")
+        let longID = try #require(long["taskId"] as? String, "\(long)")
+        _ = try client.request("tasks/cancel", ["taskId": longID])
+        let cancelled = try #require(try client.request("tasks/get", ["taskId": longID])["result"] as? [String: Any])
+        #expect(cancelled["status"] as? String == "cancelled", "\(cancelled)")
+        #expect(try world.records.load(longID)?.status.name == "stopped")
+
+        let listed = try #require(
+            try client.request("tools/call", ["name": "job_list", "arguments": [:], "_meta": offer])["result"]
+                as? [String: Any])
+        #expect(listed["resultType"] as? String == "complete" && listed["structuredContent"] != nil)
     }
 }

@@ -137,11 +137,15 @@ actor JobWatcher {
     }
 
     /// Starts reporting changes of the resource at `uri`.
-    func subscribe(_ uri: String) async throws {
+    /// - Returns: the full id of its job.
+    @discardableResult
+    func subscribe(_ uri: String) async throws -> String {
         guard let (prefix, _) = JobResources.parse(uri) else {
             throw MCPError.invalidParams("not a resource of p: \(uri)")
         }
-        ids[uri] = try await watch.watch(prefix).id
+        let id = try await watch.watch(prefix).id
+        ids[uri] = id
+        return id
     }
 
     /// Stops reporting changes of the resource at `uri`.

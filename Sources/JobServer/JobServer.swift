@@ -37,8 +37,10 @@ public final class JobServer: Sendable {
 
     /// Serves on `transport` (stdio for `p mcp`) until the client disconnects. Besides the
     /// tools, every job is a resource (`JobResources`); a client that subscribes to one is
-    /// sent `notifications/resources/updated` when its status changes (`JobWatcher`), and,
-    /// once it set a logging level, a `notifications/message` line when it ends.
+    /// sent `notifications/resources/updated` when its status changes (`JobWatcher`). A long
+    /// `exec` or a waiting `submit` may be a task (`JobTasks`). Each job the tools start, and
+    /// each subscribed job, is told of as a log message when it starts and when it ends
+    /// (`JobLogReporter`).
     public func run(transport: any Transport) async throws {
         let server = Server(
             name: "p", version: "0.1.0",
@@ -46,7 +48,8 @@ public final class JobServer: Sendable {
                 "Run long commands on remote machines (p's workers) as background jobs: submit returns a job id at once; "
                 + "poll with `since` (a byte offset) and `wait_s` to read new output; cancel; list. "
                 + "exec runs a short command to completion. "
-                + "Subscribe to p://jobs/<id> to be told when a job's status changes.",
+                + "Subscribe to p://jobs/<id> to be told when a job's status changes. "
+                + "exec and job's submit run as tasks for clients that ask (tasks/get, tasks/result).",
             capabilities: .init(
                 logging: .init(), resources: .init(subscribe: true, listChanged: false),
                 tools: .init(listChanged: false)))
@@ -54,8 +57,15 @@ public final class JobServer: Sendable {
         let resources = JobResources(engine: tools.engine)
         let watcher = JobWatcher(engine: tools.engine)
         let logging = LoggingLevel()
-        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: JobToolSchemas.all) }
-        await server.withMethodHandler(CallTool.self) { call in await tools.call(call.name, call.arguments) }
+        let tasks = JobTasks(tools: tools, ttl: tools.configuration.retention)
+        let reporter = JobLogReporter(engine: tools.engine)
+        await server.withMethodHandler(ToolListWithExecution.self) { _ in try JobToolSchemas.listing() }
+        await server.withMethodHandler(TaskAwareCallTool.self) { parameters in try await tasks.call(parameters) }
+        await server.withMethodHandler(GetTaskMethod.self) { parameters in try await tasks.get(parameters) }
+        await server.withMethodHandler(TaskResultMethod.self) { parameters in try await tasks.result(parameters) }
+        await server.withMethodHandler(ListTasksMethod.self) { _ in await tasks.list() }
+        await server.withMethodHandler(CancelTaskMethod.self) { parameters in try await tasks.cancel(parameters) }
+        await server.withMethodHandler(UpdateTaskMethod.self) { _ in .object(["resultType": .string("complete")]) }
         await server.withMethodHandler(ListResources.self) { _ in
             ListResources.Result(resources: await resources.list())
         }
@@ -71,7 +81,8 @@ public final class JobServer: Sendable {
         }
         await server.withMethodHandler(ResourceSubscribe.self) { request in
             do {
-                try await watcher.subscribe(request.uri)
+                let id = try await watcher.subscribe(request.uri)
+                await reporter.follow(id, announcing: false)
             } catch {
                 throw JobResources.protocolError(error, uri: request.uri)
             }
@@ -87,35 +98,44 @@ public final class JobServer: Sendable {
         }
         let sweep = Task { await sweeper.run() }
         defer { sweep.cancel() }
-        try await server.start(transport: transport)
+        try await server.start(transport: TaskCapabilityTransport(transport))
         let watch = Task {
-            await watcher.run { uri, ended in
+            await watcher.run { uri, _ in
                 try? await server.notify(ResourceUpdatedNotification.message(.init(uri: uri)))
-                if let ended, logging.isEnabled, JobResources.parse(uri)?.output == false {
-                    let code = ended.status.reportedExitCode.map { "exit \($0)" } ?? ended.status.name
-                    try? await server.notify(
-                        LogMessageNotification.message(
-                            .init(level: .notice, logger: "p", data: .string("job \(ended.id) ended: \(code)"))))
-                }
             }
         }
         defer { watch.cancel() }
+        let taskChanges = Task {
+            await tasks.run { task in try? await server.notify(TaskStatusNotification.message(task)) }
+        }
+        defer { taskChanges.cancel() }
+        let started = Task {
+            for await id in tools.startedJobs { await reporter.follow(id, announcing: true) }
+        }
+        defer { started.cancel() }
+        let log = Task {
+            await reporter.run { level, text in
+                guard logging.allows(level) else { return }
+                try? await server.notify(
+                    LogMessageNotification.message(.init(level: level, logger: "p", data: .string(text))))
+            }
+        }
+        defer { log.cancel() }
         await server.waitUntilCompleted()
     }
 }
 
-/// The logging level a client set (`logging/setLevel`); nil until it sets one.
+/// The logging level a client set (`logging/setLevel`): messages below it are not sent;
+/// until a client sets one, `info` and above are.
 final class LoggingLevel: Sendable {
-    private let level = Mutex<LogLevel?>(nil)
+    private let level = Mutex<LogLevel>(.info)
 
     func set(_ value: LogLevel) { level.withLock { $0 = value } }
 
-    /// Whether job endings (notices) are to be sent.
-    var isEnabled: Bool {
-        level.withLock { current in
-            guard let current else { return false }
-            let order: [LogLevel] = [.debug, .info, .notice, .warning, .error, .critical, .alert, .emergency]
-            return (order.firstIndex(of: current) ?? 0) <= (order.firstIndex(of: .notice) ?? 2)
-        }
+    /// Whether a message at `messageLevel` is to be sent.
+    func allows(_ messageLevel: LogLevel) -> Bool {
+        let order: [LogLevel] = [.debug, .info, .notice, .warning, .error, .critical, .alert, .emergency]
+        let current = level.withLock { $0 }
+        return (order.firstIndex(of: messageLevel) ?? 0) >= (order.firstIndex(of: current) ?? 0)
     }
 }

@@ -321,3 +321,18 @@ enum JobToolSchemas {
             ]),
         ]))
 }
+
+extension JobToolSchemas {
+    /// The answer to `tools/list`: the tools, `exec` and `job` declaring that they may run
+    /// as tasks (`execution.taskSupport: optional`, a field the SDK's `Tool` lacks).
+    static func listing() throws -> Value {
+        let tools = try all.map { tool -> Value in
+            guard case .object(var members) = try Value.encoding(tool) else { return try Value.encoding(tool) }
+            if tool.name == "exec" || tool.name == "job" {
+                members["execution"] = .object(["taskSupport": .string("optional")])
+            }
+            return .object(members)
+        }
+        return .object(["tools": .array(tools)])
+    }
+}

@@ -11,11 +11,16 @@ final class JobTools: Sendable {
     let engine: JobEngine
     let configuration: JobServer.Configuration
     private let cap: LiveJobCap
+    /// The ids of the jobs these tools started that run on (a submit's, a task's, an `exec`
+    /// that outlived its limit), for the server's log messages.
+    let startedJobs: AsyncStream<String>
+    private let started: AsyncStream<String>.Continuation
 
     init(engine: JobEngine, configuration: JobServer.Configuration) {
         self.engine = engine
         self.configuration = configuration
         self.cap = LiveJobCap(limit: configuration.maxLiveJobs, submitter: Self.submitter)
+        (startedJobs, started) = AsyncStream.makeStream()
     }
 
     /// Runs a tool call; every failure is a tool error with a message, never a crash.
@@ -30,8 +35,7 @@ final class JobTools: Sendable {
             default: throw ToolError("there is no tool '\(name)'; the tools are job, job_poll, job_list and exec")
             }
         } catch {
-            let message = "\(error)"
-            return CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+            return Self.toolError("\(error)")
         }
     }
 
@@ -49,7 +53,7 @@ final class JobTools: Sendable {
     }
 
     /// The result as structured content, and as its JSON text for clients that read text.
-    private func output<T: Encodable>(_ value: T) throws -> CallTool.Result {
+    func output<T: Encodable>(_ value: T) throws -> CallTool.Result {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
@@ -132,6 +136,7 @@ final class JobTools: Sendable {
             throw error
         }
         await cap.release(id)
+        started.yield(record.id)
         return SubmitOutput(
             job_id: record.id, host: record.worker, remote_pid: record.pid, started_at: Self.date(record.startedAt),
             status: record.status.name, client_key: record.clientKey)
@@ -159,6 +164,7 @@ final class JobTools: Sendable {
         }
         // The elements' records count from here on.
         for id in placeholders { await cap.release(id) }
+        for record in submission.records { started.yield(record.id) }
         return SubmitOutput(
             job_id: submission.id, host: Set(submission.records.map(\.worker)).sorted().joined(separator: ","),
             remote_pid: nil, started_at: nil, status: "queued", client_key: nil, array_id: submission.id,
@@ -295,6 +301,48 @@ final class JobTools: Sendable {
     /// instead of being ended; one that ends in time leaves nothing behind. `"kill"` runs it
     /// on a plain exec channel and ends it at the timeout.
     private func exec(_ arguments: ToolArguments) async throws -> ExecOutput {
+        switch try await runExec(arguments, within: nil) {
+        case .ended(let output), .running(_, let output): return output
+        }
+    }
+
+    /// How an `exec` went: it ended in time, or it runs on as job `id`.
+    enum ExecRun {
+        case ended(ExecOutput)
+        case running(id: String, ExecOutput)
+    }
+
+    /// `exec`, followed for `limit` (else its `timeout_s`).
+    func runExec(_ arguments: ToolArguments, within limit: Duration?) async throws -> ExecRun {
+        let (request, timeout, onTimeout) = try execRequest(arguments)
+        if onTimeout == "kill" {
+            let result = try await engine.execute(request.command, worker: request.worker, timeout: .seconds(timeout))
+            var signal: String?
+            if case .signaled(let name, _) = result.status { signal = name }
+            return .ended(
+                ExecOutput(
+                    stdout: result.stdoutText, stderr: result.stderrText, exit_code: result.status.shellCode,
+                    signal: signal))
+        }
+        let id = request.id ?? UUID().uuidString.lowercased()
+        try await cap.admit(id, engine: engine)
+        defer { Task { await cap.release(id) } }
+        switch try await engine.run(request, within: limit ?? .seconds(timeout)) {
+        case .stillRunning(_, let stdoutSoFar):
+            // Still running: the stream was detached, the job goes on.
+            let piece = UTF8Chunk.take(stdoutSoFar[...], final: false)
+            started.yield(id)
+            return .running(
+                id: id,
+                ExecOutput(
+                    still_running: true, job_id: id, output_so_far: piece.text, new_offset: UInt64(piece.byteCount)))
+        case .ended(let ended, let stdout, let stderr):
+            return .ended(Self.execOutput(ended, stdout: stdout, stderr: stderr))
+        }
+    }
+
+    /// The job `exec`'s arguments describe, its `timeout_s` and its `on_timeout`.
+    private func execRequest(_ arguments: ToolArguments) throws -> (JobRequest, Double, String) {
         if try arguments.bool("use_sudo") == true {
             throw ToolError("use_sudo is refused: see the job tool's description; write `sudo -n` in the command.")
         }
@@ -304,34 +352,78 @@ final class JobTools: Sendable {
         guard ["detach", "kill"].contains(onTimeout) else {
             throw ToolError("'on_timeout' is detach or kill, not '\(onTimeout)'")
         }
-        if onTimeout == "kill" {
-            let result = try await engine.execute(
-                command, worker: try arguments.string("host"), timeout: .seconds(timeout))
-            var signal: String?
-            if case .signaled(let name, _) = result.status { signal = name }
-            return ExecOutput(
-                stdout: result.stdoutText, stderr: result.stderrText, exit_code: result.status.shellCode,
-                signal: signal)
-        }
-        let id = UUID().uuidString.lowercased()
-        let request = JobRequest(
+        var request = JobRequest(
             command: command, worker: try arguments.string("host"), cwd: FileManager.default.currentDirectoryPath,
-            submitter: Self.submitter, id: id)
+            submitter: Self.submitter, id: UUID().uuidString.lowercased())
+        request.separateStderr = true
+        return (request, timeout, onTimeout)
+    }
+
+    private static func execOutput(_ ended: JobRecord, stdout: [UInt8], stderr: [UInt8]) -> ExecOutput {
+        var signal: String?
+        if case .stopped(let name, _, _) = ended.status { signal = name }
+        return ExecOutput(
+            stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+            exit_code: ended.status.reportedExitCode, signal: signal)
+    }
+
+    // MARK: tasks
+
+    /// Starts `exec`'s command as a job and returns once it started (a task's start).
+    /// - Returns: the job's id.
+    func startExec(_ arguments: ToolArguments) async throws -> String {
+        let (request, _, onTimeout) = try execRequest(arguments)
+        guard onTimeout == "detach" else {
+            throw ToolError("'on_timeout: kill' runs no job, so it cannot be a task; leave it out")
+        }
+        return try await start(request)
+    }
+
+    /// Starts `job`'s submit (one job, not an array) and returns once it started.
+    /// - Returns: the job's id.
+    func startSubmit(_ arguments: ToolArguments) async throws -> String {
+        guard try arguments.requiredString("action") == "submit" else {
+            throw ToolError("only the job tool's submit runs as a task")
+        }
+        guard arguments.values["array"] == nil, arguments.values["each"] == nil else {
+            throw ToolError("a task runs one job: submit an array without a task and poll its elements")
+        }
+        return try await submit(arguments).job_id
+    }
+
+    private func start(_ request: JobRequest) async throws -> String {
+        let id = request.id ?? UUID().uuidString.lowercased()
         try await cap.admit(id, engine: engine)
         defer { Task { await cap.release(id) } }
-        switch try await engine.run(request, within: .seconds(timeout)) {
-        case .stillRunning(_, let stdoutSoFar):
-            // Still running: the stream was detached, the job goes on.
-            let piece = UTF8Chunk.take(stdoutSoFar[...], final: false)
-            return ExecOutput(
-                still_running: true, job_id: id, output_so_far: piece.text, new_offset: UInt64(piece.byteCount))
-        case .ended(let ended, let stdout, let stderr):
-            var signal: String?
-            if case .stopped(let name, _, _) = ended.status { signal = name }
-            return ExecOutput(
-                stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
-                exit_code: ended.status.reportedExitCode, signal: signal)
+        let record = try await engine.submit(request)
+        started.yield(record.id)
+        return record.id
+    }
+
+    /// `exec`'s answer for its task's ended job, read from the job, which is then removed
+    /// (an `exec` leaves nothing behind).
+    func execOutcome(_ ended: JobRecord) async -> CallTool.Result {
+        do {
+            let stdout = try await engine.poll(ended.id, since: 0, maxBytes: Self.taskOutputLimit).chunk
+            let stderr = (try? await engine.errorOutput(ended.id, maxBytes: Self.taskOutputLimit)) ?? []
+            _ = try? await engine.remove(ended.id)
+            return try output(Self.execOutput(ended, stdout: stdout, stderr: stderr))
+        } catch {
+            return Self.toolError("\(error)")
         }
+    }
+
+    /// A submit task's answer once its job ended: what `job_poll` says of it, with the last
+    /// 100 lines of its output.
+    func submitOutcome(_ ended: JobRecord) async -> CallTool.Result {
+        await call("job_poll", ["job_id": .string(ended.id), "tail": .int(100)])
+    }
+
+    /// The most output a task's answer carries (stdout and stderr each).
+    static let taskOutputLimit = 4 << 20
+
+    static func toolError(_ message: String) -> CallTool.Result {
+        CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
     }
 
     static func date(_ date: Date?) -> String? {
