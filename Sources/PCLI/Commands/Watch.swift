@@ -242,7 +242,7 @@ final class WatchPrinter: @unchecked Sendable {
             object["to"] = Int(gap.to)
             write(object)
         } else {
-            write(line: "\(JobFormatting.name(record))| [\(gap.to - gap.from) bytes dropped by the log's cap]")
+            write(line: "\(JobFormatting.name(record))| \(gap.notice(cap: record.maxLog))")
         }
     }
 
