@@ -42,8 +42,11 @@ struct WaitCommandTests {
 struct WatchCommandTests {
     @Test func watchPrintsEachChangeAndEndsWhenTheJobsEnd() async throws {
         let world = try await JobWorld.make()
-        let id = try JobWorld.id(try await world.p("-n", "-d", "--", "sleep 1; exit 3"))
-        let watched = try await world.p("watch", "--json", id, timeout: .seconds(60))
+        let id = try JobWorld.id(try await world.p("-n", "-d", "--", Self.held + "; exit 3"))
+        let watch = try world.start("watch", "--json", id)
+        try await watch.waitForOutput("\"running\"", timeout: .seconds(60))
+        try await world.letGo(id)
+        let watched = try await watch.wait(timeout: .seconds(60))
         #expect(watched.status == 0, "\(watched.stderr)")
         let lines = try watched.stdoutText.split(separator: "\n").map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -62,6 +65,10 @@ struct WatchCommandTests {
         let none = try await world.p("watch")
         #expect(none.status != 0 && none.stderr.contains("or --all"), "\(none.stderr)")
     }
+
+    /// A command that runs until the test lets it go (`JobWorld.letGo`), however loaded the
+    /// machine is.
+    static let held = "n=0; until [ -f go ] || [ $n -gt 6000 ]; do sleep 0.05; n=$((n+1)); done"
 
     static func jsonLines(_ text: String) throws -> [[String: Any]] {
         try text.split(separator: "\n").map { line in
@@ -95,12 +102,25 @@ struct WatchCommandTests {
         let world = try await JobWorld.make()
         let labelled = try await world.p("worker", "set", "box", "--label", "gpu")
         #expect(labelled.status == 0, "\(labelled.stderr)")
-        let id = try JobWorld.id(try await world.p("-n", "-d", "--", "sleep 1"))
-        let watched = try await world.p("watch", "--json", "--until-done", "@gpu", timeout: .seconds(60))
+        let id = try JobWorld.id(try await world.p("-n", "-d", "--", Self.held))
+        let watch = try world.start("watch", "--json", "--until-done", "@gpu")
+        try await watch.waitForOutput("\"running\"", timeout: .seconds(60))
+        try await world.letGo(id)
+        let watched = try await watch.wait(timeout: .seconds(60))
         #expect(watched.status == 0, "\(watched.stderr)")
         let lines = try Self.jsonLines(watched.stdoutText)
         #expect(lines.first?["job_id"] as? String == id && lines.first?["status"] as? String == "running")
         #expect(lines.last?["status"] as? String == "done", "\(watched.stdoutText)")
+
+        // --all with nothing running: a job started later is found and followed to its end.
+        let all = try world.start("watch", "--all", "--json")
+        let later = try JobWorld.id(try await world.p("-n", "-d", "--", Self.held + "; exit 6"))
+        try await all.waitForOutput("\"job_id\":\"\(later)\"", timeout: .seconds(60))
+        try await world.letGo(later)
+        try await all.waitForOutput("\"exit_code\":6", timeout: .seconds(60))
+        all.signal(SIGINT)
+        let interrupted = try await all.wait(timeout: .seconds(30))
+        #expect(interrupted.status == 130, "\(interrupted.status) \(interrupted.stderr)")
         let unknown = try await world.p("watch", "@nothing")
         #expect(unknown.status != 0 && unknown.stderr.contains("No worker carries the label"), "\(unknown.stderr)")
     }

@@ -163,3 +163,33 @@ def p_client(worker, port=None, extra=""):
                XDG_DATA_HOME=os.path.join(home, "data"))
     env.pop("SSH_AUTH_SOCK", None)
     return env
+
+
+def fleet_client(workers, root, worker_lines="", extra_hosts=()):
+    """A client world for the `p` CLI over several workers, named w0, w1, ... (w0 the
+    default), each with its root `~/<root>/wN` and `worker_lines` more config (`labels:
+    [pool]`, say), plus `extra_hosts`: (name, worker, port) entries reaching a worker through
+    another port (a proxy's), registered as workers of their own. Returns (home, env)."""
+    home = tempfile.mkdtemp(prefix="p-bench-fleet-", dir=workers[0].dir)
+    os.makedirs(os.path.join(home, ".ssh"))
+    os.makedirs(os.path.join(home, "config", "p"))
+    entries = [(f"w{index}", worker, None) for index, worker in enumerate(workers)] + list(extra_hosts)
+    with open(os.path.join(home, ".ssh", "config"), "w") as ssh_config, \
+            open(os.path.join(home, "config", "p", "config.yaml"), "w") as config:
+        config.write("default_worker: w0\nworkers:\n")
+        for name, worker, port in entries:
+            with open(worker.config(port)) as f:
+                ssh_config.write(f.read().replace("Host bench", f"Host {name}") + "\n")
+            config.write(f"- name: {name}\n  connection: {name}\n  root: ~/{root}/{name}\n"
+                         + (worker_lines if port is None else ""))
+    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
+               XDG_DATA_HOME=os.path.join(home, "data"), XDG_RUNTIME_DIR=os.path.join(home, "run"))
+    env.pop("SSH_AUTH_SOCK", None)
+    return home, env
+
+
+def poll_servers():
+    """How many of p's poll servers (the long-lived exec each watching client keeps per
+    worker) run on this machine, which hosts the benchmark's workers."""
+    processes = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
+    return sum(1 for line in processes.splitlines() if "while read -r o m g J" in line and line.startswith("sh -c"))

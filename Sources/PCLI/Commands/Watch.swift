@@ -98,11 +98,9 @@ struct Watch: AsyncParsableCommand {
                         var session = WatchSession(
                             watch: JobStatusWatch(engine: engine), printer: printer, followOutput: followOutput)
                         if case .jobs(let references) = scope {
-                            for reference in references {
-                                for record in try await engine.jobs(named: reference) {
-                                    try await session.add(record.id)
-                                }
-                            }
+                            var records: [JobRecord] = []
+                            for reference in references { records += try await engine.jobs(named: reference) }
+                            await session.add(records)
                         }
                         return try await session.run(engine: engine, scope: scope, untilDone: untilDone)
                     }
@@ -129,10 +127,13 @@ struct Watch: AsyncParsableCommand {
             self.followOutput = followOutput
         }
 
-        /// Starts watching job `id`, printing its status now.
-        mutating func add(_ id: String) async throws {
-            guard known.insert(id).inserted else { return }
-            let now = try await watch.watch(id, followingOutput: followOutput)
+        /// Starts watching `records`, printing each one's status now.
+        mutating func add(_ records: [JobRecord]) async {
+            let new = records.filter { known.insert($0.id).inserted }
+            for now in await watch.watch(new, followingOutput: followOutput) { await announce(now) }
+        }
+
+        private mutating func announce(_ now: JobRecord) async {
             if now.status.isActive {
                 printer.status(now, event: "status")
                 pending.insert(now.id)
@@ -151,25 +152,49 @@ struct Watch: AsyncParsableCommand {
             if case .label(let label) = scope {
                 labelled = Set(((try? await engine.loadWorkers())?.workers(labelled: label) ?? []).map(\.name))
             }
-            for record in await engine.localRecords() where record.status.isActive && !known.contains(record.id) {
-                if let labelled, !labelled.contains(record.worker) { continue }
-                try? await add(record.id)
+            let new = await engine.localRecords().filter { record in
+                record.status.isActive && !known.contains(record.id)
+                    && (labelled.map { $0.contains(record.worker) } ?? true)
             }
+            await add(new)
         }
 
         /// Prints the events until the watched jobs ended (`untilDone`) or forever.
         mutating func run(engine: JobEngine, scope: Scope, untilDone: Bool) async throws -> Int32 {
-            var lastLook = ContinuousClock.now - .seconds(10)
+            // The watch's events, and a tick each second: with --all or @LABEL, jobs started
+            // since are looked for even while no watched job has news.
+            let (inputs, feed) = AsyncStream<JobStatusWatch.Event?>.makeStream()
             let events = watch.events()
-            var iterator = events.makeAsyncIterator()
+            let pump = Task {
+                for await event in events { feed.yield(event) }
+                feed.finish()
+            }
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    feed.yield(nil)
+                }
+            }
+            defer {
+                pump.cancel()
+                ticker.cancel()
+            }
+            var lastLook = ContinuousClock.now - .seconds(10)
+            var iterator = inputs.makeAsyncIterator()
             while true {
+                // Ctrl+C cancels the watch (exit 130), not a clean end.
+                try Task.checkCancellation()
                 if scope.growing && ContinuousClock.now - lastLook >= .seconds(1) {
                     lastLook = ContinuousClock.now
                     await addNew(engine: engine, scope: scope)
                     if untilDone && pending.isEmpty { return 0 }
                 }
                 if !scope.growing && pending.isEmpty { return 0 }
-                guard let event = await iterator.next() else { return 0 }
+                guard let input = await iterator.next() else {
+                    try Task.checkCancellation()
+                    return 0
+                }
+                guard let event = input else { continue }
                 switch event {
                 case .output(let record, let bytes, let offset):
                     printer.output(record, bytes: bytes, offset: offset)

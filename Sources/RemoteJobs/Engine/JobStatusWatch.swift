@@ -59,14 +59,30 @@ public actor JobStatusWatch {
     @discardableResult
     public func watch(_ idPrefix: String, followingOutput: Bool = false, since: UInt64 = 0) async throws -> JobRecord {
         let record = try await engine.poll(idPrefix, since: 0, maxBytes: 0).record
-        if watched[record.id] == nil {
-            // The status now is the caller's to report; output is read at the next look.
-            watched[record.id] = Watched(
-                status: record.status, worker: record.worker, offset: followingOutput ? since : nil,
-                more: followingOutput, endReported: !record.status.isActive && !followingOutput)
-            records[record.id] = record
-        }
+        add(record, followingOutput: followingOutput, since: since)
         return record
+    }
+
+    /// Starts watching `records` (as `watch(_:followingOutput:since:)` from byte 0), asking
+    /// each worker about all its jobs among them in one exchange.
+    /// - Returns: their records as they stand now, in the order given (as last saved, for a
+    ///   job whose worker could not be asked).
+    public func watch(_ records: [JobRecord], followingOutput: Bool = false) async -> [JobRecord] {
+        let answers = await engine.pollMany(records.map { JobPollRequest(record: $0, since: 0, maxBytes: 0) })
+        return records.map { given in
+            let record = answers[given.id]?.record ?? given
+            add(record, followingOutput: followingOutput, since: 0)
+            return record
+        }
+    }
+
+    private func add(_ record: JobRecord, followingOutput: Bool, since: UInt64) {
+        guard watched[record.id] == nil else { return }
+        // The status now is the caller's to report; output is read at the next look.
+        watched[record.id] = Watched(
+            status: record.status, worker: record.worker, offset: followingOutput ? since : nil,
+            more: followingOutput, endReported: !record.status.isActive && !followingOutput)
+        records[record.id] = record
     }
 
     /// Stops watching job `id` (a full id).

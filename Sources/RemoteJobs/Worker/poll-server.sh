@@ -16,7 +16,12 @@ while read -r o m g J; do
 		continue
 	fi
 	f=$(facts)
-	n=$(size)
+	# The size and the gap are read in this shell: a fork less each, per job per look.
+	fsize "$J/$pL"
+	n=$fz
+	gr
+	G=
+	if [ "$gb" -gt 0 ]; then G=/$ga/$gb; fi
 	c=0
 	if [ "$n" -gt "$o" ]; then
 		c=$((n - o))
@@ -28,12 +33,12 @@ while read -r o m g J; do
 		rd $y >"$J/.ps.$$"
 		c=$((o - k))
 		printf "%s " "$c"
-		end_line "$n" "$(gp)" "$f"
+		end_line "$n" "$G" "$f"
 		cat "$J/.ps.$$"
 		rm -f "$J/.ps.$$"
 	else
 		printf "%s " "$c"
-		end_line "$n" "$(gp)" "$f"
+		end_line "$n" "$G" "$f"
 		if [ "$c" -gt 0 ]; then fr "$o" "$J/$pL" | head -c "$c"; fi
 	fi
 done
