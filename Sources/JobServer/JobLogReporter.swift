@@ -4,43 +4,40 @@ import RemoteJobs
 
 /// Tells of jobs as log messages (`notifications/message`), for clients that show them: a
 /// job the server's tools started (`info`), and the end of every followed job (`info` when
-/// it succeeded, `warning` when it failed, was stopped or is lost). Ends are seen through a
-/// status watch of their own (one long-lived exec per worker), each told once.
+/// it succeeded, `warning` when it failed, was stopped or is lost). Ends are seen through
+/// the server's status watch (`JobWatchHub`), each told once.
 actor JobLogReporter {
-    private let watch: JobStatusWatch
-    private let announcements: AsyncStream<(LogLevel, String)>
-    private let announce: AsyncStream<(LogLevel, String)>.Continuation
+    private let hub: JobWatchHub
+    private let messages: AsyncStream<(LogLevel, String)>
+    private let message: AsyncStream<(LogLevel, String)>.Continuation
 
-    init(engine: JobEngine) {
-        watch = JobStatusWatch(engine: engine)
-        (announcements, announce) = AsyncStream.makeStream()
+    init(hub: JobWatchHub) {
+        self.hub = hub
+        (messages, message) = AsyncStream.makeStream()
     }
 
     /// Follows job `id` until it ends; with `announcing`, tells that it started.
     func follow(_ id: String, announcing: Bool) async {
-        guard let record = try? await watch.watch(id) else { return }
+        guard let record = try? await hub.follow(id, for: .log) else { return }
         if announcing {
             let command = record.array?.command ?? record.command
-            announce.yield((.info, "job \(record.id) started on \(record.worker): \(Self.shortened(command))"))
+            message.yield((.info, "job \(record.id) started on \(record.worker): \(Self.shortened(command))"))
         }
         if !record.status.isActive {
             // Ended before it could be watched (a short job): its end is told now.
-            await watch.unwatch(record.id)
-            announce.yield((Self.level(of: record.status), Self.endLine(record)))
+            await ended(record)
         }
     }
 
-    /// Hands each message to `send` until cancelled.
+    /// A followed job ended: its line, once.
+    func ended(_ record: JobRecord) async {
+        await hub.release(record.id, for: .log)
+        message.yield((Self.level(of: record.status), Self.endLine(record)))
+    }
+
+    /// Hands each message to `send`, in order, until cancelled.
     func run(send: @escaping @Sendable (LogLevel, String) async -> Void) async {
-        let announcements = self.announcements
-        let announcer = Task {
-            for await (level, text) in announcements { await send(level, text) }
-        }
-        defer { announcer.cancel() }
-        for await record in watch.changes() where !record.status.isActive {
-            await watch.unwatch(record.id)
-            await send(Self.level(of: record.status), Self.endLine(record))
-        }
+        for await (level, text) in messages { await send(level, text) }
     }
 
     /// `job ID ended: exit N` (or the status, for a job with no exit code).

@@ -125,15 +125,16 @@ struct JobStatusResource: Codable {
     }
 }
 
-/// The resources a client subscribed to, on the engine's status watch (`JobStatusWatch`):
-/// each change of a subscribed job's status is reported under the URIs that name it.
+/// The resources a client subscribed to, followed through the server's status watch
+/// (`JobWatchHub`): each change of a subscribed job's status is reported under the URIs
+/// that name it.
 actor JobWatcher {
-    private let watch: JobStatusWatch
+    private let hub: JobWatchHub
     /// Subscribed URI → the full id of its job.
     private var ids: [String: String] = [:]
 
-    init(engine: JobEngine) {
-        watch = JobStatusWatch(engine: engine)
+    init(hub: JobWatchHub) {
+        self.hub = hub
     }
 
     /// Starts reporting changes of the resource at `uri`.
@@ -143,7 +144,7 @@ actor JobWatcher {
         guard let (prefix, _) = JobResources.parse(uri) else {
             throw MCPError.invalidParams("not a resource of p: \(uri)")
         }
-        let id = try await watch.watch(prefix).id
+        let id = try await hub.follow(prefix, for: .subscription).id
         ids[uri] = id
         return id
     }
@@ -151,20 +152,11 @@ actor JobWatcher {
     /// Stops reporting changes of the resource at `uri`.
     func unsubscribe(_ uri: String) async {
         guard let id = ids.removeValue(forKey: uri) else { return }
-        if !ids.values.contains(id) { await watch.unwatch(id) }
+        if !ids.values.contains(id) { await hub.release(id, for: .subscription) }
     }
 
-    private func uris(of id: String) -> [String] {
+    /// The subscribed URIs that name job `id`.
+    func uris(of id: String) -> [String] {
         ids.filter { $0.value == id }.map(\.key)
-    }
-
-    /// Runs until cancelled, handing each change to `report`: the URI, and the record when
-    /// the job ended.
-    func run(report: @escaping @Sendable (String, JobRecord?) async -> Void) async {
-        for await record in watch.changes() {
-            for uri in uris(of: record.id) {
-                await report(uri, record.status.isActive ? nil : record)
-            }
-        }
     }
 }

@@ -55,10 +55,11 @@ public final class JobServer: Sendable {
                 tools: .init(listChanged: false)))
         let tools = self.tools
         let resources = JobResources(engine: tools.engine)
-        let watcher = JobWatcher(engine: tools.engine)
+        let hub = JobWatchHub(engine: tools.engine)
+        let watcher = JobWatcher(hub: hub)
         let logging = LoggingLevel()
-        let tasks = JobTasks(tools: tools, ttl: tools.configuration.retention)
-        let reporter = JobLogReporter(engine: tools.engine)
+        let tasks = JobTasks(tools: tools, hub: hub, ttl: tools.configuration.retention)
+        let reporter = JobLogReporter(hub: hub)
         await server.withMethodHandler(ToolListWithExecution.self) { _ in try JobToolSchemas.listing() }
         await server.withMethodHandler(TaskAwareCallTool.self) { parameters in try await tasks.call(parameters) }
         await server.withMethodHandler(GetTaskMethod.self) { parameters in try await tasks.get(parameters) }
@@ -99,16 +100,20 @@ public final class JobServer: Sendable {
         let sweep = Task { await sweeper.run() }
         defer { sweep.cancel() }
         try await server.start(transport: TaskCapabilityTransport(transport))
+        await tasks.reportChanges { task in try? await server.notify(TaskStatusNotification.message(task)) }
+        // One watch for everything that follows jobs; each change goes where it is wanted.
         let watch = Task {
-            await watcher.run { uri, _ in
-                try? await server.notify(ResourceUpdatedNotification.message(.init(uri: uri)))
+            await hub.run { record, following in
+                if following.contains(.subscription) {
+                    for uri in await watcher.uris(of: record.id) {
+                        try? await server.notify(ResourceUpdatedNotification.message(.init(uri: uri)))
+                    }
+                }
+                if following.contains(.task) { await tasks.update(record) }
+                if following.contains(.log) && !record.status.isActive { await reporter.ended(record) }
             }
         }
         defer { watch.cancel() }
-        let taskChanges = Task {
-            await tasks.run { task in try? await server.notify(TaskStatusNotification.message(task)) }
-        }
-        defer { taskChanges.cancel() }
         let started = Task {
             for await id in tools.startedJobs { await reporter.follow(id, announcing: true) }
         }

@@ -53,7 +53,7 @@ actor JobTasks {
     static let extensionThreshold: Duration = .seconds(1)
 
     private let tools: JobTools
-    private let watch: JobStatusWatch
+    private let hub: JobWatchHub
     private let ttl: Duration
     private var entries: [String: Entry] = [:]
     private var finishing: Set<String> = []
@@ -62,19 +62,15 @@ actor JobTasks {
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     private var notify: (@Sendable (Value) async -> Void)?
 
-    init(tools: JobTools, ttl: Duration) {
+    init(tools: JobTools, hub: JobWatchHub, ttl: Duration) {
         self.tools = tools
+        self.hub = hub
         self.ttl = ttl
-        watch = JobStatusWatch(engine: tools.engine)
     }
 
-    /// Follows the tasks' jobs until cancelled, sending each change of a task through
-    /// `notify` (as `notifications/tasks/status`).
-    func run(notify: @escaping @Sendable (Value) async -> Void) async {
+    /// Sends each later change of a task through `notify` (as `notifications/tasks/status`).
+    func reportChanges(through notify: @escaping @Sendable (Value) async -> Void) {
         self.notify = notify
-        for await record in watch.changes() {
-            await update(record)
-        }
     }
 
     // MARK: tools/call
@@ -146,7 +142,7 @@ actor JobTasks {
         if let entry = entries[id] { return entry }
         let now = Date()
         entries[id] = Entry(kind: kind, form: form, createdAt: now, lastUpdatedAt: now)
-        if let record = try? await watch.watch(id), !record.status.isActive {
+        if let record = try? await hub.follow(id, for: .task), !record.status.isActive {
             await update(record)
         }
         return entries[id]!
@@ -155,7 +151,7 @@ actor JobTasks {
     // MARK: changes
 
     /// A change of a task's job: an end settles the task.
-    private func update(_ record: JobRecord) async {
+    func update(_ record: JobRecord) async {
         guard var entry = entries[record.id], !entry.isTerminal, !finishing.contains(record.id),
             !cancelling.contains(record.id)
         else { return }
@@ -174,7 +170,7 @@ actor JobTasks {
             result = entry.kind == .exec ? await tools.execOutcome(record) : await tools.submitOutcome(record)
         }
         finishing.remove(record.id)
-        await watch.unwatch(record.id)
+        await hub.release(record.id, for: .task)
         guard var ended = entries[record.id], !ended.isTerminal else { return }
         ended.lastUpdatedAt = Date()
         ended.statusMessage = entry.statusMessage
@@ -254,7 +250,7 @@ actor JobTasks {
         guard var cancelled = entries[id], !cancelled.isTerminal else {
             return entry.form == .core ? taskValue(id, entries[id] ?? entry) : acknowledgement
         }
-        await watch.unwatch(id)
+        await hub.release(id, for: .task)
         cancelled.status = "cancelled"
         cancelled.statusMessage = "stopped by tasks/cancel (\(record.status.display))"
         cancelled.lastUpdatedAt = Date()

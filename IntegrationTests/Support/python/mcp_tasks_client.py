@@ -84,8 +84,9 @@ async def main():
             # The plain call is unchanged.
             plain = await session.call_tool("exec", {"command": "echo plain"})
             seen["plain"] = plain.structuredContent
-            for _ in range(100):
-                if any("ended" in line["data"] and seen["submit_task"] in line["data"] for line in seen["logs"]):
+            for _ in range(200):
+                ended = [line["data"] for line in seen["logs"] if "ended" in line["data"]]
+                if any(seen["submit_task"] in line for line in ended) and any(long_id in line for line in ended):
                     break
                 await asyncio.sleep(0.05)
     print(json.dumps(seen))
