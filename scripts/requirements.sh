@@ -7,7 +7,7 @@
 #   p_require NAME build test        installs what is missing, or stops saying what to run
 #
 # Sets: build (compiling p), try (scripts/try's demo sshd), test (the whole suite), ci (the
-# container engine and what builds its base image).
+# container engine and what builds its base image), package (scripts/package).
 #
 # Debian and Ubuntu: apt-get (as root, or through `sudo -n`); macOS: Homebrew. Silent when
 # nothing is missing; says what it installs; never prompts.
@@ -19,11 +19,15 @@ P_DEBS_build="libssh2-1-dev pkg-config libcurl4-openssl-dev"
 P_DEBS_try="openssh-server openssh-client python3"
 P_DEBS_test="openssh-server openssh-client rsync git python3 python3-venv procps iproute2 tar dash zsh busybox slurmctld slurmd slurm-client munge shellcheck"
 P_DEBS_ci="docker.io docker-compose debootstrap"
+# scripts/package: dpkg-shlibdeps (the .deb's Depends), dpkg-deb's xz, and Ruby to check the
+# Homebrew formula's syntax.
+P_DEBS_package="dpkg-dev xz-utils ruby"
 # Homebrew formulae (macOS has ssh, sshd, tar and python3 of its own).
 P_BREWS_build="libssh2 pkg-config"
 P_BREWS_try=""
 P_BREWS_test="rsync shellcheck"
 P_BREWS_ci=""
+P_BREWS_package=""
 
 # The packages of `sets` (build, test, ci) that are not installed, on this system's
 # package manager.

@@ -35,4 +35,23 @@ struct LineTransportTests {
         #expect(try answer(#"{"jsonrpc":"2.0","id":1,"result":{}}"#) == nil)
         #expect(try answer(#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#) == nil)
     }
+
+    /// A request and its answer name the same id, whatever the id holds; the messages end
+    /// after the input ended only once every request read was answered.
+    @Test func requestsAreAnsweredBeforeTheMessagesEnd() {
+        for id in ["7", #""a,b""#, #""q\"x,y""#, #""""#] {
+            let request = Data(#"{"jsonrpc":"2.0","id":\#(id),"method":"ping"}"#.utf8)
+            let response = Data(#"{"id":\#(id),"jsonrpc":"2.0","result":{}}"#.utf8)
+            #expect(OpenRequests.requestID(request) != nil, "\(id)")
+            #expect(OpenRequests.requestID(request) == OpenRequests.responseID(response), "\(id)")
+        }
+        #expect(OpenRequests.responseID(Data(#"{"jsonrpc":"2.0","method":"notifications/message"}"#.utf8)) == nil)
+        let open = OpenRequests()
+        open.read(Data(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#.utf8))
+        open.read(Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8))
+        #expect(open.inputEnded() == false, "a request is open")
+        #expect(open.answered(Data(#"{"jsonrpc":"2.0","method":"notifications/message"}"#.utf8)) == false)
+        #expect(open.answered(Data(#"{"id":1,"jsonrpc":"2.0","result":{}}"#.utf8)) == true)
+        #expect(OpenRequests().inputEnded() == true)
+    }
 }
