@@ -253,7 +253,9 @@ public final class SSHSession: Sendable {
 
     /// Runs `command` to completion and collects everything it wrote.
     ///
-    /// - Parameter stdin: bytes to write to the command's stdin, which is closed afterwards.
+    /// - Parameters:
+    ///   - command: the command line, run by the login's shell as `ssh host command` runs it.
+    ///   - stdin: bytes to write to the command's stdin, which is closed afterwards.
     /// - Returns: stdout, stderr and the exit status.
     /// - Throws: `SSHError`, as `exec(_:)`.
     public func run(_ command: String, stdin: [UInt8] = []) async throws -> SSHExecResult {

@@ -41,4 +41,29 @@ struct PublicDocumentationTests {
         }
         #expect(undocumented.isEmpty, "\(undocumented.joined(separator: "\n"))")
     }
+
+    /// The DocC catalog of each library curates every public type in a topic group of its
+    /// landing page (`swift package generate-documentation`, run by scripts/test with
+    /// warnings as errors, checks that each link resolves).
+    @Test(arguments: ["SSHTransport", "RemoteJobs"])
+    func everyPublicTypeIsInATopicGroup(module: String) throws {
+        let directory = Self.sources.appendingPathComponent(module)
+        let landing = try String(
+            contentsOf: directory.appendingPathComponent("\(module).docc/\(module).md"), encoding: .utf8)
+        let topics = try #require(landing.range(of: "## Topics")).upperBound
+        let curated = String(landing[topics...])
+        let files = FileManager.default.enumerator(atPath: directory.path)?.allObjects as? [String] ?? []
+        var missing: [String] = []
+        let kinds = ["class", "final class", "struct", "enum", "actor", "protocol", "typealias"]
+        for file in files where file.hasSuffix(".swift") {
+            for line in try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+                .components(separatedBy: "\n")
+            {
+                guard let kind = kinds.first(where: { line.hasPrefix("public \($0) ") }) else { continue }
+                let name = line.dropFirst("public \(kind) ".count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                if !curated.contains("``\(name)``") { missing.append("\(name) (\(file))") }
+            }
+        }
+        #expect(missing.isEmpty, "not in a topic group of \(module).docc/\(module).md: \(missing)")
+    }
 }

@@ -138,9 +138,12 @@ extension JobEngine {
     }
 
     /// Removes a job's record and its files on the worker, as `JobStatus.removal` allows.
-    /// - Parameter force: stop a job that may still run first (else it is refused); remove a
-    ///   job still being prepared (its preparation then fails instead of starting it); end
-    ///   its `--on-end` command if that still runs.
+    /// - Parameters:
+    ///   - idPrefix: the job's id, or a unique prefix of it.
+    ///   - force: stop a job that may still run first (else it is refused); remove a job
+    ///     still being prepared (its preparation then fails instead of starting it); end its
+    ///     `--on-end` command if that still runs.
+    ///   - grace: with `force`, the time between TERM and KILL when the job is stopped.
     /// - Returns: the record that was removed.
     /// - Throws: `RemoteJobsError.jobRunning` for a job that may still run (queued, running,
     ///   paused) without `force`, `.jobPreparing` for one being prepared, `.jobEnding` for
@@ -252,7 +255,9 @@ extension JobEngine {
     /// Removes every job that ended (done, failed, stopped) with its files on the worker,
     /// as `JobStatus.removal` allows: never one that may still run or is being prepared;
     /// `includeUnknown` also removes `unknown` ones. Running jobs are checked first.
-    /// - Parameter dryRun: only say what would go.
+    /// - Parameters:
+    ///   - includeUnknown: also remove jobs whose worker no longer knows them.
+    ///   - dryRun: only say what would go.
     public func prune(includeUnknown: Bool = false, dryRun: Bool = false) async -> PruneResult {
         let listing = await list(all: true)
         let waiters = Self.waiters(in: listing.records)

@@ -5,7 +5,8 @@ extension JobEngine {
     /// Runs a short command on a worker to completion, as `ssh host command` would, on a
     /// pooled session: no job, no record, nothing left on the worker.
     /// - Parameters:
-    ///   - worker: the worker's name; nil means the default one.
+    ///   - command: the command line, run by the worker login's shell.
+    ///   - name: the worker's name; nil means the default one.
     ///   - timeout: how long it may run; then its channel is closed (the server usually ends
     ///     the command) and `RemoteJobsError.timedOut` is thrown.
     ///   - outputLimit: bytes kept of stdout and of stderr each; the rest is dropped.

@@ -3,11 +3,13 @@ import SSHTransport
 
 extension JobEngine {
     /// Starts a job and returns its record at once (`p -d`): the job runs on, detached from
-    /// this process and the network.
+    /// this process and the network. On a Slurm worker, it returns once `sbatch` took the
+    /// job: the record is `queued`, with the Slurm job id.
+    /// - Parameters:
+    ///   - request: the job: its command, worker, directory and settings.
+    ///   - observer: told of the directory sync's progress, if there is one.
     /// - Throws: `RemoteJobsError` (no such worker, the job could not start, the connection
     ///   failed).
-    /// On a Slurm worker, it returns once `sbatch` took the job: the record is `queued`, with
-    /// the Slurm job id.
     public func submit(_ request: JobRequest, sync observer: SyncObserver = SyncObserver()) async throws -> JobRecord {
         try await launch(
             request, follow: false, observer: observer, onStart: { _ in }, onStatus: { _ in }, output: { _ in })
@@ -19,6 +21,8 @@ extension JobEngine {
     /// Cancelling the calling task detaches: the stream stops, the job runs on, and the
     /// record remembers where the output stood, so `follow` resumes there.
     /// - Parameters:
+    ///   - request: the job: its command, worker, directory and settings.
+    ///   - observer: told of the directory sync's progress, if there is one.
     ///   - onStart: called with the record once the job runs on the worker (on a Slurm
     ///     worker: once Slurm took it; it is `queued`).
     ///   - onStatus: called with the record when a Slurm job's place in the queue changes

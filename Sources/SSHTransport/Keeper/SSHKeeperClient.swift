@@ -25,12 +25,15 @@ public final class SSHKeeperClient: Sendable {
 
     /// A client of the keeper at `place`.
     /// - Parameters:
+    ///   - place: where the keeper listens (its socket) and keeps its files.
     ///   - options: how the keeper should connect on this client's behalf (host-key
     ///     policy, agent, timeouts); prompts are never made by the keeper.
     ///   - start: starts a keeper when none answers (for p, `p _keeper` as a process of its
     ///     own); nil uses only a keeper already running.
     ///   - onRoute: told once which way commands go ("through the keeper, pid N" or
     ///     "directly: why"), for `-v`.
+    ///   - environment: the environment whose settings the keeper is asked to use (its
+    ///     `SSH_AUTH_SOCK`, say); this process's by default.
     public init(
         place: SSHKeeperPlace, options: SSHSessionOptions,
         environment: [String: String] = ProcessInfo.processInfo.environment, start: (@Sendable () -> Void)? = nil,

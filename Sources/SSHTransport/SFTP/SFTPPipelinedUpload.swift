@@ -17,10 +17,13 @@ extension SSHSession {
     /// per file. Sizes, permissions and modification times are set exactly.
     ///
     /// - Parameters:
+    ///   - localRoot: the local directory the entries' paths are relative to.
+    ///   - remoteRoot: the directory on the server they go to.
     ///   - entries: the files to upload (entries of kind `.file`; directories and links are
     ///     left to `SFTPClient.uploadTree`, and ignored here).
     ///   - replacing: remove each file before writing it, so that a read-only file left at
     ///     that path is replaced rather than refused.
+    ///   - progress: told the bytes sent so far as the upload goes.
     /// - Throws: `SSHError.sftpFailure` naming the file the server refused,
     ///   `SSHError.localFileFailure` for a local file that cannot be read or is shorter than
     ///   its planned size (it changed while being read), `SSHError.connectionLost`.
