@@ -125,6 +125,37 @@ struct WatchCommandTests {
         #expect(unknown.status != 0 && unknown.stderr.contains("No worker carries the label"), "\(unknown.stderr)")
     }
 
+    /// A job still being prepared (its directory syncing through a slow link) when the watch
+    /// begins: the watch sees it start and end (a watch that kept its record from before the
+    /// start never asked the worker about it).
+    @Test func aJobBeingPreparedIsWatchedToItsEnd() async throws {
+        let sshd = try await TestSSHD.shared()
+        let proxy = try FaultProxy(targetPort: sshd.port, clientBytesPerSecond: 2 << 20)
+        defer { proxy.stop() }
+        let world = try await JobWorld.make(
+            extraHosts: JobWorld.hostBlock(name: "slow", sshd: sshd, port: proxy.port))
+        try await world.store.update { config throws(RemoteJobsError) in
+            try config.register(Worker(name: "slow", connection: "slow", root: world.root))
+        }
+        let directory = try TestSSHD.makeTemporaryDirectory()
+        FileManager.default.createFile(
+            atPath: directory + "/data.bin", contents: Data((0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        )
+        let submit = try world.start("slow", "-d", "-C", directory, "--", "exit 6")
+        var id = ""
+        try await JobWorld.eventually("the job's record, being prepared", timeout: .seconds(60)) {
+            guard let record = try world.records.loadAll().records.first else { return false }
+            id = record.id
+            return record.status.name == "syncing"
+        }
+        let watched = try await world.p("watch", "--json", id, timeout: .seconds(120))
+        #expect(watched.status == 0, "\(watched.stderr)")
+        let lines = try Self.jsonLines(watched.stdoutText)
+        #expect(lines.first?["status"] as? String == "syncing", "\(watched.stdoutText)")
+        #expect(lines.last?["status"] as? String == "failed" && lines.last?["exit_code"] as? Int == 6)
+        #expect(try await submit.wait(timeout: .seconds(60)).status == 0)
+    }
+
     /// A reset of the watch's connection mid-job: it reconnects, and every line of output and
     /// the end come exactly once.
     @Test func aResetConnectionLosesAndRepeatsNothing() async throws {

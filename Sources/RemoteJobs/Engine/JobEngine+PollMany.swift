@@ -33,9 +33,11 @@ extension JobEngine {
         var asked: [JobPollRequest] = []
         for request in requests {
             if case .syncing = request.record.status {
-                answers[request.record.id] = JobPoll(
-                    record: request.record, chunk: [], offset: request.since, newOffset: request.since, more: false,
-                    logSize: 0)
+                // Being prepared on this machine: only its record here can say it started
+                // since, so it is read again (a poll of its own asks the worker once it has).
+                if let poll = try? await poll(request.record.id, since: request.since, maxBytes: request.maxBytes) {
+                    answers[request.record.id] = poll
+                }
             } else {
                 asked.append(request)
             }
