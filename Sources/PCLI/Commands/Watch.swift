@@ -220,6 +220,8 @@ final class WatchPrinter: @unchecked Sendable {
     private let json: Bool
     /// Job id → bytes of a line not yet ended, and the offset of its first byte.
     private var partial: [String: (bytes: [UInt8], offset: UInt64)] = [:]
+    /// Made once: a formatter is costly to make, and `--output` writes a line per line.
+    private let clock = ISO8601DateFormatter()
 
     init(json: Bool) { self.json = json }
 
@@ -286,7 +288,7 @@ final class WatchPrinter: @unchecked Sendable {
     private func base(_ record: JobRecord, event: String) -> [String: Any] {
         var object: [String: Any] = [
             "event": event, "job_id": record.id, "worker": record.worker,
-            "at": ISO8601DateFormatter().string(from: Date()),
+            "at": clock.string(from: Date()),
         ]
         if let array = record.array {
             object["array_id"] = array.id

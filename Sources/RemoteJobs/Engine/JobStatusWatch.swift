@@ -26,7 +26,6 @@ public actor JobStatusWatch {
 
     private struct Watched {
         var status: JobStatus
-        var worker: String
         /// The next byte of output to report, when output is followed.
         var offset: UInt64?
         /// Whether output was left on the worker at the last look.
@@ -80,7 +79,7 @@ public actor JobStatusWatch {
         guard watched[record.id] == nil else { return }
         // The status now is the caller's to report; output is read at the next look.
         watched[record.id] = Watched(
-            status: record.status, worker: record.worker, offset: followingOutput ? since : nil,
+            status: record.status, offset: followingOutput ? since : nil,
             more: followingOutput, endReported: !record.status.isActive && !followingOutput)
         records[record.id] = record
     }
@@ -90,9 +89,6 @@ public actor JobStatusWatch {
         watched[id] = nil
         records[id] = nil
     }
-
-    /// How many jobs are watched.
-    public var count: Int { watched.count }
 
     /// Each change of a watched job's status, as its record, until the iteration ends or
     /// its task is cancelled. One stream at a time (of this or `events()`).
@@ -155,7 +151,6 @@ public actor JobStatusWatch {
             let changed = seen.status.name != answer.record.status.name || (ended && !seen.endReported)
             if changed && !(ended && seen.offset != nil && seen.more) {
                 seen.status = answer.record.status
-                seen.worker = answer.record.worker
                 seen.endReported = ended
                 events.append(.changed(answer.record))
             }
