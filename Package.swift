@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "p", targets: ["p"]),
         // `p mcp`'s server, a program of its own so that p does not load the MCP SDK.
         .executable(name: "p-mcp", targets: ["p-mcp"]),
+        // `p ui`'s web server, apart for the same reason: p does not load an HTTP server.
+        .executable(name: "p-ui", targets: ["p-ui"]),
         .library(name: "SSHTransport", targets: ["SSHTransport"]),
         .library(name: "RemoteJobs", targets: ["RemoteJobs"]),
     ],
@@ -16,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        // `p ui`'s HTTP server; without its default traits (swift-configuration, which p does not use).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // `swift package generate-documentation`: the DocC catalogs of the two libraries.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
@@ -52,6 +58,17 @@ let package = Package(
         ),
         .executableTarget(name: "p", dependencies: ["PCLI"]),
         .executableTarget(name: "p-mcp", dependencies: ["JobServer", "RemoteJobs"]),
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "RemoteJobs", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            // The page's files, built into the program (p serves them itself: no CDN, no files to install).
+            resources: [.embedInCode("Page/index.html"), .embedInCode("Page/app.js"), .embedInCode("Page/app.css")]
+        ),
+        .executableTarget(name: "p-ui", dependencies: ["Dashboard", "RemoteJobs"]),
         // The README's "Using p from Swift" example; a test builds and runs it against sshd.
         .executableTarget(name: "RunJob", dependencies: ["RemoteJobs"], path: "Examples/RunJob"),
         .testTarget(

@@ -17,7 +17,7 @@
 # libcurl at link time (the MCP SDK's HTTP transports use it).
 P_DEBS_build="libssh2-1-dev pkg-config libcurl4-openssl-dev"
 P_DEBS_try="openssh-server openssh-client python3"
-P_DEBS_test="openssh-server openssh-client rsync git python3 python3-venv procps iproute2 tar dash zsh busybox slurmctld slurmd slurm-client munge shellcheck"
+P_DEBS_test="openssh-server openssh-client rsync git python3 python3-venv procps iproute2 tar dash zsh busybox slurmctld slurmd slurm-client munge shellcheck chromium chromium-driver"
 P_DEBS_ci="docker.io docker-compose debootstrap"
 # scripts/package: dpkg-shlibdeps (the .deb's Depends), dpkg-deb's xz, and Ruby to check the
 # Homebrew formula's syntax.

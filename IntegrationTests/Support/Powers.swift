@@ -17,6 +17,8 @@ enum Power: Sendable {
     case docker
     /// Starting a single-node Slurm cluster: root, and Debian's Slurm and munge packages.
     case slurm
+    /// A headless browser driven over WebDriver: Debian's chromium and chromium-driver.
+    case browser
 
     /// What it is, for the line a skipped test prints.
     var name: String {
@@ -26,6 +28,7 @@ enum Power: Sendable {
         case .networkNamespaces: return "network namespaces (ip netns, veth)"
         case .docker: return "a Docker engine"
         case .slurm: return "a Slurm cluster of its own"
+        case .browser: return "a headless browser (chromium and chromedriver)"
         }
     }
 
@@ -37,6 +40,7 @@ enum Power: Sendable {
         case .networkNamespaces: return Self.namespacesMissing
         case .docker: return Self.dockerMissing
         case .slurm: return Self.slurmMissing
+        case .browser: return Self.browserMissing
         }
     }
 
@@ -81,6 +85,13 @@ enum Power: Sendable {
         if let rootMissing { return rootMissing + " (slurmd starts jobs as their users)" }
         for tool in ["munged", "slurmctld", "slurmd", "sbatch"] where (try? Shell.run("which", [tool])) == nil {
             return "\(tool) is not installed (scripts/test installs slurmctld, slurmd, slurm-client and munge)"
+        }
+        return nil
+    }()
+
+    private static let browserMissing: String? = {
+        for tool in [WebDriver.browserPath, WebDriver.driverPath] where access(tool, X_OK) != 0 {
+            return "\(tool) is not installed (scripts/test installs chromium and chromium-driver)"
         }
         return nil
     }()

@@ -19,7 +19,7 @@ public struct PCommand: AsyncParsableCommand {
             Run.self, List.self, Logs.self, Watch.self, Stop.self, Pause.self, Resume.self, Wait.self, Pull.self,
             Remove.self,
             Prune.self,
-            WorkerCommand.self, KeeperCommand.self, MCPServe.self,
+            WorkerCommand.self, KeeperCommand.self, MCPServe.self, UIServe.self,
             RemoteShell.self, KeeperServe.self, FileTransfer.self, RunMany.self, Plan.self, Place.self,
         ],
         defaultSubcommand: Run.self

@@ -88,6 +88,21 @@ struct PlacementTests {
         #expect(LoadScript.parse("cpus 2\nload nan\n")?.loadAverage == nil)
     }
 
+    /// The dashboard's detail: total memory and each GPU; a GPU that cannot say ([N/A]) or a
+    /// line cut short is left out, never guessed.
+    @Test func theDetailedLoadParsesEachGPU() {
+        let load = LoadScript.parse(
+            "cpus 8\nmem 1024\nmemtotal 4096\ngpus 3 1\ngpu 0 45 3100 16384\ngpu 1 [N/A] 10 16384\ngpu 2 0 0\ngpu 3 100 80000 81920\n"
+        )
+        #expect(load?.totalMemory == 4096 * 1024 && load?.availableMemory == 1024 * 1024)
+        #expect(
+            load?.gpuUse == [
+                GPUUse(index: 0, utilization: 45, memoryUsedMiB: 3100, memoryTotalMiB: 16384),
+                GPUUse(index: 3, utilization: 100, memoryUsedMiB: 80000, memoryTotalMiB: 81920),
+            ])
+        #expect(LoadScript.parse("cpus 1\n")?.gpuUse == [] && LoadScript.parse("cpus 1\n")?.totalMemory == nil)
+    }
+
     @Test func labelsAndSlotsChangeAndRoundTrip() throws {
         var config = WorkerConfig()
         try config.register(Worker(name: "a", connection: "a"))

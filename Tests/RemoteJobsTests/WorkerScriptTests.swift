@@ -476,6 +476,10 @@ struct WorkerScriptTests {
         #expect(load.cpus == ProcessInfo.processInfo.activeProcessorCount)
         #expect(load.runningJobs == 1 && load.queuedJobs == 1)
         #expect(load.availableMemory ?? 0 > 0)
+        #expect(load.totalMemory == nil, "placement's probe reads no more than it needs")
+        let detailed = try await shell.ask(LoadScript(root: root.path, detailed: true))
+        #expect(detailed.totalMemory ?? 0 >= detailed.availableMemory ?? UInt64.max)
+        #expect(detailed.runningJobs == 1 && detailed.gpuUse.isEmpty)
     }
 
     @Test(arguments: LocalShell.all)

@@ -31,23 +31,11 @@ struct MCPServe: AsyncParsableCommand {
     /// stdout, so the client talks to the server directly): p itself does not load the
     /// MCP SDK, whose libraries added about a third to every command's start-up.
     func run() async throws {
-        guard let executable = EngineFactory.selfExecutable else {
-            Report.error("cannot tell where p is installed, so cannot find p-mcp beside it")
-            throw ExitCode(1)
-        }
-        let server = (executable as NSString).deletingLastPathComponent + "/p-mcp"
-        guard access(server, X_OK) == 0 else {
-            Report.error(
-                "p mcp needs p-mcp beside p (\(server)): install both (swift build -c release builds both)")
-            throw ExitCode(1)
-        }
-        let words = [
-            server, "--max-jobs", String(maxJobs), "--retention-seconds", String(retention.duration.inSeconds),
-            "--p", executable,
-        ]
-        let argv = words.map { strdup($0) } + [nil]
-        execv(server, argv)
-        Report.error("cannot start \(server): \(String(cString: strerror(errno)))")
-        throw ExitCode(1)
+        try CompanionProgram.replaceProcess(
+            with: "p-mcp", command: "p mcp",
+            arguments: [
+                "--max-jobs", String(maxJobs), "--retention-seconds", String(retention.duration.inSeconds),
+                "--p", EngineFactory.selfExecutable ?? "p",
+            ])
     }
 }

@@ -93,6 +93,31 @@ extension JobEngine {
             probed: search.answered.count + skipped.count, candidates: candidates.count, holdingLastSync: holding)
     }
 
+    /// How busy each of `workers` is now, as placement measures it and in more detail (total
+    /// memory, each GPU's use): all at once (at most sixteen connections opening at a time,
+    /// the pool's limit), on the pool's sessions, so measuring again costs one exec per
+    /// worker, not a login.
+    /// - Returns: each worker's load, or why it could not be measured, by name.
+    public func measure(_ workers: [Worker]) async -> [String: Result<WorkerLoad, RemoteJobsError>] {
+        let sshConfig = readSSHConfig()
+        return await withTaskGroup(of: (String, Result<WorkerLoad, RemoteJobsError>).self) { group in
+            for worker in workers {
+                group.addTask {
+                    do {
+                        let load = try await self.link(worker, through: sshConfig).ask(
+                            LoadScript(root: worker.remoteRoot, detailed: true))
+                        return (worker.name, .success(load))
+                    } catch {
+                        return (worker.name, .failure(RemoteJobsError(error, worker: worker.name)))
+                    }
+                }
+            }
+            var loads: [String: Result<WorkerLoad, RemoteJobsError>] = [:]
+            for await (name, load) in group { loads[name] = load }
+            return loads
+        }
+    }
+
     /// The most connections this engine has had opening at once (its pool's limit is 16).
     public var peakConnecting: Int {
         get async { await pool.peakConnecting }

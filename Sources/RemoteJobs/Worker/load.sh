@@ -1,11 +1,12 @@
 # shellcheck shell=sh
 # Measures a worker's load for placement (LoadScript): prints "cpus N", "load L" (the
 # 1-minute load average, or -), "mem KB" (available memory, or -), "running N", "queued N"
-# (p's jobs of the root) and "gpus TOTAL FREE".
+# (p's jobs of the root) and "gpus TOTAL FREE". With detail=1 (the dashboard's probe) also
+# "memtotal KB" and a line "gpu INDEX USE% USED_MIB TOTAL_MIB" per GPU nvidia-smi lists.
 #
-# Arguments: root.
+# Arguments: root, detail.
 # The arguments (lib/args.sh).
-: "${root=}"
+: "${root=}" "${detail=}"
 . lib/gpus.sh
 R=$root
 n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 1)
@@ -26,3 +27,11 @@ for j in "$R"/jobs/*; do
 done
 printf "cpus %s\nload %s\nmem %s\nrunning %s\nqueued %s\n" "$n" "$l" "${m:--}" $r $q
 gcount
+if [ "$detail" = 1 ]; then
+	m=$(awk "/^MemTotal:/ {print \$2}" /proc/meminfo 2>/dev/null)
+	printf "memtotal %s\n" "${m:--}"
+	if command -v nvidia-smi >/dev/null 2>&1; then
+		nvidia-smi --query-gpu=index,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits 2>/dev/null |
+			tr -d " " | while IFS=, read -r i u k x; do printf "gpu %s %s %s %s\n" "$i" "$u" "$k" "$x"; done
+	fi
+fi

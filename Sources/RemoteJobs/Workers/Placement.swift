@@ -16,9 +16,39 @@ public struct WorkerLoad: Sendable, Equatable {
     public var gpus: Int = 0
     /// GPUs that run no process and no job of p has claimed.
     public var freeGPUs: Int = 0
+    /// Total memory in bytes, where the worker tells it (measured with `detailed` only).
+    public var totalMemory: UInt64?
+    /// Each GPU's use (measured with `detailed` only; empty without `nvidia-smi`).
+    public var gpuUse: [GPUUse] = []
 
     /// The load average per CPU (0 when unknown).
     public var loadPerCPU: Double { (loadAverage ?? 0) / Double(cpus) }
+}
+
+/// One GPU's use, as `nvidia-smi` reports it.
+public struct GPUUse: Sendable, Equatable, Codable {
+    /// Its index (what `CUDA_VISIBLE_DEVICES` names).
+    public var index: Int
+    /// Its compute use in percent.
+    public var utilization: Int
+    /// Its memory in use, in MiB.
+    public var memoryUsedMiB: Int
+    /// Its memory, in MiB.
+    public var memoryTotalMiB: Int
+
+    /// A GPU's reading.
+    public init(index: Int, utilization: Int, memoryUsedMiB: Int, memoryTotalMiB: Int) {
+        self.index = index
+        self.utilization = utilization
+        self.memoryUsedMiB = memoryUsedMiB
+        self.memoryTotalMiB = memoryTotalMiB
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index, utilization
+        case memoryUsedMiB = "memory_used_mib"
+        case memoryTotalMiB = "memory_total_mib"
+    }
 }
 
 /// Where `p @label -- ...` put a job, and why.
