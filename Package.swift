@@ -6,10 +6,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "p", targets: ["p"]),
-        // `p mcp`'s server, a program of its own so that p does not load the MCP SDK.
-        .executable(name: "p-mcp", targets: ["p-mcp"]),
-        // `p ui`'s web server, apart for the same reason: p does not load an HTTP server.
-        .executable(name: "p-ui", targets: ["p-ui"]),
+        // The servers `p mcp` and `p ui` hand over to, one program apart from p so that p loads
+        // neither the MCP SDK nor an HTTP server.
+        .executable(name: "p-server", targets: ["p-server"]),
         .library(name: "SSHTransport", targets: ["SSHTransport"]),
         .library(name: "RemoteJobs", targets: ["RemoteJobs"]),
     ],
@@ -57,7 +56,6 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "p", dependencies: ["PCLI"]),
-        .executableTarget(name: "p-mcp", dependencies: ["JobServer", "RemoteJobs"]),
         .target(
             name: "Dashboard",
             dependencies: [
@@ -68,7 +66,7 @@ let package = Package(
             // The page's files, built into the program (p serves them itself: no CDN, no files to install).
             resources: [.embedInCode("Page/index.html"), .embedInCode("Page/app.js"), .embedInCode("Page/app.css")]
         ),
-        .executableTarget(name: "p-ui", dependencies: ["Dashboard", "RemoteJobs"]),
+        .executableTarget(name: "p-server", dependencies: ["JobServer", "Dashboard", "RemoteJobs"]),
         // The README's "Using p from Swift" example; a test builds and runs it against sshd.
         .executableTarget(name: "RunJob", dependencies: ["RemoteJobs"], path: "Examples/RunJob"),
         .testTarget(

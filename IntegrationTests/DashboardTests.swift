@@ -106,6 +106,59 @@ struct DashboardTests {
         #expect(stopped.status == 0 && stopped.stdoutText.contains("p ui: stopped"), "\(stopped.stderr)")
     }
 
+    @Test func arraysAreGroupedFiltersNarrowTheListAndACappedLogShowsItsGap() async throws {
+        let world = try await JobWorld.makeWithUnreachableWorker()
+        _ = try await world.p("worker", "set", "box", "--slots", "4")
+        let array = try JobWorld.id(
+            try await world.p("-n", "-d", "--array", "1-3", "--", "test {} != 2"))
+        let capped = try JobWorld.id(
+            try await world.p(
+                "-n", "-d", "--max-log", "64K", "--",
+                "echo BEGIN; yes 0123456789abcdef | head -c 200000; echo; echo END"
+            ))
+        _ = try await world.p("wait", array)
+        _ = try await world.p("wait", capped)
+        let server = try await Server.start(world)
+        let browser = try await WebDriver.start()
+        do {
+            try await browser.open(server.url)
+            // A worker that does not answer says so, and why.
+            try await browser.waitFor("article[data-worker='gone'] [data-reachable='false']")
+            let gone = try #require(try await browser.text("article[data-worker='gone']"))
+            #expect(gone.contains("unreachable"), "\(gone)")
+            // The array is one row, its elements counted by status; opened, its three elements.
+            let row = "tr.array[data-array='\(array)']"
+            try await browser.waitFor(row)
+            #expect(try await browser.text("\(row) .status") == "2 done, 1 failed")
+            #expect(try await browser.count("tr.element") == 0)
+            try await browser.click("\(row) button[data-toggle]")
+            try await browser.waitFor("tr.element[data-status='failed']")
+            #expect(try await browser.count("tr.element") == 3)
+
+            // A filter by status: the failed element alone, in its array's row.
+            _ = try await browser.run(
+                "const s = document.getElementById('filter-status'); s.value = 'failed'; s.dispatchEvent(new Event('input'));"
+            )
+            try await browser.waitForText("\(row) .status") { $0 == "1 failed" }
+            #expect(try await browser.count("tr[data-job='\(capped)']") == 0)
+            #expect(try await browser.count("tr.element") == 1)
+
+            // The capped log: its beginning, the gap said as such, its end.
+            try await browser.open(
+                server.url.replacingOccurrences(of: "?token=\(server.token)", with: "#/job/\(capped)"))
+            let log = try await browser.waitForText("#log") { $0.contains("END") }
+            #expect(log.hasPrefix("BEGIN\n0123456789abcdef"), "\(log.prefix(100))")
+            #expect(log.contains("dropped by the log's cap"), "\(log.count) characters")
+            #expect(log.count < 80_000, "only what the cap kept: \(log.count) characters")
+        } catch {
+            await browser.close()
+            _ = try? await server.stop()
+            throw error
+        }
+        await browser.close()
+        _ = try await server.stop()
+    }
+
     @Test func requestsWithoutTheTokenFromAnotherSiteOrHostAreRefused() async throws {
         let world = try await JobWorld.make()
         let started = try await world.p("-d", "--", "sleep 300")

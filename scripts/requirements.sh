@@ -12,7 +12,7 @@
 # Debian and Ubuntu: apt-get (as root, or through `sudo -n`); macOS: Homebrew. Silent when
 # nothing is missing; says what it installs; never prompts.
 
-# Debian/Ubuntu packages. libcurl's headers: p-mcp linked with the Swift runtime and
+# Debian/Ubuntu packages. libcurl's headers: p-server linked with the Swift runtime and
 # Foundation built in (--static-swift-stdlib, how p is installed) needs FoundationNetworking's
 # libcurl at link time (the MCP SDK's HTTP transports use it).
 P_DEBS_build="libssh2-1-dev pkg-config libcurl4-openssl-dev"

@@ -26,7 +26,7 @@ final class MCPSession: @unchecked Sendable {
         var toServer: [Int32] = [0, 0]
         var fromServer: [Int32] = [0, 0]
         guard pipe(&toServer) == 0, pipe(&fromServer) == 0 else { throw TestFailure("pipe failed") }
-        let stderrPath = NSTemporaryDirectory() + "p-mcp-" + UUID().uuidString + ".err"
+        let stderrPath = NSTemporaryDirectory() + "p-server-mcp-" + UUID().uuidString + ".err"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -124,12 +124,22 @@ final class WebDriver: @unchecked Sendable {
     }
 
     /// Clicks the first element `css` selects, as a user would (WebDriver's element click).
+    /// An element the page replaced between finding and clicking (a live page re-renders
+    /// as events arrive) is found again.
     func click(_ css: String) async throws {
-        let found = try await command("POST", "/element", ["using": "css selector", "value": css])
-        guard let element = found["value"] as? [String: Any], let id = element.values.first as? String else {
-            throw TestFailure("no \(css) to click: \(found)")
+        var attempts = 0
+        while true {
+            let found = try await command("POST", "/element", ["using": "css selector", "value": css])
+            guard let element = found["value"] as? [String: Any], let id = element.values.first as? String else {
+                throw TestFailure("no \(css) to click: \(found)")
+            }
+            do {
+                _ = try await command("POST", "/element/\(id)/click", [:])
+                return
+            } catch let failure as TestFailure where failure.description.contains("stale element") && attempts < 5 {
+                attempts += 1
+            }
         }
-        _ = try await command("POST", "/element/\(id)/click", [:])
     }
 
     /// Runs `script` in the page (a function body; `arguments` are its arguments).

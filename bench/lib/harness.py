@@ -20,12 +20,12 @@ def build_floor():
 
 
 def build_p():
-    # p and p-mcp, the server `p mcp` hands over to, built as the README installs them:
+    # p and p-server, which `p mcp` and `p ui` hand over to, built as the README installs them:
     # the Swift runtime and Foundation linked in (start-up: no shared libraries to load).
-    # P_BENCH_P names another p to measure (a packaged one: its p-mcp must be beside it).
+    # P_BENCH_P names another p to measure (a packaged one: its p-server must be beside it).
     if os.environ.get("P_BENCH_P"):
         return os.environ["P_BENCH_P"]
-    for product in ["p", "p-mcp"]:
+    for product in ["p", "p-server"]:
         subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product], cwd=ROOT,
                        check=True, stdout=subprocess.DEVNULL)
     path = subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--show-bin-path"], cwd=ROOT,

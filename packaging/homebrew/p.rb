@@ -16,9 +16,9 @@ class P < Formula
 
   def install
     system "swift", "build", "--disable-sandbox", "-c", "release", "--product", "p"
-    system "swift", "build", "--disable-sandbox", "-c", "release", "--product", "p-mcp"
+    system "swift", "build", "--disable-sandbox", "-c", "release", "--product", "p-server"
     bin_path = Utils.safe_popen_read("swift", "build", "-c", "release", "--show-bin-path").strip
-    bin.install "#{bin_path}/p", "#{bin_path}/p-mcp"
+    bin.install "#{bin_path}/p", "#{bin_path}/p-server"
     man1.install "docs/man/p.1"
     generate_completions_from_executable(bin/"p", "--generate-completion-script")
   end

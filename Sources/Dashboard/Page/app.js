@@ -266,7 +266,6 @@ function renderJobs() {
     const starts = elements.map((element) => element.started).filter((value) => value != null);
     const active = elements.some(isActive);
     const ends = elements.map((element) => element.ended).filter((value) => value != null);
-    const span = starts.length ? (active ? now : Math.max(...ends, ...starts)) - Math.min(...starts) : null;
     const open = state.expanded.has(row.array);
     const worst = order.slice().reverse().find((name) => counts[name] && ["failed", "unknown", "stopped"].includes(name)) || (active ? "running" : "done");
     html.push(`<tr class="array" data-array="${escapeHTML(row.array)}">
@@ -274,7 +273,7 @@ function renderJobs() {
       <td>${workers.size === 1 ? escapeHTML(elements[0].worker) : `${workers.size} workers`}</td>
       <td class="cwd">${escapeHTML(elements[0].cwd)}</td>
       <td class="command">${escapeHTML(elements[0].array_command || elements[0].command)}</td>
-      ${statusCell(summary, worst)}<td>${duration(span)}</td></tr>`);
+      ${statusCell(summary, worst)}${durationCell(starts.length ? Math.min(...starts) : null, active ? null : Math.max(...ends, ...starts), now)}</tr>`);
     if (open) for (const element of elements) html.push(jobRow(element, now, "element"));
   }
   const tbody = document.querySelector("#jobs tbody");
@@ -286,6 +285,14 @@ function renderJobs() {
   $("show-all").textContent = `Show all ${state.totalJobs} jobs (${state.totalJobs - shown} older not loaded)`;
 }
 
+// A duration cell; one still counting (no end) carries its start, and the clock moves it on
+// without re-rendering the table (which would replace the rows under the pointer).
+function durationCell(start, end, now) {
+  if (start == null) return `<td class="duration">-</td>`;
+  if (end == null) return `<td class="duration" data-since="${start}">${duration(now - start)}</td>`;
+  return `<td class="duration">${duration(end - start)}</td>`;
+}
+
 function jobRow(job, now, kind) {
   const name = job.array_id ? `${job.array_id.slice(0, 8)}:${job.array_index}` : job.id.slice(0, 8);
   const status = job.display + (job.attempt ? ` (attempt ${job.attempt})` : "");
@@ -293,7 +300,7 @@ function jobRow(job, now, kind) {
     <td class="id"><a href="#/job/${escapeHTML(job.id)}">${escapeHTML(name)}</a></td>
     <td>${escapeHTML(job.worker)}</td><td class="cwd">${escapeHTML(job.cwd)}</td>
     <td class="command">${escapeHTML(job.command)}</td>${statusCell(status, job.status)}
-    <td>${duration(jobDuration(job, now))}</td></tr>`;
+    ${durationCell(job.started, isActive(job) ? null : job.ended ?? now, now)}</tr>`;
 }
 
 // MARK: A job's page
@@ -487,7 +494,10 @@ document.addEventListener("DOMContentLoaded", () => {
   window.addEventListener("hashchange", route);
   // Durations of running jobs move on.
   setInterval(() => {
-    if ([...state.jobs.values()].some(isActive)) { jobsDirty = true; schedule(); }
+    const now = Date.now() / 1000;
+    for (const cell of document.querySelectorAll("td.duration[data-since]")) {
+      cell.textContent = duration(now - Number(cell.dataset.since));
+    }
   }, 1000);
   connect();
   route();

@@ -27,12 +27,12 @@ struct MCPServe: AsyncParsableCommand {
         if maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1.") }
     }
 
-    /// Replaces this process with `p-mcp`, installed beside p (same pid, same stdin and
+    /// Replaces this process with `p-server mcp`, installed beside p (same pid, same stdin and
     /// stdout, so the client talks to the server directly): p itself does not load the
     /// MCP SDK, whose libraries added about a third to every command's start-up.
     func run() async throws {
         try CompanionProgram.replaceProcess(
-            with: "p-mcp", command: "p mcp",
+            withServer: "mcp", command: "p mcp",
             arguments: [
                 "--max-jobs", String(maxJobs), "--retention-seconds", String(retention.duration.inSeconds),
                 "--p", EngineFactory.selfExecutable ?? "p",

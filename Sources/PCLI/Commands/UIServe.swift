@@ -38,12 +38,12 @@ struct UIServe: AsyncParsableCommand {
         }
     }
 
-    /// Replaces this process with `p-ui`, installed beside p: p itself does not load an HTTP
-    /// server. The token is made there, never on a command line.
+    /// Replaces this process with `p-server ui`, installed beside p: p itself does not load
+    /// an HTTP server. The token is made there, never on a command line.
     func run() async throws {
         var arguments = ["--port", String(port ?? 8787), "--interval-seconds", String(interval.duration.inSeconds)]
         if port == nil { arguments.append("--any-port-if-busy") }
         if open { arguments.append("--open") }
-        try CompanionProgram.replaceProcess(with: "p-ui", command: "p ui", arguments: arguments)
+        try CompanionProgram.replaceProcess(withServer: "ui", command: "p ui", arguments: arguments)
     }
 }
