@@ -107,6 +107,18 @@ final class WebDriver: @unchecked Sendable {
         }
     }
 
+    /// Waits until `script` (a function body run in the page) returns true.
+    func waitUntil(_ what: String, _ script: String, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await run(script) as? Bool != true {
+            guard ContinuousClock.now < deadline else {
+                let body = (try? await text("body")) ?? "?"
+                throw TestFailure("never \(what) within \(timeout); the page says: \(body.prefix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// Waits until the text of `css` satisfies `condition`; returns it.
     @discardableResult
     func waitForText(_ css: String, timeout: Duration = .seconds(20), _ condition: (String) -> Bool) async throws

@@ -410,6 +410,35 @@ struct WorkerScriptTests {
         #expect(second.count == 0 && second.control.jobMissing)
     }
 
+    /// The dashboard's measurement through the poll server: the same lines as `load.sh`'s
+    /// with detail, counted exactly, between two polls on one channel.
+    @Test(arguments: LocalShell.all)
+    func thePollServerMeasuresTheLoadOfARoot(shell: LocalShell) async throws {
+        let root = Root()
+        defer { root.remove() }
+        _ = try root.job("running", files: ["pid": "\(getpid())\n"])
+        let job = try root.job("a", files: ["output.log": "0123456789", "exitcode": "0\n"])
+        let run = try await shell.run(
+            PollServerSession(
+                requests: PollServerScript.loadRequest(root: root.path)
+                    + PollServerScript.request(jobDirectory: job, offset: 0, maxBytes: 4)))
+        var rest = run.stdout[...]
+        func line() -> String {
+            let newline = rest.firstIndex(of: 0x0A) ?? rest.endIndex
+            defer { rest = rest[min(rest.endIndex, newline + 1)...] }
+            return String(decoding: rest[..<newline], as: UTF8.self)
+        }
+        #expect(PollServerScript.parseAnnouncement(line()) != nil)
+        let count = try #require(PollServerScript.parseLoadHeader(line()))
+        let text = String(decoding: rest.prefix(count), as: UTF8.self)
+        rest = rest.dropFirst(count)
+        let load = try #require(LoadScript.parse(text), "\(text)")
+        #expect(load.runningJobs == 1 && load.cpus == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(load.totalMemory ?? 0 > 0)
+        let poll = try #require(PollServerScript.parseAnswerHeader(line()), "the next answer follows at once")
+        #expect(poll.count == 4 && String(decoding: rest.prefix(4), as: UTF8.self) == "0123")
+    }
+
     @Test(arguments: LocalShell.all)
     func untarExtractsP_sOwnArchive(shell: LocalShell) async throws {
         let root = Root()

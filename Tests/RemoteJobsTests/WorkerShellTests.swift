@@ -132,7 +132,7 @@ extension WorkerShellTests {
 extension WorkerShellTests {
     /// Control lines are printed only by `lib/protocol.sh`, so each is written once.
     @Test func onlyTheProtocolLibraryPrintsControlLines() throws {
-        let words = try Regex("p-(begin|start|end|slurm|queued|state|alive)\\b")
+        let words = try Regex("p-(begin|start|end|slurm|queued|state|alive|load)\\b")
         for (file, text) in WorkerScriptFiles.texts where file != "lib/protocol.sh" {
             for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let code = line.trimmingCharacters(in: .whitespaces)

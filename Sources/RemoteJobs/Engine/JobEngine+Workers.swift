@@ -95,8 +95,10 @@ extension JobEngine {
 
     /// How busy each of `workers` is now, as placement measures it and in more detail (total
     /// memory, each GPU's use): all at once (at most sixteen connections opening at a time,
-    /// the pool's limit), on the pool's sessions, so measuring again costs one exec per
-    /// worker, not a login.
+    /// the pool's limit). An SSH worker is asked through the engine's long-lived poll server
+    /// for its connection (one line out, a few back: no channel, no shell start), so
+    /// measuring often costs little on either side; should that fail, through a script of
+    /// its own.
     /// - Returns: each worker's load, or why it could not be measured, by name.
     public func measure(_ workers: [Worker]) async -> [String: Result<WorkerLoad, RemoteJobsError>] {
         let sshConfig = readSSHConfig()
@@ -104,8 +106,15 @@ extension JobEngine {
             for worker in workers {
                 group.addTask {
                     do {
-                        let load = try await self.link(worker, through: sshConfig).ask(
-                            LoadScript(root: worker.remoteRoot, detailed: true))
+                        let link = try self.link(worker, through: sshConfig)
+                        if let ssh = link.ssh,
+                            let text = try? await self.pollChannels.measure(
+                                root: worker.remoteRoot, target: ssh.target, pool: ssh.pool),
+                            let load = LoadScript.parse(text)
+                        {
+                            return (worker.name, .success(load))
+                        }
+                        let load = try await link.ask(LoadScript(root: worker.remoteRoot, detailed: true))
                         return (worker.name, .success(load))
                     } catch {
                         return (worker.name, .failure(RemoteJobsError(error, worker: worker.name)))

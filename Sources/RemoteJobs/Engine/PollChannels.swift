@@ -50,6 +50,36 @@ actor PollChannels {
         ControlLines, [UInt8]
     )] {
         guard !requests.isEmpty else { return [] }
+        var lines: [UInt8] = []
+        for request in requests {
+            lines += PollServerScript.request(
+                jobDirectory: request.jobDirectory, offset: request.offset, maxBytes: request.maxBytes,
+                stream: request.stream)
+        }
+        return try await exchange(lines, answers: requests.count, target: target, pool: pool) { header in
+            PollServerScript.parseAnswerHeader(header)
+        }
+    }
+
+    /// The worker's load under `root`, with detail, measured by the poll server: one line
+    /// out and a few back, where `LoadScript` costs a channel and a shell each time.
+    /// - Returns: `LoadScript`'s lines.
+    func measure(root: String, target: SSHTarget, pool: SSHSessionPool) async throws -> String {
+        let answer = try await exchange(
+            PollServerScript.loadRequest(root: root), answers: 1, target: target, pool: pool
+        ) { header in
+            PollServerScript.parseLoadHeader(header).map { ($0, ()) }
+        }
+        return String(decoding: answer[0].1, as: UTF8.self)
+    }
+
+    /// Writes `lines` (requests) to the worker's poll server and reads `answers` answers,
+    /// each a header line (`parse` gives the count of bytes that follow, and what else it
+    /// says) and its bytes.
+    private func exchange<Header>(
+        _ lines: [UInt8], answers count: Int, target: SSHTarget, pool: SSHSessionPool,
+        parse: (String) -> (Int, Header)?
+    ) async throws -> [(Header, [UInt8])] {
         while busy.contains(target) { try await waiters.wait(for: target) }
         busy.insert(target)
         defer {
@@ -58,21 +88,15 @@ actor PollChannels {
         }
         let channel = try await channel(for: target, pool: pool)
         do {
-            var lines: [UInt8] = []
-            for request in requests {
-                lines += PollServerScript.request(
-                    jobDirectory: request.jobDirectory, offset: request.offset, maxBytes: request.maxBytes,
-                    stream: request.stream)
-            }
             try await channel.exec.write(lines)
-            var answers: [(ControlLines, [UInt8])] = []
-            answers.reserveCapacity(requests.count)
-            for _ in requests {
+            var answers: [(Header, [UInt8])] = []
+            answers.reserveCapacity(count)
+            for _ in 0..<count {
                 let header = try await line(from: channel, host: target.host)
-                guard let (count, control) = PollServerScript.parseAnswerHeader(header) else {
+                guard let (count, said) = parse(header) else {
                     throw SSHError.connectionLost(host: target.host, reason: "the poll server answered '\(header)'")
                 }
-                answers.append((control, try await bytes(count, from: channel, host: target.host)))
+                answers.append((said, try await bytes(count, from: channel, host: target.host)))
             }
             return answers
         } catch {

@@ -4,10 +4,22 @@
 # "OFFSET MAX STREAM J" (stderr: stderr.log, else the log) is answered with the line
 # "COUNT p-end SIZE FACTS" (or "0 p-end missing") and then exactly COUNT bytes of the log
 # from OFFSET. The size is measured before the read and the log only grows, so the count
-# is exact; a capped log is read first (rd), and the count is what was read.
+# is exact; a capped log is read first (rd), and the count is what was read. A line
+# "load 0 load ROOT" is answered with "COUNT p-load" and COUNT bytes: the worker's load
+# under ROOT, with detail (lib/load.sh), for a dashboard that measures often.
 echo "pid $$"
 . lib/job.sh
+. lib/load.sh
 while read -r o m g J; do
+	if [ "$o" = load ]; then
+		t=$(
+			R=$J
+			load_measure 1
+		)
+		load_header $((${#t} + 1))
+		printf "%s\n" "$t"
+		continue
+	fi
 	pL=output.log
 	if [ "$g" = stderr ]; then pL=stderr.log; fi
 	if [ ! -d "$J" ]; then

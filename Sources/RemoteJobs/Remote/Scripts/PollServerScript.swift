@@ -8,6 +8,12 @@ enum PollServerScript {
         Array("\(offset) \(maxBytes) \(stream.rawValue) \(jobDirectory)\n".utf8)
     }
 
+    /// The request for the worker's load under `root`, with detail (`lib/load.sh`); the
+    /// answer's bytes are `LoadScript`'s lines.
+    static func loadRequest(root: String) -> [UInt8] {
+        Array("load 0 load \(root)\n".utf8)
+    }
+
     /// The first line of an answer, `<count> p-end ...`: how many log bytes follow, and the
     /// trailer as control lines; nil for anything else.
     static func parseAnswerHeader(_ line: String) -> (count: Int, control: ControlLines)? {
@@ -15,6 +21,13 @@ enum PollServerScript {
         var control = ControlLines(token: nil)
         _ = control.feed(Array(line[line.index(after: space)...].utf8) + [0x0A])
         return (count, control)
+    }
+
+    /// The first line of an answer to `loadRequest`, `<count> p-load`: how many bytes of
+    /// the load follow; nil for anything else.
+    static func parseLoadHeader(_ line: String) -> Int? {
+        guard line.hasSuffix(" p-load"), let count = Int(line.dropLast(7)), count >= 0 else { return nil }
+        return count
     }
 
     /// The server's announcement of its process id, `pid <n>`.

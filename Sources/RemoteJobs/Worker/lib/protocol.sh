@@ -31,6 +31,12 @@ missing_line() {
 	echo "p-end missing"
 }
 
+# load_header COUNT: on stdout, "COUNT p-load": COUNT bytes of the worker's load (lib/load.sh's
+# lines) follow, the poll server's answer to "load" (PollServerScript.parseLoadHeader).
+load_header() {
+	printf "%s p-load\n" "$1"
+}
+
 # say_slurm ID: Slurm took the job as job ID (SlurmLine).
 say_slurm() {
 	printf "p-slurm %s\n" "$1" >&2
