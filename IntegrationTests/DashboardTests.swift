@@ -40,7 +40,7 @@ struct DashboardTests {
         _ = try await world.p("worker", "set", "box", "--label", "gpu", "--slots", "4")
         let failed = try await world.p("-n", "--", "echo before the page; exit 3")
         #expect(failed.status == 3)
-        let failedID = try #require(try world.records.loadAll().records.first?.id)
+        let failedID = try #require(world.records.loadAll().records.first?.id)
         let server = try await Server.start(world, interval: "1s")
         let browser = try await WebDriver.start()
         do {

@@ -10,6 +10,9 @@ actor JobLogReporter {
     private let hub: JobWatchHub
     private let messages: AsyncStream<(LogLevel, String)>
     private let message: AsyncStream<(LogLevel, String)>.Continuation
+    /// The jobs whose end was told: an end may be seen twice (in the record `follow` gets and
+    /// through the watch) and is told once. A job ends once, so an id here stays.
+    private var told: Set<String> = []
 
     init(hub: JobWatchHub) {
         self.hub = hub
@@ -31,8 +34,9 @@ actor JobLogReporter {
 
     /// A followed job ended: its line, once.
     func ended(_ record: JobRecord) async {
-        await hub.release(record.id, for: .log)
+        guard told.insert(record.id).inserted else { return }
         message.yield((Self.level(of: record.status), Self.endLine(record)))
+        await hub.release(record.id, for: .log)
     }
 
     /// Hands each message to `send`, in order, until cancelled.

@@ -84,6 +84,11 @@ public actor JobStatusWatch {
         records[record.id] = record
     }
 
+    /// Job `id`'s record as the watch last saw it (a full id), or nil when it is not watched.
+    public func lastSeen(_ id: String) -> JobRecord? {
+        records[id]
+    }
+
     /// Stops watching job `id` (a full id).
     public func unwatch(_ id: String) {
         watched[id] = nil

@@ -37,8 +37,8 @@ public actor JobRecordFolder {
             guard stat(path, &info) == 0 else { return nil }
             inode = UInt64(info.st_ino)
             size = Int64(info.st_size)
-            seconds = info.st_mtim.tv_sec
-            nanoseconds = info.st_mtim.tv_nsec
+            seconds = info.modified.tv_sec
+            nanoseconds = info.modified.tv_nsec
         }
     }
 
