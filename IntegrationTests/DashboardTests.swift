@@ -233,6 +233,26 @@ struct DashboardTests {
         let second = try await world.p("ui", "--port", String(first.port))
         #expect(second.status == 1 && second.stderr.contains("port \(first.port) is in use"), "\(second.stderr)")
         _ = try await first.stop()
+
+        // Without --port, p's default (8787) is taken if free, and a free one if it is not:
+        // held here (or already held by something else, which makes it as busy).
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(8787).bigEndian
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 && listen(holder, 1) == 0
+            }
+        }
+        let fallback = try world.start("ui")
+        try await fallback.waitForOutput("?token=")
+        #expect(fallback.stderrSoFar.contains("port 8787 is in use; taking a free one"), "\(fallback.stderrSoFar)")
+        #expect(!String(decoding: fallback.stdoutSoFar, as: UTF8.self).contains("127.0.0.1:8787/"))
+        fallback.signal(SIGINT)
+        #expect(try await fallback.wait(timeout: .seconds(20)).status == 0)
     }
 
     /// Keeps `data` where CI keeps test artifacts (`P_TEST_ARTIFACTS`, else the temporary

@@ -140,18 +140,25 @@ actor DashboardHub {
 
     // MARK: Workers
 
+    /// Reads the registered workers every `probeInterval`, and measures them while a page
+    /// is open (a page that opens after a while without one gets a measurement at once:
+    /// `open`).
     private func measureWorkers() async {
-        await measureOnce()
         while !Task.isCancelled {
-            try? await Task.sleep(for: probeInterval)
+            let registered = await refreshWorkers()
             // Nobody looks: no logins, no load on the workers.
-            if !pages.isEmpty { await measureOnce() }
+            if !pages.isEmpty { await measure(registered) }
+            try? await Task.sleep(for: probeInterval)
         }
     }
 
     private func measureOnce() async {
-        lastProbe = ContinuousClock.now
-        let configuration = try? engine.workerConfiguration()
+        await measure(await refreshWorkers())
+    }
+
+    /// The registered workers, read again (one registered, changed or removed since shows).
+    private func refreshWorkers() async -> [Worker] {
+        let configuration = try? await engine.loadWorkers()
         let registered = configuration?.workers ?? []
         let views = registered.map { WorkerView($0, isDefault: $0.name == configuration?.defaultWorker) }
         if views != workers {
@@ -159,6 +166,11 @@ actor DashboardHub {
             for name in samples.keys where !views.contains(where: { $0.name == name }) { samples[name] = nil }
             send(.workers(views))
         }
+        return registered
+    }
+
+    private func measure(_ registered: [Worker]) async {
+        lastProbe = ContinuousClock.now
         let now = Date()
         let loads = await engine.measure(registered)
         var round: [String: WorkerSample] = [:]
