@@ -42,7 +42,7 @@ struct DashboardTests {
         #expect(failed.status == 3)
         let failedID = try #require(world.records.loadAll().records.first?.id)
         let server = try await Server.start(world, interval: "1s")
-        let browser = try await WebDriver.start()
+        let browser = try await startBrowser(stoppingOnFailure: server)
         do {
             try await browser.open(server.url)
             // The worker, measured and reachable, with its label and slots; the job before.
@@ -122,7 +122,7 @@ struct DashboardTests {
         _ = try await world.p("wait", array)
         _ = try await world.p("wait", capped)
         let server = try await Server.start(world)
-        let browser = try await WebDriver.start()
+        let browser = try await startBrowser(stoppingOnFailure: server)
         do {
             try await browser.open(server.url)
             // A worker that does not answer says so, and why.
@@ -167,7 +167,6 @@ struct DashboardTests {
         let started = try await world.p("-d", "--", "sleep 300")
         let id = started.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         let server = try await Server.start(world)
-        defer { _ = server.process }
         do {
             let port = server.port
             let token = server.token
@@ -253,6 +252,17 @@ struct DashboardTests {
         #expect(!String(decoding: fallback.stdoutSoFar, as: UTF8.self).contains("127.0.0.1:8787/"))
         fallback.signal(SIGINT)
         #expect(try await fallback.wait(timeout: .seconds(20)).status == 0)
+    }
+
+    /// A browser; should none start, `server` is stopped before the test fails (a test ends
+    /// the processes it started).
+    private func startBrowser(stoppingOnFailure server: Server) async throws -> WebDriver {
+        do {
+            return try await WebDriver.start()
+        } catch {
+            _ = try? await server.stop()
+            throw error
+        }
     }
 
     /// Keeps `data` where CI keeps test artifacts (`P_TEST_ARTIFACTS`, else the temporary
