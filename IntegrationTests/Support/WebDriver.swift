@@ -97,26 +97,12 @@ final class WebDriver: @unchecked Sendable {
 
     /// Waits until `css` selects an element; fails after `timeout` with what the page shows.
     func waitFor(_ css: String, timeout: Duration = .seconds(20)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await count(css) == 0 {
-            guard ContinuousClock.now < deadline else {
-                let body = (try? await text("body")) ?? "?"
-                throw TestFailure("no \(css) on the page within \(timeout); the page says: \(body.prefix(2000))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await eventually("\(css) is on the page", timeout: timeout) { try await count(css) > 0 }
     }
 
     /// Waits until `script` (a function body run in the page) returns true.
     func waitUntil(_ what: String, _ script: String, timeout: Duration = .seconds(20)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await run(script) as? Bool != true {
-            guard ContinuousClock.now < deadline else {
-                let body = (try? await text("body")) ?? "?"
-                throw TestFailure("never \(what) within \(timeout); the page says: \(body.prefix(2000))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await eventually(what, timeout: timeout) { try await run(script) as? Bool == true }
     }
 
     /// Waits until the text of `css` satisfies `condition`; returns it.
@@ -124,14 +110,21 @@ final class WebDriver: @unchecked Sendable {
     func waitForText(_ css: String, timeout: Duration = .seconds(20), _ condition: (String) -> Bool) async throws
         -> String
     {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let text = try await self.text(css) ?? ""
-            if condition(text) { return text }
-            guard ContinuousClock.now < deadline else {
-                throw TestFailure("the text of \(css) never became what the test waits for: \(text.suffix(2000))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        var text = ""
+        try await eventually("the text of \(css) is what the test waits for", timeout: timeout) {
+            text = try await self.text(css) ?? ""
+            return condition(text)
+        }
+        return text
+    }
+
+    /// `JobWorld.eventually`, saying what the page shows when the wait ends in failure.
+    private func eventually(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
+        do {
+            try await JobWorld.eventually(what, timeout: timeout, condition)
+        } catch let failure as TestFailure {
+            let body = (try? await text("body")) ?? "?"
+            throw TestFailure("\(failure) (within \(timeout)); the page says: \(body.prefix(2000))")
         }
     }
 

@@ -22,13 +22,11 @@ actor DashboardHub {
     let probeInterval: Duration
 
     private var jobs: [String: JobRecord] = [:]
-    /// What each page was last told of a job, so a change reported twice (by the watch and
-    /// then by the record it saved) is sent once.
-    private var sent: [String: JobView] = [:]
     private var watched: Set<String> = []
     private var workers: [WorkerView] = []
     private var samples: [String: [WorkerSample]] = [:]
-    private var pages: [UUID: AsyncStream<DashboardEvent>.Continuation] = [:]
+    /// Each open page's events, as the stream carries them (each encoded once for all).
+    private var pages: [UUID: AsyncStream<String>.Continuation] = [:]
     private var lastProbe: ContinuousClock.Instant?
 
     init(engine: JobEngine, probeInterval: Duration = .seconds(5)) {
@@ -47,12 +45,12 @@ actor DashboardHub {
         }
     }
 
-    /// A page's events: a snapshot first, then every change, until the page goes.
-    func open() -> AsyncStream<DashboardEvent> {
+    /// A page's events, as server-sent event text: a snapshot first, then every change,
+    /// until the page goes.
+    func open() -> AsyncStream<String> {
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: DashboardEvent.self, bufferingPolicy: .bufferingNewest(10_000))
-        continuation.yield(.snapshot(snapshot()))
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(10_000))
+        continuation.yield(DashboardEvent.snapshot(snapshot()).text)
         continuation.onTermination = { _ in Task { await self.close(id) } }
         pages[id] = continuation
         // A page opened after a while without one gets fresh measurements at once.
@@ -68,7 +66,7 @@ actor DashboardHub {
 
     /// What a page shows when it opens.
     func snapshot() -> DashboardSnapshot {
-        let all = jobs.values.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
+        let all = jobsOldestFirst
         let ended = all.filter { !$0.status.isActive }.suffix(Self.endedJobsShown).map(\.id)
         let shown = Set(ended)
         return DashboardSnapshot(
@@ -79,11 +77,17 @@ actor DashboardHub {
 
     /// Every job, oldest first.
     func allJobs() -> [JobView] {
-        jobs.values.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }.map(JobView.init)
+        jobsOldestFirst.map(JobView.init)
+    }
+
+    private var jobsOldestFirst: [JobRecord] {
+        jobs.values.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
     }
 
     private func send(_ event: DashboardEvent) {
-        for page in pages.values { page.yield(event) }
+        guard !pages.isEmpty else { return }
+        let text = event.text
+        for page in pages.values { page.yield(text) }
     }
 
     // MARK: Jobs
@@ -100,7 +104,6 @@ actor DashboardHub {
         for record in changes.changed { update(record) }
         for id in changes.removed {
             jobs[id] = nil
-            sent[id] = nil
             send(.removed(id))
             if watched.remove(id) != nil { await watch.unwatch(id) }
         }
@@ -119,23 +122,18 @@ actor DashboardHub {
         }
     }
 
-    /// Takes a record in and tells the pages if what they show changed. A record read
-    /// before the job ended never takes an ended job back (the watch saves the end before
-    /// it reports it, but a look at the directory may have read the file a moment before).
+    /// Takes a record in and tells the pages if what they show changed: a change seen twice
+    /// (by the watch, then in the record it saved) is sent once. A record read before the
+    /// job ended never takes an ended job back (the watch saves the end before it reports
+    /// it, but a look at the directory may have read the file a moment before), the rule
+    /// `JobStore.update` keeps on disk.
     private func update(_ record: JobRecord) {
-        if let known = jobs[record.id], Self.hasEnded(known.status), !Self.hasEnded(record.status) { return }
+        let known = jobs[record.id]
+        if let known, known.status.removal == .ended, record.status.removal != .ended { return }
         jobs[record.id] = record
         let view = JobView(record)
-        guard sent[record.id] != view else { return }
-        sent[record.id] = view
+        guard known.map(JobView.init) != view else { return }
         send(.job(view))
-    }
-
-    private static func hasEnded(_ status: JobStatus) -> Bool {
-        switch status {
-        case .done, .failed, .stopped: return true
-        case .syncing, .queued, .running, .paused, .unknown: return false
-        }
     }
 
     // MARK: Workers

@@ -27,7 +27,7 @@ enum DashboardRoutes {
             let body = ResponseBody { writer in
                 // The stream ends when the page goes: the next write fails, and dropping the
                 // iterator ends the page's subscription.
-                for await event in events { try await writer.write(ByteBuffer(string: event.text)) }
+                for await text in events { try await writer.write(ByteBuffer(string: text)) }
                 try await writer.finish(nil)
             }
             return Response(

@@ -153,16 +153,12 @@ enum DashboardEvent: Sendable {
 
     /// The event as the stream carries it: `event:` and one `data:` line of JSON.
     var text: String {
-        func line<Value: Encodable>(_ name: String, _ value: Value) -> String {
-            let json = (try? DashboardJSON.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-            return "event: \(name)\ndata: \(json)\n\n"
-        }
         switch self {
-        case .snapshot(let snapshot): return line("snapshot", snapshot)
-        case .job(let job): return line("job", job)
-        case .removed(let id): return line("removed", ["id": id])
-        case .workers(let workers): return line("workers", workers)
-        case .samples(let samples): return line("samples", samples)
+        case .snapshot(let snapshot): return DashboardJSON.event("snapshot", snapshot)
+        case .job(let job): return DashboardJSON.event("job", job)
+        case .removed(let id): return DashboardJSON.event("removed", ["id": id])
+        case .workers(let workers): return DashboardJSON.event("workers", workers)
+        case .samples(let samples): return DashboardJSON.event("samples", samples)
         }
     }
 }
@@ -177,5 +173,10 @@ enum DashboardJSON {
 
     static func data<Value: Encodable>(_ value: Value) -> Data {
         (try? encoder.encode(value)) ?? Data("null".utf8)
+    }
+
+    /// A server-sent event: `event: NAME` and one `data:` line of `value` as JSON.
+    static func event<Value: Encodable>(_ name: String, _ value: Value) -> String {
+        "event: \(name)\ndata: \(String(decoding: data(value), as: UTF8.self))\n\n"
     }
 }

@@ -24,36 +24,25 @@ enum LogEvents {
         }
         let body = ResponseBody { [start, skipped] writer in
             if let skipped { try await writer.write(event("skipped", ["to": skipped])) }
-            var offset = start
-            var pending: [UInt8] = []
-            var pendingError: [UInt8] = []
+            var stdout = TextReader(offset: start)
+            var stderr = TextReader(offset: 0)
             do {
                 for try await event in engine.events(of: record.id, from: start) {
                     switch event {
                     case .output(let bytes):
-                        pending += bytes
-                        let (text, count) = UTF8Chunk.take(pending[...], final: false)
-                        if count > 0 {
+                        if let (text, offset) = stdout.read(bytes) {
                             try await writer.write(self.event("output", TextChunk(offset: offset, text: text)))
-                            offset += UInt64(count)
-                            pending.removeFirst(count)
                         }
                     case .errorOutput(let bytes):
-                        pendingError += bytes
-                        let (text, count) = UTF8Chunk.take(pendingError[...], final: false)
-                        if count > 0 {
+                        if let (text, _) = stderr.read(bytes) {
                             try await writer.write(self.event("output", TextChunk(text: text, stderr: true)))
-                            pendingError.removeFirst(count)
                         }
-                    case .gap(let gap, let stderr):
-                        if !stderr {
-                            offset = gap.to
-                            pending = []
-                        }
-                        try await writer.write(self.event("gap", GapView(from: gap.from, to: gap.to, stderr: stderr)))
+                    case .gap(let gap, let isStderr):
+                        if !isStderr { stdout.skip(to: gap.to) }
+                        try await writer.write(
+                            self.event("gap", GapView(from: gap.from, to: gap.to, stderr: isStderr)))
                     case .ended(let ended):
-                        if !pending.isEmpty {
-                            let (text, _) = UTF8Chunk.take(pending[...], final: true)
+                        if let (text, offset) = stdout.read([], final: true) {
                             try await writer.write(self.event("output", TextChunk(offset: offset, text: text)))
                         }
                         try await writer.write(self.event("end", JobView(ended)))
@@ -70,6 +59,36 @@ enum LogEvents {
             body: body)
     }
 
+    /// One log's bytes as text: a character cut at a chunk's end waits for the next chunk.
+    private struct TextReader {
+        /// The log's offset of the first byte not handed over yet.
+        var offset: UInt64
+        private var pending: [UInt8] = []
+
+        init(offset: UInt64) {
+            self.offset = offset
+        }
+
+        /// The text `bytes` complete (all of it when `final`) and the offset it starts at;
+        /// nil when they complete none.
+        mutating func read(_ bytes: [UInt8], final: Bool = false) -> (text: String, offset: UInt64)? {
+            pending += bytes
+            let (text, count) = UTF8Chunk.take(pending[...], final: final)
+            guard count > 0 else { return nil }
+            defer {
+                offset += UInt64(count)
+                pending.removeFirst(count)
+            }
+            return (text, offset)
+        }
+
+        /// Bytes a capped log dropped: reading goes on at `to`.
+        mutating func skip(to: UInt64) {
+            offset = to
+            pending = []
+        }
+    }
+
     private struct TextChunk: Encodable {
         var offset: UInt64?
         var text: String
@@ -83,6 +102,6 @@ enum LogEvents {
     }
 
     private static func event<Value: Encodable>(_ name: String, _ value: Value) -> ByteBuffer {
-        ByteBuffer(string: "event: \(name)\ndata: \(String(decoding: DashboardJSON.data(value), as: UTF8.self))\n\n")
+        ByteBuffer(string: DashboardJSON.event(name, value))
     }
 }

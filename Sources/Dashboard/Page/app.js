@@ -98,12 +98,6 @@ function duration(seconds) {
   return `${Math.floor(total / 86400)}d${String(Math.floor((total % 86400) / 3600)).padStart(2, "0")}h`;
 }
 
-function jobDuration(job, now) {
-  if (job.started == null) return null;
-  const active = ["syncing", "queued", "running", "paused"].includes(job.status);
-  return (active ? now : job.ended ?? now) - job.started;
-}
-
 function bytes(count) {
   if (count == null) return "?";
   const units = ["B", "kB", "MB", "GB", "TB"];

@@ -66,12 +66,10 @@ public actor JobRecordFolder {
                 guard let stamp = Stamp(store.path(of: id)) else { continue }
                 stamps[id] = stamp
                 guard known[id] != stamp else { continue }
-                do {
-                    if let record = try store.load(id) { changes.changed.append(record) }
-                } catch RemoteJobsError.corruptRecord(_, let reason) {
-                    changes.problems.append(UnreadableJobRecord(path: store.path(of: id), reason: reason))
-                } catch {
-                    changes.problems.append(UnreadableJobRecord(path: store.path(of: id), reason: "\(error)"))
+                switch store.read(id) {
+                case .record(let record): changes.changed.append(record)
+                case .absent: break
+                case .unreadable(let problem): changes.problems.append(problem)
                 }
             }
             changes.removed = known.keys.filter { stamps[$0] == nil }.sorted()

@@ -17,16 +17,33 @@ struct JobStore: Sendable {
         var records: [JobRecord] = []
         var problems: [UnreadableJobRecord] = []
         for id in ids() {
-            do {
-                if let record = try load(id) { records.append(record) }
-            } catch .corruptRecord(_, let reason) {
-                problems.append(UnreadableJobRecord(path: path(of: id), reason: reason))
-            } catch {
-                problems.append(UnreadableJobRecord(path: path(of: id), reason: "\(error)"))
+            switch read(id) {
+            case .record(let record): records.append(record)
+            case .absent: break
+            case .unreadable(let problem): problems.append(problem)
             }
         }
         records.sort { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
         return (records, problems)
+    }
+
+    /// What reading one record found.
+    enum Read {
+        case record(JobRecord)
+        /// No file (removed since it was listed).
+        case absent
+        case unreadable(UnreadableJobRecord)
+    }
+
+    /// The record of `id`, or that there is none, or why its file cannot be used.
+    func read(_ id: String) -> Read {
+        do {
+            return try load(id).map { .record($0) } ?? .absent
+        } catch .corruptRecord(_, let reason) {
+            return .unreadable(UnreadableJobRecord(path: path(of: id), reason: reason))
+        } catch {
+            return .unreadable(UnreadableJobRecord(path: path(of: id), reason: "\(error)"))
+        }
     }
 
     /// The ids with a record file, from the file names alone (no file is read).
